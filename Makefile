@@ -1,0 +1,55 @@
+# husk — the two set-up commands are `make demo` and `make check`; both install what
+# they need from Debian first (scripts/install-deps.sh), so each works alone on a fresh
+# Debian 12 machine as root.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all build deps demo check unit integration asan asan-check install bench clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) >/dev/null
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dtest_hooks=true >/dev/null
+
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+demo: deps build
+	sh scripts/demo.sh $(BUILD)/husk
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+integration: build
+	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
+
+# The whole suite, then again under ASan+UBSan.
+check: deps build
+	meson test -C $(BUILD) --print-errorlogs
+	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
+	$(MAKE) asan-check
+
+asan-check: asan
+	meson test -C $(ASAN_BUILD) --print-errorlogs
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  HUSK=$(CURDIR)/$(ASAN_BUILD)/husk tests/run-integration.sh
+
+install: build
+	install -D -m 0755 $(BUILD)/husk $(DESTDIR)$(PREFIX)/bin/husk
+
+bench: deps build
+	bash bench/bench.sh $(CURDIR)/$(BUILD)/husk
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

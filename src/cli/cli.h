@@ -1,0 +1,61 @@
+/* cli.h — what every verb of the husk CLI shares. One file per verb, each thin:
+ * parse flags, call the library (src/lib), print. Errors are printed once, by
+ * cli_fail(), as one "husk: ..." line (and into --log). */
+#ifndef HUSK_CLI_H
+#define HUSK_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+struct cli_global {
+    const char *root;           /* --root, default /run/husk */
+    const char *log;            /* --log FILE */
+    bool log_json;              /* --log-format json */
+    bool debug;
+    bool systemd_cgroup;        /* --systemd-cgroup (not supported yet) */
+    const char *rootless;       /* --rootless true|false|auto */
+};
+
+typedef int (*cli_verb_fn)(struct cli_global *g, int argc, char **argv);
+
+int cmd_spec(struct cli_global *g, int argc, char **argv);
+int cmd_create(struct cli_global *g, int argc, char **argv);
+int cmd_start(struct cli_global *g, int argc, char **argv);
+int cmd_run(struct cli_global *g, int argc, char **argv);
+int cmd_state(struct cli_global *g, int argc, char **argv);
+int cmd_list(struct cli_global *g, int argc, char **argv);
+int cmd_kill(struct cli_global *g, int argc, char **argv);
+int cmd_delete(struct cli_global *g, int argc, char **argv);
+
+/* Print the error once and return the exit status 1. */
+int cli_fail(husk_err **err);
+/* Print "husk: <msg>" for a usage error and return 1 (runc exits 1 on these too). */
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse verb flags with getopt_long_only (so runc's "-bundle x" works too), stopping
+ * at the first non-flag (the container id). Returns the getopt code, -1 at the end. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* Exactly `n` positional arguments from optind, else a usage error naming the verb. */
+int cli_need_args(const char *verb, int argc, char **argv, int min, int max, const char *usage);
+
+/* Shared by create and run. */
+struct husk_container;
+struct create_flags {
+    const char *bundle;
+    const char *console_socket;
+    const char *pid_file;
+    bool no_pivot, no_new_keyring;
+    int preserve_fds;
+    bool detach, keep;     /* run only */
+};
+/* Refuse global flags husk does not support yet for container creation. */
+int cli_check_create_globals(const struct cli_global *g);
+/* Load the bundle's config and fill a container context (frees on failure). */
+int cli_prepare_container(const struct cli_global *g, const struct create_flags *f, const char *id,
+                          struct husk_container *c, husk_err **err);
+void cli_release_container(struct husk_container *c);
+
+#endif

@@ -1,0 +1,142 @@
+/* run.c — `husk run [create flags] [--detach] [--keep] ID`: create, start, wait.
+ *
+ * husk stays the container's parent (a child subreaper: the init is forked by a
+ * setup process that exits, and is reparented to us), forwards the signals it gets
+ * to the container's init, and exits with the container's status: its exit code,
+ * or 128+N when a signal N killed it. Without --keep the container is deleted. */
+#include "cli.h"
+#include "config.h"
+#include "container.h"
+#include "terminal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+int cli_parse_create_flags(const char *verb, int argc, char **argv, struct create_flags *f, bool is_run);
+
+static int wait_container(pid_t init, int sfd, int master, pid_t proxy)
+{
+    for (;;) {
+        struct signalfd_siginfo si;
+        ssize_t n = read(sfd, &si, sizeof si);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof si)
+            return 1;
+        if (si.ssi_signo == SIGCHLD) {
+            int status;
+            pid_t p;
+            while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (p == proxy)
+                    continue;
+                if (p == init)
+                    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            continue;
+        }
+        if (si.ssi_signo == SIGWINCH && master >= 0) {
+            struct winsize ws;
+            if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                ioctl(master, TIOCSWINSZ, &ws);
+            continue;
+        }
+        kill(init, (int)si.ssi_signo);
+    }
+}
+
+int cmd_run(struct cli_global *g, int argc, char **argv)
+{
+    struct create_flags f;
+    struct husk_container c;
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_close_ int sfd = -1, master = -1;
+    int sv[2] = { -1, -1 };
+    pid_t proxy = -1;
+    sigset_t all, old;
+
+    int r = cli_parse_create_flags("run", argc, argv, &f, true);
+    if (r != 0)
+        return r == -2 ? 0 : r;
+    if (cli_check_create_globals(g) < 0)
+        return 1;
+    const char *id = argv[optind];
+    if (cli_prepare_container(g, &f, id, &c, &err) < 0)
+        return cli_fail(&err);
+
+    /* A terminal with nobody to hand the master to: we are the console. */
+    if (c.config->has_process && c.config->process.terminal && !f.console_socket && !f.detach) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+            husk_fail(&err, errno, "socketpair");
+            goto fail;
+        }
+        c.console_sock_fd = sv[1];
+    }
+    if (!f.detach) {
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+            husk_fail(&err, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+            goto fail;
+        }
+        /* Signals become events to forward; the container's init resets its own mask. */
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+        sfd = signalfd(-1, &all, SFD_CLOEXEC);
+        if (sfd < 0) {
+            husk_fail(&err, errno, "signalfd");
+            goto fail;
+        }
+    }
+
+    if (container_create(&c, &err) < 0)
+        goto fail;
+    if (sv[1] >= 0) {
+        close(sv[1]);
+        sv[1] = -1;
+        if (terminal_recv_master(sv[0], &master, &err) < 0)
+            goto fail_created;
+        proxy = terminal_proxy_start(master, &err);
+        if (proxy < 0)
+            goto fail_created;
+    }
+    if (container_start(g->root, id, &err) < 0)
+        goto fail_created;
+    if (f.detach) {
+        cli_release_container(&c);
+        return 0;
+    }
+
+    int status = wait_container(c.pid, sfd, master, proxy);
+    if (!f.keep && container_delete(g->root, id, true, &err) < 0)
+        husk_err_report(&err);
+    if (proxy > 0)
+        waitpid(proxy, NULL, 0);
+    if (sv[0] >= 0)
+        close(sv[0]);
+    cli_release_container(&c);
+    return status;
+
+fail_created:
+    {
+        husk_err *e2 = NULL;
+        container_delete(g->root, id, true, &e2);
+        husk_err_free(&e2);
+    }
+fail:
+    if (proxy > 0) {
+        kill(proxy, SIGKILL);
+        waitpid(proxy, NULL, 0);
+    }
+    if (sv[0] >= 0)
+        close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    cli_release_container(&c);
+    return cli_fail(&err);
+}

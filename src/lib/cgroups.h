@@ -1,0 +1,45 @@
+/* cgroups.h — putting the container in its own cgroup on every hierarchy.
+ *
+ * The host layout is detected from /proc/self/mountinfo: cgroup v1 controllers
+ * (one mount each, possibly co-mounted, plus named hierarchies like name=systemd),
+ * a unified cgroup2 hierarchy, or both (hybrid, like this machine). The container's
+ * path is linux.cgroupsPath (absolute: from each hierarchy's root; relative: below
+ * husk's own cgroup) or /husk/<id>. Only directories husk made are ever removed.
+ * Resource limits are in a later step (resources.c). */
+#ifndef HUSK_CGROUPS_H
+#define HUSK_CGROUPS_H
+
+#include <sys/types.h>
+#include "error.h"
+
+struct husk_cgroup {
+    char **paths;        /* container dir per hierarchy, absolute, NULL-terminated */
+    char **created;      /* dirs created by husk, parents before children, NULL-terminated */
+    char *freezer;       /* v1 freezer dir, or v2 dir (cgroup.freeze), or NULL */
+};
+
+enum cgroup_layout { CGROUP_LAYOUT_V1, CGROUP_LAYOUT_V2, CGROUP_LAYOUT_HYBRID, CGROUP_LAYOUT_NONE };
+enum cgroup_layout cgroup_detect_layout(void);
+/* The same from the given text of a mountinfo file (for tests). */
+enum cgroup_layout cgroup_layout_of(const char *mountinfo);
+
+/* Where cgroup_create would put the container, without touching anything: from the
+ * texts of /proc/self/mountinfo and /proc/self/cgroup (the latter only matters for a
+ * relative cgroups_path). *paths is NULL-terminated, in cgroup_create's order. Lets
+ * unit tests check v1, v2, hybrid and namespaced layouts on any host. */
+int cgroup_resolve(const char *mountinfo, const char *self_cgroup, const char *cgroups_path, const char *id,
+                   char ***paths, husk_err **err);
+
+/* Create (mkdir -p, recording what was new) the container's cgroup on every hierarchy.
+ * cpuset.cpus/mems are copied down from the parent for new v1 cpuset dirs so that a
+ * process can be added. On failure, whatever was created is removed. */
+int cgroup_create(const char *cgroups_path, const char *id, struct husk_cgroup *out, husk_err **err);
+/* Write pid to cgroup.procs on every hierarchy. */
+int cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_err **err);
+/* Pids in the container's cgroup (first hierarchy that lists them). *pids malloc'd. */
+int cgroup_pids(const struct husk_cgroup *cg, pid_t **pids, size_t *n, husk_err **err);
+/* rmdir what husk created, children first; EBUSY is retried briefly (processes exiting). */
+int cgroup_destroy(const struct husk_cgroup *cg, husk_err **err);
+void cgroup_free(struct husk_cgroup *cg);
+
+#endif

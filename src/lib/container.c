@@ -1,0 +1,924 @@
+/* container.c — the lifecycle: create, start, kill, delete, state.
+ *
+ * `husk create` is three processes, the way the seed article's runc init sequence
+ * is, but with no re-exec in between:
+ *
+ *   parent (husk create)        stage 1                     stage 2 (container pid 1)
+ *   --------------------        -------                     -------------------------
+ *   state dir, exec.fifo,
+ *   cgroups, ns fds to join
+ *   fork ---------------------> wait GO
+ *   put stage 1 in cgroups,
+ *   send GO                     setns() joined namespaces
+ *                               unshare(CLONE_NEWUSER)
+ *   write uid/gid maps <------- USERMAP_PLS
+ *   USERMAP_ACK --------------> unshare(the other new ns)
+ *                               timeOffsets, fork ------->  (pid 1 of the new pid ns)
+ *   record pid <--------------- PID, exit                   rootfs, mounts, /dev
+ *   prestart, createRuntime <-------------------------------HOOKS_PLS
+ *   HOOKS_DONE -------------------------------------------> createContainer hooks
+ *                                                           pivot_root, console,
+ *                                                           masked/readonly paths,
+ *                                                           rlimits, cwd, ...
+ *   state.json, pid file <--------------------------------- READY
+ *   exit                                                    open exec.fifo (blocks)
+ *
+ *   husk start: read exec.fifo ---------------------------> startContainer hooks,
+ *                                                           caps, user, exec
+ *   poststart hooks
+ *
+ * A failure anywhere in stage 1 or 2 is sent to the parent as one SYNC_ERROR
+ * message; the parent kills what it started and removes what it made. */
+#include "container.h"
+
+#include "cgroups.h"
+#include "caps.h"
+#include "devices.h"
+#include "hooks.h"
+#include "log.h"
+#include "mounts.h"
+#include "namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "state.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/keyctl.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+/* ------------------------------------------------------------------------ */
+/* helpers                                                                   */
+
+static bool has_hooks(const struct oci_hook_list *l) { return l->n > 0; }
+
+static bool need_parent_hooks(const struct oci_config *cfg)
+{
+    return cfg->has_hooks && (has_hooks(&cfg->hooks.prestart) || has_hooks(&cfg->hooks.create_runtime));
+}
+
+static bool need_state_in_container(const struct oci_config *cfg)
+{
+    return cfg->has_hooks &&
+           (has_hooks(&cfg->hooks.create_container) || has_hooks(&cfg->hooks.start_container));
+}
+
+/* The state JSON hooks get on stdin, for a state struct not yet on disk. */
+static char *hook_state_json(const struct husk_state *st, enum husk_status status)
+{
+    return state_oci_json(st, status);
+}
+
+/* Replace `"status":"creating"` by another status in a state JSON built by the
+ * parent (stage 2 only has that copy). */
+static char *state_json_with_status(const char *json, const char *status)
+{
+    const char *needle = "\"status\":\"creating\"";
+    const char *p = strstr(json, needle);
+    if (p == NULL)
+        return xstrdup(json);
+    return xasprintf("%.*s\"status\":\"%s\"%s", (int)(p - json), json, status, p + strlen(needle));
+}
+
+static int write_pid_file(const char *path, pid_t pid, husk_err **err)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *base = path;
+    int dirfd = AT_FDCWD;
+    _cleanup_close_ int dfd = -1;
+
+    if (slash) {
+        *slash = '\0';
+        dfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            return husk_fail(err, errno, "pid file %s", path);
+        dirfd = dfd;
+        base = slash + 1;
+    }
+    _cleanup_free_ char *txt = xasprintf("%d", (int)pid);
+    if (write_file_atomic(dirfd, base, txt, strlen(txt), 0644, err) < 0)
+        return husk_err_prefix(err, "pid file");
+    return 0;
+}
+
+int signal_parse(const char *s)
+{
+    static const struct { const char *name; int sig; } tab[] = {
+        { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+        { "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS },
+        { "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+        { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+        { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+        { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
+        { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+        { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL }, { "PWR", SIGPWR },
+        { "SYS", SIGSYS },
+    };
+    char *end;
+    if (s == NULL || *s == '\0')
+        return -1;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (*end == '\0' && errno == 0)
+        return (n > 0 && n < NSIG) ? (int)n : -1;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
+        if (strcasecmp(s, tab[i].name) == 0)
+            return tab[i].sig;
+    if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
+        int base = strncasecmp(s, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
+        if (s[5] == '\0')
+            return base;
+        long off = strtol(s + 5, &end, 10);
+        if (*end == '\0' && base + off >= SIGRTMIN && base + off <= SIGRTMAX)
+            return (int)(base + off);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* stage 2: the container's init, from fork to execve                        */
+
+struct stage_ctx {
+    struct husk_container *c;
+    int sock;          /* sync socket to the parent */
+    int fifo_fd;       /* O_PATH fd of exec.fifo */
+    char *state_json;  /* "creating" state from the parent, when hooks need it */
+};
+
+/* Join the session keyring of the container's own: keys of the host's session must
+ * not be reachable from the container (runc does the same). */
+static int join_session_keyring(struct husk_container *c, husk_err **err)
+{
+    if (c->no_new_keyring)
+        return 0;
+    _cleanup_free_ char *name = xasprintf("_ses.%s", c->id);
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0) {
+        /* Kernels without keyrings, or a user namespace that cannot make one: the
+         * container then simply has no session keyring, as with runc. */
+        if (errno == ENOSYS || errno == EACCES || errno == EPERM || errno == EDQUOT)
+            return 0;
+        return husk_fail(err, errno, "join session keyring");
+    }
+    return 0;
+}
+
+/* fds 3 .. 3+n-1 pass to the container; every other fd of husk's is closed on exec
+ * (CVE-2024-21626: a leaked fd of a host directory is a way out of the rootfs). */
+static int prepare_fds(struct husk_container *c, int *n_listen, husk_err **err)
+{
+    int keep = c->preserve_fds;
+    const char *lf = getenv("LISTEN_FDS");
+    *n_listen = 0;
+    if (lf && *lf) {
+        int n = atoi(lf);
+        if (n > 0) {
+            *n_listen = n;
+            if (n > keep)
+                keep = n;
+        }
+    }
+    for (int fd = 3; fd < 3 + keep; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+            return husk_fail(err, errno, "preserve fd %d", fd);
+    }
+    if (syscall(SYS_close_range, 3 + keep, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        /* Before 5.11: mark them one by one. */
+        for (int fd = 3 + keep; fd < 65536; fd++) {
+            int fl = fcntl(fd, F_GETFD);
+            if (fl >= 0)
+                fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+        }
+    }
+    return 0;
+}
+
+static char **build_env(const struct oci_process *p, int n_listen)
+{
+    size_t n = p->n_env;
+    char **env = xcalloc(n + 3, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* LISTEN_* are ours to set when fds are passed; drop stale ones. */
+        if (n_listen > 0 && (strncmp(p->env[i], "LISTEN_FDS=", 11) == 0 ||
+                             strncmp(p->env[i], "LISTEN_PID=", 11) == 0))
+            continue;
+        env[k++] = xstrdup(p->env[i]);
+    }
+    if (n_listen > 0) {
+        env[k++] = xasprintf("LISTEN_FDS=%d", n_listen);
+        env[k++] = xstrdup("LISTEN_PID=1");
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* Everything from the fresh mount namespace to the blocked open of exec.fifo. */
+static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, husk_err **err)
+{
+    struct husk_container *c = s->c;
+    struct oci_config *cfg = c->config;
+    struct sync_msg msg;
+
+    /* Not dumpable: until the user's program is exec'd, no process of the container
+     * may ptrace us or open our /proc files (CVE-2016-9962 class). execve() resets it. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return husk_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
+
+    if (config_find_ns(cfg, OCI_NS_MOUNT) == NULL)
+        return husk_fail(err, 0, "linux.namespaces: a mount namespace is required");
+
+    _cleanup_close_ int rootfd = rootfs_prepare(c, err);
+    if (rootfd < 0)
+        return -1;
+    if (mounts_setup(c, rootfd, err) < 0)
+        return -1;
+    if (devices_setup(c, rootfd, err) < 0)
+        return -1;
+
+    /* prestart and createRuntime run in the runtime namespace, by the parent, now that
+     * our namespaces exist; the parent also sends the state JSON our own hooks need. */
+    if (need_parent_hooks(cfg) || need_state_in_container(cfg)) {
+        if (sync_send(s->sock, SYNC_HOOKS_PLS, 0, NULL) < 0)
+            return husk_fail(err, errno, "sync with parent");
+        if (sync_recv(s->sock, &msg, SYNC_HOOKS_DONE, err) < 0)
+            return -1;
+        s->state_json = xstrdup(msg.text);
+    }
+    /* createContainer hooks: in the container's namespaces, before pivot_root, so
+     * their paths still resolve in the runtime namespace. */
+    if (cfg->has_hooks && hooks_run(&cfg->hooks.create_container, "createContainer", s->state_json, err) < 0)
+        return -1;
+
+    if (rootfs_pivot(c, rootfd, err) < 0)
+        return -1;
+    if (process_setup_uts(cfg, err) < 0 || process_setup_sysctl(cfg, err) < 0)
+        return -1;
+    if (cfg->process.terminal) {
+        if (terminal_setup(c->console_sock_fd, &cfg->process, err) < 0)
+            return -1;
+        close(c->console_sock_fd);
+        c->console_sock_fd = -1;
+    }
+    if (rootfs_finalize(c, err) < 0)
+        return -1;
+
+    if (join_session_keyring(c, err) < 0)
+        return -1;
+    if (process_setup_rlimits(&cfg->process, err) < 0)
+        return -1;
+    if (process_setup_oom_score_adj(&cfg->process, err) < 0)
+        return -1;
+    if (process_setup_cwd(&cfg->process, err) < 0)
+        return -1;
+    /* Find the program now, so "not found" is an error of create, not a silent
+     * death after start (as runc does). */
+    if (process_find_executable(&cfg->process, exe_out, err) < 0)
+        return -1;
+
+    int n_listen = 0;
+    if (prepare_fds(c, &n_listen, err) < 0)
+        return -1;
+    *env_out = build_env(&cfg->process, n_listen);
+    return 0;
+}
+
+static void stage2_main(struct stage_ctx *s)
+{
+    struct husk_container *c = s->c;
+    struct oci_config *cfg = c->config;
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *exe = NULL;
+    _cleanup_strv_ char **env = NULL;
+
+    if (stage2_setup(s, &exe, &env, &err) < 0) {
+        sync_send_error(s->sock, &err);
+        _exit(1);
+    }
+
+    /* Tell the parent we are set up; create returns now. */
+    if (sync_send(s->sock, SYNC_READY, 0, NULL) < 0)
+        _exit(1);
+    close(s->sock);
+
+    /* Block until `husk start` opens the fifo for reading. The fd was opened O_PATH
+     * by the parent; reopening it through /proc/self/fd needs no path lookup in the
+     * host's filesystem, which we no longer see. */
+    char fdp[64];
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", s->fifo_fd);
+    int wfd = open(fdp, O_WRONLY | O_CLOEXEC);
+    if (wfd < 0)
+        _exit(1);
+    close(s->fifo_fd);
+
+    /* startContainer hooks: after start, before the user's program, in the container. */
+    if (cfg->has_hooks && has_hooks(&cfg->hooks.start_container)) {
+        _cleanup_free_ char *sj = state_json_with_status(s->state_json ? s->state_json : "{}", "created");
+        if (hooks_run(&cfg->hooks.start_container, "startContainer", sj, &err) < 0)
+            goto fail_started;
+    }
+
+    /* Drop privileges, in the order the kernel needs: bounding set while we still hold
+     * CAP_SETPCAP, then the uid switch keeping the permitted set, then the exact
+     * configured sets; no_new_privs last so nothing after can regain privileges. */
+    const struct oci_capabilities *caps = cfg->process.has_capabilities ? &cfg->process.capabilities : NULL;
+    if (caps_drop_bounding(caps, &err) < 0)
+        goto fail_started;
+    if (process_setup_user(&cfg->process, &err) < 0)
+        goto fail_started;
+    if (caps_apply(caps, &err) < 0)
+        goto fail_started;
+    if (cfg->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        husk_fail(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+        goto fail_started;
+    }
+
+    /* '0': the start succeeded; `husk start` returns and runs poststart hooks. */
+    if (write(wfd, "0", 1) != 1)
+        _exit(1);
+    close(wfd);
+
+    execve(exe, cfg->process.args, env);
+    /* Too late to tell anyone but the container's stderr. */
+    dprintf(STDERR_FILENO, "husk: exec %s: %s\n", exe, strerror(errno));
+    _exit(127);
+
+fail_started:;
+    /* Tell `husk start` why; it prints the message and fails. */
+    const char *m = err ? err->msg : "container start failed";
+    dprintf(wfd, "1%s", m);
+    _exit(1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* stage 1: namespaces                                                       */
+
+static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
+{
+    struct husk_container *c = s->c;
+    struct oci_config *cfg = c->config;
+    _cleanup_err_ husk_err *err = NULL;
+    struct sync_msg msg;
+    int flags = ns_new_flags(cfg);
+    sigset_t none;
+
+    /* The container starts with default signal handling, whatever husk had (run
+     * blocks everything to forward signals). */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* Wait until the parent has put us into the container's cgroups: a new cgroup
+     * namespace is rooted at the cgroup we are in when we make it. */
+    if (sync_recv(s->sock, &msg, SYNC_GO, &err) < 0)
+        _exit(1);
+
+    if (ns_join_all(joins, &err) < 0)
+        goto fail;
+    ns_close_joins(joins);
+
+    if (flags & CLONE_NEWUSER) {
+        if (unshare(CLONE_NEWUSER) < 0) {
+            husk_fail(&err, errno, "create user namespace");
+            goto fail;
+        }
+        /* Our maps must be written from outside, by a process with privileges
+         * over the parent user namespace. */
+        if (sync_send(s->sock, SYNC_USERMAP_PLS, (int)getpid(), NULL) < 0 ||
+            sync_recv(s->sock, &msg, SYNC_USERMAP_ACK, &err) < 0)
+            goto fail;
+        /* Become root of the new namespace (if mapped) so the rest runs privileged. */
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+            husk_fail(&err, errno, "switch to root in the user namespace (is uid/gid 0 mapped?)");
+            goto fail;
+        }
+    }
+
+    if (unshare(flags & ~CLONE_NEWUSER) < 0) {
+        husk_fail(&err, errno, "create namespaces");
+        goto fail;
+    }
+    if ((flags & CLONE_NEWTIME) && cfg->has_linux && ns_write_time_offsets(&cfg->linux_, &err) < 0)
+        goto fail;
+
+    /* The new pid (and time) namespace applies to our children: fork the init. */
+    pid_t pid = fork();
+    if (pid < 0) {
+        husk_fail(&err, errno, "fork container init");
+        goto fail;
+    }
+    if (pid == 0)
+        stage2_main(s);   /* never returns */
+    if (sync_send(s->sock, SYNC_PID, (int)pid, NULL) < 0)
+        _exit(1);
+    _exit(0);
+
+fail:
+    sync_send_error(s->sock, &err);
+    _exit(1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* create (the parent)                                                       */
+
+static void kill_and_reap(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, __WALL);
+    }
+}
+
+/* Resolve <bundle>/<root.path> to an absolute directory. */
+static int resolve_rootfs(struct husk_container *c, husk_err **err)
+{
+    const struct oci_config *cfg = c->config;
+    if (!cfg->has_root || cfg->root.path == NULL)
+        return husk_fail(err, 0, "config.json: root.path: required");
+    _cleanup_free_ char *p = cfg->root.path[0] == '/' ? xstrdup(cfg->root.path)
+                                                       : xasprintf("%s/%s", c->bundle, cfg->root.path);
+    char *real = realpath(p, NULL);
+    if (real == NULL)
+        return husk_fail(err, errno, "rootfs %s", p);
+    struct stat st;
+    if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        free(real);
+        return husk_fail(err, ENOTDIR, "rootfs %s", p);
+    }
+    c->rootfs = real;
+    return 0;
+}
+
+static void fill_state(struct husk_state *st, const struct husk_container *c, const struct husk_cgroup *cg)
+{
+    const struct oci_config *cfg = c->config;
+    memset(st, 0, sizeof *st);
+    st->id = (char *)c->id;
+    st->pid = c->pid;
+    st->pid_start = c->pid > 0 ? proc_start_time(c->pid) : 0;
+    st->bundle = c->bundle;
+    st->rootfs = c->rootfs;
+    st->owner = (char *)"";
+    st->annotations = cfg->annotations;
+    st->n_annotations = cfg->n_annotations;
+    st->cgroup_created = cg->created;
+    st->cgroup_paths = cg->paths;
+    st->cgroup_freezer = cg->freezer;
+}
+
+/* The parent's side of create, once stage 1 runs. */
+static int create_parent(struct husk_container *c, int sock, pid_t stage1, int dirfd, const char *created,
+                         const struct husk_cgroup *cg, husk_err **err)
+{
+    struct oci_config *cfg = c->config;
+    struct sync_msg msg;
+    struct husk_state st;
+
+    if (cgroup_enter(cg, stage1, err) < 0)
+        return -1;
+    if (sync_send(sock, SYNC_GO, 0, NULL) < 0)
+        return husk_fail(err, errno, "sync with container setup");
+
+    if (ns_new_flags(cfg) & CLONE_NEWUSER) {
+        if (sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
+            return -1;
+        if (ns_write_id_maps(stage1, &cfg->linux_, err) < 0)
+            return -1;
+        if (sync_send(sock, SYNC_USERMAP_ACK, 0, NULL) < 0)
+            return husk_fail(err, errno, "sync with container setup");
+    }
+
+    if (sync_recv(sock, &msg, SYNC_PID, err) < 0)
+        return -1;
+    c->pid = msg.value;
+    int status;
+    waitpid(stage1, &status, 0);
+
+    fill_state(&st, c, cg);
+    st.created = (char *)created;
+    if (state_write(dirfd, &st, err) < 0)
+        return -1;
+
+    for (;;) {
+        if (sync_recv(sock, &msg, 0, err) < 0)
+            return -1;
+        if (msg.type == SYNC_ERROR) {
+            husk_fail(err, 0, "%s", msg.text);
+            (*err)->errnum = msg.value;
+            return -1;
+        }
+        if (msg.type == SYNC_READY)
+            break;
+        if (msg.type != SYNC_HOOKS_PLS)
+            return husk_fail(err, 0, "unexpected message %d from container setup", msg.type);
+
+        _cleanup_free_ char *json = hook_state_json(&st, HUSK_CREATING);
+        if (cfg->has_hooks) {
+            /* prestart is deprecated but still called, right before createRuntime. */
+            if (hooks_run(&cfg->hooks.prestart, "prestart", json, err) < 0 ||
+                hooks_run(&cfg->hooks.create_runtime, "createRuntime", json, err) < 0)
+                return -1;
+        }
+        if (sync_send(sock, SYNC_HOOKS_DONE, 0, json) < 0)
+            return husk_fail(err, errno, "sync with container setup");
+    }
+
+    if (c->pid_file && write_pid_file(c->pid_file, c->pid, err) < 0)
+        return -1;
+    return 0;
+}
+
+int container_create(struct husk_container *c, husk_err **err)
+{
+    struct oci_config *cfg = c->config;
+    struct husk_cgroup cg = { 0 };
+    struct ns_join joins;
+    int socks[2] = { -1, -1 };
+    _cleanup_close_ int dirfd = -1;
+    _cleanup_close_ int fifo_fd = -1;
+    _cleanup_free_ char *created = NULL;
+    pid_t stage1 = -1;
+    bool made_dir = false;
+
+    for (int i = 0; i < OCI_NS_COUNT; i++)
+        joins.fd[i] = -1;
+    c->console_sock_fd = c->console_sock_fd > 0 ? c->console_sock_fd : -1;
+
+    if (id_validate(c->id, err) < 0)
+        return -1;
+    if (!cfg->has_process)
+        return husk_fail(err, 0, "config.json: process: required");
+    if (resolve_rootfs(c, err) < 0)
+        return -1;
+    if (cfg->process.terminal && c->console_sock_fd < 0 && c->console_socket == NULL)
+        return husk_fail(err, 0, "cannot allocate tty if husk will detach without setting console socket");
+    if (!cfg->process.terminal && c->console_socket != NULL)
+        return husk_fail(err, 0, "cannot use console socket if husk will not detach or allocate tty");
+
+    dirfd = state_dir_create(c->root_dir, c->id, err);
+    if (dirfd < 0)
+        return -1;
+    made_dir = true;
+
+    created = time_rfc3339();
+    {
+        struct husk_state st;
+        fill_state(&st, c, &cg);
+        st.created = created;
+        if (state_write(dirfd, &st, err) < 0)
+            goto fail;
+    }
+
+    /* exec.fifo: stage 2 blocks opening it for writing until `start` reads it. It is
+     * owned by the container's root so that stage 2 can open it from a user ns. */
+    if (mkfifoat(dirfd, "exec.fifo", 0600) < 0) {
+        husk_fail(err, errno, "mkfifo exec.fifo");
+        goto fail;
+    }
+    if (fchownat(dirfd, "exec.fifo", ns_host_uid(cfg, 0), ns_host_gid(cfg, 0), AT_SYMLINK_NOFOLLOW) < 0) {
+        husk_fail(err, errno, "chown exec.fifo");
+        goto fail;
+    }
+    fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+    if (fifo_fd < 0) {
+        husk_fail(err, errno, "open exec.fifo");
+        goto fail;
+    }
+
+    if (cgroup_create(cfg->has_linux ? cfg->linux_.cgroups_path : NULL, c->id, &cg, err) < 0)
+        goto fail;
+    if (c->console_socket && c->console_sock_fd < 0) {
+        c->console_sock_fd = terminal_connect_socket(c->console_socket, err);
+        if (c->console_sock_fd < 0)
+            goto fail;
+    }
+    if (ns_open_joins(cfg, &joins, err) < 0)
+        goto fail;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
+        husk_fail(err, errno, "socketpair");
+        goto fail;
+    }
+
+    stage1 = fork();
+    if (stage1 < 0) {
+        husk_fail(err, errno, "fork");
+        goto fail;
+    }
+    if (stage1 == 0) {
+        close(socks[0]);
+        close(dirfd);
+        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd };
+        stage1_main(&s, &joins);   /* never returns */
+    }
+    close(socks[1]);
+    socks[1] = -1;
+    ns_close_joins(&joins);
+
+    if (create_parent(c, socks[0], stage1, dirfd, created, &cg, err) < 0)
+        goto fail;
+
+    close(socks[0]);
+    if (c->console_sock_fd >= 0 && c->console_socket) {
+        close(c->console_sock_fd);
+        c->console_sock_fd = -1;
+    }
+    cgroup_free(&cg);
+    return 0;
+
+fail:
+    /* Nothing of a failed create may stay: the processes, the cgroups, the state. */
+    if (socks[0] >= 0)
+        close(socks[0]);
+    if (socks[1] >= 0)
+        close(socks[1]);
+    ns_close_joins(&joins);
+    if (c->pid > 0)
+        kill(c->pid, SIGKILL);
+    if (stage1 > 0)
+        kill_and_reap(stage1);
+    if (cg.paths) {
+        /* The init may take a moment to die; cgroup_destroy retries EBUSY. */
+        husk_err *e2 = NULL;
+        cgroup_destroy(&cg, &e2);
+        husk_err_report(&e2);
+    }
+    cgroup_free(&cg);
+    if (c->console_sock_fd >= 0 && c->console_socket) {
+        close(c->console_sock_fd);
+        c->console_sock_fd = -1;
+    }
+    if (made_dir)
+        state_dir_remove(c->root_dir, c->id, NULL);
+    c->pid = 0;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* start, kill, delete, state                                                */
+
+static int load(const char *root, const char *id, int *dirfd, struct husk_state **st, husk_err **err)
+{
+    if (id_validate(id, err) < 0)
+        return -1;
+    *dirfd = state_dir_open(root, id, err);
+    if (*dirfd < 0)
+        return -1;
+    if (state_read(*dirfd, id, st, err) < 0) {
+        close(*dirfd);
+        *dirfd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* The config the container was created from, for the hooks of later steps. */
+static int load_config_of(const struct husk_state *st, struct oci_config **cfg, husk_err **err)
+{
+    return config_load(st->bundle, cfg, err);
+}
+
+int container_start(const char *root, const char *id, husk_err **err)
+{
+    _cleanup_close_ int dirfd = -1;
+    _cleanup_state_ struct husk_state *st = NULL;
+    _cleanup_config_ struct oci_config *cfg = NULL;
+
+    if (load(root, id, &dirfd, &st, err) < 0)
+        return -1;
+    enum husk_status status = state_status(dirfd, st);
+    if (status != HUSK_CREATED)
+        return husk_fail(err, 0, "cannot start a container that is %s: %s", status_name(status), id);
+
+    /* Opening for reading releases the init's blocked open for writing. O_NONBLOCK so
+     * a dead init cannot hang us; we then poll the fifo and the init's pidfd. */
+    _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fifo < 0)
+        return husk_fail(err, errno, "open exec.fifo of %s", id);
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+
+    char buf[4096];
+    size_t got = 0;
+    for (;;) {
+        struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+        int r = poll(p, pidfd >= 0 ? 2 : 1, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return husk_fail(err, errno, "wait for container %s", id);
+        if (p[0].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = read(fifo, buf + got, sizeof buf - 1 - got);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+            if (buf[0] == '0' || got >= sizeof buf - 1)
+                break;
+            continue;
+        }
+        if (pidfd >= 0 && (p[1].revents & POLLIN)) {
+            /* The init died; drain what it may have written. */
+            ssize_t n = read(fifo, buf + got, sizeof buf - 1 - got);
+            if (n > 0)
+                got += (size_t)n;
+            break;
+        }
+    }
+    buf[got] = '\0';
+    /* The fifo's presence is what says "created": remove it now that we started. */
+    unlinkat(dirfd, "exec.fifo", 0);
+    if (got == 0)
+        return husk_fail(err, 0, "container %s exited before it could start", id);
+    if (buf[0] != '0')
+        return husk_fail(err, 0, "%s", buf + 1);
+
+    if (load_config_of(st, &cfg, NULL) == 0 && cfg->has_hooks && has_hooks(&cfg->hooks.poststart)) {
+        _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
+        /* A failing poststart hook is logged; the container keeps running (spec). */
+        husk_err *e2 = NULL;
+        if (hooks_run(&cfg->hooks.poststart, "poststart", json, &e2) < 0) {
+            husk_log(HUSK_LOG_WARNING, "%s", e2->msg);
+            husk_err_free(&e2);
+        }
+    }
+    return 0;
+}
+
+static void cgroup_of_state(const struct husk_state *st, struct husk_cgroup *cg)
+{
+    cg->paths = st->cgroup_paths;
+    cg->created = st->cgroup_created;
+    cg->freezer = st->cgroup_freezer;
+}
+
+/* Signal every process of the container's cgroup. */
+static int kill_all(const struct husk_state *st, int sig, husk_err **err)
+{
+    struct husk_cgroup cg;
+    _cleanup_free_ pid_t *pids = NULL;
+    size_t n = 0;
+    cgroup_of_state(st, &cg);
+    if (cg.paths == NULL || cg.paths[0] == NULL)
+        return 0;
+    if (cgroup_pids(&cg, &pids, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (kill(pids[i], sig) < 0 && errno != ESRCH)
+            return husk_fail(err, errno, "kill %d", (int)pids[i]);
+    return 0;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, husk_err **err)
+{
+    _cleanup_close_ int dirfd = -1;
+    _cleanup_state_ struct husk_state *st = NULL;
+
+    if (load(root, id, &dirfd, &st, err) < 0)
+        return -1;
+    enum husk_status status = state_status(dirfd, st);
+    if (all)
+        return kill_all(st, sig, err);
+    if (status == HUSK_STOPPED || status == HUSK_CREATING)
+        return husk_fail(err, 0, "container not running: %s", id);
+    /* A pidfd pins the process we checked: the signal cannot hit a reused pid. */
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    if (pidfd >= 0 && proc_start_time(st->pid) == st->pid_start) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+            return husk_fail(err, errno, "kill container %s", id);
+        return 0;
+    }
+    if (kill(st->pid, sig) < 0)
+        return husk_fail(err, errno, "kill container %s", id);
+    return 0;
+}
+
+/* Wait until pid (checked against its start time) is gone, up to ms milliseconds. */
+static bool wait_gone(const struct husk_state *st, int ms)
+{
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    if (pidfd < 0)
+        return true;
+    if (proc_start_time(st->pid) != st->pid_start)
+        return true;
+    struct pollfd p = { .fd = pidfd, .events = POLLIN };
+    return poll(&p, 1, ms) > 0;
+}
+
+int container_delete(const char *root, const char *id, bool force, husk_err **err)
+{
+    _cleanup_close_ int dirfd = -1;
+    _cleanup_state_ struct husk_state *st = NULL;
+    _cleanup_config_ struct oci_config *cfg = NULL;
+
+    if (id_validate(id, err) < 0)
+        return -1;
+    dirfd = state_dir_open(root, id, err);
+    if (dirfd < 0)
+        return -1;
+    if (state_read(dirfd, id, &st, err) < 0) {
+        /* A corrupt or half-written state (husk killed mid-create) can only be forced
+         * away; there is nothing we can safely signal. */
+        if (!force)
+            return husk_err_prefix(err, "delete %s (use --force to remove it)", id);
+        husk_err_free(err);
+        return state_dir_remove(root, id, err);
+    }
+
+    enum husk_status status = state_status(dirfd, st);
+    if (status != HUSK_STOPPED && status != HUSK_CREATED && !force)
+        return husk_fail(err, 0, "cannot delete container %s that is not stopped: %s", id, status_name(status));
+
+    if (status != HUSK_STOPPED) {
+        /* A frozen cgroup would keep SIGKILL from being delivered: thaw first. */
+        if (st->cgroup_freezer) {
+            _cleanup_free_ char *f = xasprintf("%s/freezer.state", st->cgroup_freezer);
+            write_file_at(AT_FDCWD, f, "THAWED", 6, NULL);
+        }
+        if (st->pid > 0 && proc_start_time(st->pid) == st->pid_start)
+            kill(st->pid, SIGKILL);
+        kill_all(st, SIGKILL, NULL);
+        if (st->pid > 0 && !wait_gone(st, 5000))
+            return husk_fail(err, 0, "container %s did not die after SIGKILL", id);
+    } else {
+        /* Processes of a container without its own pid namespace outlive the init. */
+        kill_all(st, SIGKILL, NULL);
+    }
+
+    struct husk_cgroup cg;
+    cgroup_of_state(st, &cg);
+    if (cg.created && cgroup_destroy(&cg, err) < 0)
+        return -1;
+
+    load_config_of(st, &cfg, NULL);
+    if (state_dir_remove(root, id, err) < 0)
+        return -1;
+
+    /* poststop: after the container is deleted; a failure is only logged (spec). */
+    if (cfg && cfg->has_hooks && has_hooks(&cfg->hooks.poststop)) {
+        _cleanup_free_ char *json = state_oci_json(st, HUSK_STOPPED);
+        husk_err *e2 = NULL;
+        if (hooks_run(&cfg->hooks.poststop, "poststop", json, &e2) < 0) {
+            husk_log(HUSK_LOG_WARNING, "%s", e2->msg);
+            husk_err_free(&e2);
+        }
+    }
+    return 0;
+}
+
+int container_peek(const char *root, const char *id, struct husk_state **st, int *status, husk_err **err)
+{
+    if (id_validate(id, err) < 0)
+        return -1;
+    _cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+    _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dirfd < 0) {
+        if (errno == ENOENT) {
+            husk_fail(err, 0, "container does not exist: %s", id);
+            (*err)->errnum = ENOENT;
+            return -1;
+        }
+        return husk_fail(err, errno, "open %s", dir);
+    }
+    if (state_read(dirfd, id, st, err) < 0)
+        return -1;
+    *status = (int)state_status(dirfd, *st);
+    return 0;
+}
+
+int container_state_json(const char *root, const char *id, char **out, husk_err **err)
+{
+    _cleanup_state_ struct husk_state *st = NULL;
+    int status;
+
+    if (container_peek(root, id, &st, &status, err) < 0)
+        return -1;
+    *out = state_oci_json(st, (enum husk_status)status);
+    return 0;
+}

@@ -1,0 +1,60 @@
+/* container.h — the context one container's setup is carried through.
+ *
+ * `husk create` fills a struct husk_container, and every setup step (namespaces.c,
+ * rootfs.c, mounts.c, devices.c, process.c, caps.c, terminal.c, hooks.c) reads it.
+ * The lifecycle functions themselves are in container.c. */
+#ifndef HUSK_CONTAINER_H
+#define HUSK_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+
+struct husk_container {
+    const char *id;
+    const char *root_dir;       /* --root, e.g. /run/husk */
+    char *bundle;               /* absolute bundle path */
+    char *rootfs;               /* absolute host path of the rootfs (root.path resolved) */
+    struct oci_config *config;
+
+    /* create flags */
+    const char *console_socket; /* --console-socket path, or NULL */
+    const char *pid_file;       /* --pid-file, or NULL */
+    bool no_pivot;              /* --no-pivot: chroot instead of pivot_root (weaker) */
+    bool no_new_keyring;        /* --no-new-keyring: keep the caller's session keyring */
+    int preserve_fds;           /* --preserve-fds N: fds 3..3+N-1 pass to the container */
+
+    /* filled during create */
+    int console_sock_fd;        /* connected --console-socket, or -1 */
+    pid_t pid;                  /* container init, host pid */
+};
+
+/* create: everything up to the container init waiting on exec.fifo (runtime.md
+ * "create"). On any failure nothing is left: no state dir, cgroup, or process. */
+int container_create(struct husk_container *c, husk_err **err);
+
+/* start: release the waiting init, then run poststart hooks. */
+int container_start(const char *root, const char *id, husk_err **err);
+
+/* kill: signal the init (all = every process of the container's cgroup). */
+int container_kill(const char *root, const char *id, int sig, bool all, husk_err **err);
+
+/* delete: only a stopped container unless force (kill first); removes the
+ * cgroups and state husk made, then runs poststop hooks. */
+int container_delete(const char *root, const char *id, bool force, husk_err **err);
+
+/* state: the OCI state JSON (new string). */
+int container_state_json(const char *root, const char *id, char **out, husk_err **err);
+
+/* Read a container's state without taking its lock (state.json is replaced
+ * atomically, so a reader never sees half of it): for list and state, which must
+ * not wait behind a create in progress. */
+struct husk_state;
+int container_peek(const char *root, const char *id, struct husk_state **st, int *status, husk_err **err);
+
+/* Signal numbers from "KILL", "SIGKILL", "9". -1 if unknown. */
+int signal_parse(const char *s);
+
+#endif

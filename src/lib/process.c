@@ -1,0 +1,324 @@
+/* process.c — see process.h. */
+#include "process.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- hostname, domainname ------------------------------------------------ */
+
+int process_setup_uts(const struct oci_config *cfg, husk_err **err)
+{
+    bool want_host = cfg->hostname && cfg->hostname[0];
+    bool want_domain = cfg->domainname && cfg->domainname[0];
+
+    if (!want_host && !want_domain)
+        return 0;
+    /* Without a UTS namespace of its own the container shares the host's: setting
+     * the name would rename the host. A uts entry with a path (joining e.g. a pod's
+     * namespace) is accepted, as runc does: that namespace belongs to the pod. */
+    if (config_find_ns(cfg, OCI_NS_UTS) == NULL)
+        return husk_fail(err, 0, "%s \"%s\" is set but the container has no UTS namespace of its own "
+                                 "(linux.namespaces has no \"uts\" entry)",
+                         want_host ? "hostname" : "domainname", want_host ? cfg->hostname : cfg->domainname);
+    if (want_host && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+        return husk_fail(err, errno, "sethostname \"%s\"", cfg->hostname);
+    if (want_domain && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+        return husk_fail(err, errno, "setdomainname \"%s\"", cfg->domainname);
+    return 0;
+}
+
+/* ---- sysctl ------------------------------------------------------------- */
+
+/* IPC-namespaced knobs (ipc/ipc_sysctl.c in the kernel). */
+static const char *const ipc_sysctls[] = {
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+    "kernel.shmmni", "kernel.shm_rmid_forced", "kernel.msg_next_id", "kernel.sem_next_id", "kernel.shm_next_id",
+    "kernel.auto_msgmni",
+};
+
+/* A namespace the container owns: present in linux.namespaces. A joined namespace
+ * (path set) counts too; whether it is the host's is the caller's business. */
+static bool has_ns(const struct oci_config *cfg, enum oci_ns_type t)
+{
+    return config_find_ns(cfg, t) != NULL;
+}
+
+/* Check that the key only touches the container's own namespaces. `dotted` is the key
+ * in dot form. */
+static int sysctl_allowed(const struct oci_config *cfg, const char *key, const char *dotted, husk_err **err)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(ipc_sysctls); i++)
+        if (strcmp(dotted, ipc_sysctls[i]) == 0)
+            goto ipc;
+    if (strncmp(dotted, "fs.mqueue.", 10) == 0)
+        goto ipc;
+    if (strncmp(dotted, "net.", 4) == 0) {
+        if (!has_ns(cfg, OCI_NS_NETWORK))
+            return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's network namespace", key);
+        return 0;
+    }
+    if (strcmp(dotted, "kernel.hostname") == 0 || strcmp(dotted, "kernel.domainname") == 0) {
+        if (!has_ns(cfg, OCI_NS_UTS))
+            return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's UTS namespace", key);
+        return 0;
+    }
+    return husk_fail(err, 0, "sysctl \"%s\" is not namespaced and cannot be set in a container", key);
+ipc:
+    if (!has_ns(cfg, OCI_NS_IPC))
+        return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's IPC namespace", key);
+    return 0;
+}
+
+/* Turn a key into a path below /proc/sys. As sysctl(8) does, a key written with '/'
+ * keeps its dots (net/ipv4/conf/eth0.100/forwarding); otherwise dots separate.
+ * Components must be plain names: no "", ".", "..". */
+static int sysctl_path(const char *key, char **path, char **dotted, husk_err **err)
+{
+    _cleanup_free_ char *p = xstrdup(key), *d = xstrdup(key);
+    bool slash = strchr(key, '/') != NULL;
+
+    for (char *s = p; *s; s++)
+        if (!slash && *s == '.')
+            *s = '/';
+    for (char *s = d; *s; s++)
+        if (*s == '/')
+            *s = '.';
+    for (const char *c = p;;) {
+        const char *e = strchrnul(c, '/');
+        size_t n = (size_t)(e - c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return husk_fail(err, 0, "sysctl \"%s\": invalid key", key);
+        if (*e == '\0')
+            break;
+        c = e + 1;
+    }
+    *path = steal_ptr(p);
+    *dotted = steal_ptr(d);
+    return 0;
+}
+
+static int open_proc_sys(husk_err **err)
+{
+    struct statfs sfs;
+    int fd = open("/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return husk_fail(err, errno, "open /proc/sys");
+    /* The container's /proc must be a real procfs, or we would write into whatever
+     * the image put there. */
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+        int e = errno;
+        close(fd);
+        return husk_fail(err, e ? e : EXDEV, "/proc/sys is not on procfs");
+    }
+    return fd;
+}
+
+static int write_sysctl(int dirfd, const char *key, const char *path, const char *value, husk_err **err)
+{
+    /* Resolve strictly below /proc/sys and without symlinks, so a key can never be
+     * made to point anywhere else. */
+    struct open_how how = {
+        .flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    _cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS)
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return husk_fail(err, errno, "sysctl \"%s\": open /proc/sys/%s", key, path);
+    if (write_all(fd, value, strlen(value)) < 0)
+        return husk_fail(err, errno, "sysctl \"%s\": write \"%s\" to /proc/sys/%s", key, value, path);
+    return 0;
+}
+
+int process_setup_sysctl(const struct oci_config *cfg, husk_err **err)
+{
+    _cleanup_close_ int dirfd = -1;
+
+    if (!cfg->has_linux || cfg->linux_.n_sysctl == 0)
+        return 0;
+    /* Validate every key first: refuse the whole list rather than apply half of it. */
+    for (size_t i = 0; i < cfg->linux_.n_sysctl; i++) {
+        _cleanup_free_ char *path = NULL, *dotted = NULL;
+        const char *key = cfg->linux_.sysctl[i].key;
+        if (sysctl_path(key, &path, &dotted, err) < 0 || sysctl_allowed(cfg, key, dotted, err) < 0)
+            return -1;
+    }
+    dirfd = open_proc_sys(err);
+    if (dirfd < 0)
+        return -1;
+    for (size_t i = 0; i < cfg->linux_.n_sysctl; i++) {
+        _cleanup_free_ char *path = NULL, *dotted = NULL;
+        const struct oci_sysctl *s = &cfg->linux_.sysctl[i];
+        if (sysctl_path(s->key, &path, &dotted, err) < 0 ||
+            write_sysctl(dirfd, s->key, path, s->value ? s->value : "", err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- rlimits, oom_score_adj ------------------------------------------------ */
+
+int process_setup_rlimits(const struct oci_process *p, husk_err **err)
+{
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        const struct oci_rlimit *r = &p->rlimits[i];
+        struct rlimit rl = { .rlim_cur = (rlim_t)r->soft, .rlim_max = (rlim_t)r->hard };
+        /* Raising a hard limit needs CAP_SYS_RESOURCE: the kernel's EPERM is reported
+         * as is, with the values, rather than silently clamped. */
+        if (setrlimit((__rlimit_resource_t)r->resource, &rl) < 0)
+            return husk_fail(err, errno, "setrlimit %s (soft %llu, hard %llu)", r->type ? r->type : "?",
+                             (unsigned long long)r->soft, (unsigned long long)r->hard);
+    }
+    return 0;
+}
+
+int process_setup_oom_score_adj(const struct oci_process *p, husk_err **err)
+{
+    char buf[32];
+    int n;
+
+    if (!p->has_oom_score_adj)
+        return 0;
+    n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
+    if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, (size_t)n, err) < 0)
+        return husk_err_prefix(err, "set oomScoreAdj to %d", p->oom_score_adj);
+    return 0;
+}
+
+/* ---- user, groups, umask, cwd ---------------------------------------------- */
+
+/* In a user namespace whose gid map was written without CAP_SETGID over the parent,
+ * /proc/self/setgroups is "deny" and setgroups(2) fails with EPERM. */
+static bool setgroups_denied(void)
+{
+    char buf[16] = "";
+    _cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t r = read_all(fd, buf, sizeof buf - 1);
+    if (r <= 0)
+        return false;
+    buf[r] = '\0';
+    return strncmp(buf, "deny", 4) == 0;
+}
+
+int process_setup_user(const struct oci_process *p, husk_err **err)
+{
+    const struct oci_user *u = &p->user;
+
+    /* Keep the permitted set over the uid change, so caps_apply() can then set the
+     * configured sets; otherwise a switch away from uid 0 would clear them all. */
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return husk_fail(err, errno, "prctl(PR_SET_KEEPCAPS, 1)");
+
+    /* Replace the supplementary groups we inherited (the host's, for root) with
+     * exactly additionalGids: keeping them would give the container access to
+     * whatever those host groups can reach. */
+    if (setgroups_denied()) {
+        if (u->n_additional_gids > 0)
+            return husk_fail(err, EPERM, "setgroups: additionalGids are set but setgroups is denied in this user namespace");
+    } else if (setgroups(u->n_additional_gids, u->n_additional_gids ? u->additional_gids : NULL) < 0) {
+        return husk_fail(err, errno, "setgroups (%zu additionalGids)", u->n_additional_gids);
+    }
+    /* gid before uid: once the uid is not 0 we may no longer change the gid. */
+    if (setresgid(u->gid, u->gid, u->gid) < 0)
+        return husk_fail(err, errno, "setresgid %u", (unsigned)u->gid);
+    if (setresuid(u->uid, u->uid, u->uid) < 0)
+        return husk_fail(err, errno, "setresuid %u", (unsigned)u->uid);
+    umask(u->has_umask ? u->umask : 0022);
+    return 0;
+}
+
+int process_setup_cwd(const struct oci_process *p, husk_err **err)
+{
+    if (p->cwd == NULL || p->cwd[0] == '\0')
+        return 0;
+    if (chdir(p->cwd) < 0)
+        return husk_fail(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+    return 0;
+}
+
+/* ---- executable lookup ------------------------------------------------------ */
+
+/* The PATH the process will see: the last PATH= in process.env (later entries win,
+ * as with setenv in order), or the default. */
+static const char *env_path(const struct oci_process *p)
+{
+    const char *path = NULL;
+    for (char **e = p->env; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            path = *e + 5;
+    return path ? path : DEFAULT_PATH;
+}
+
+/* 0 if path is an executable non-directory file; -1 with errno otherwise. */
+static int check_executable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EACCES;
+        return -1;
+    }
+    if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+        return -1;
+    /* root passes access(X_OK) for any file with at least one x bit; with none,
+     * execve fails anyway. */
+    if ((st.st_mode & 0111) == 0) {
+        errno = EACCES;
+        return -1;
+    }
+    return 0;
+}
+
+int process_find_executable(const struct oci_process *p, char **out, husk_err **err)
+{
+    const char *name = p->args ? p->args[0] : NULL;
+
+    if (name == NULL)
+        return husk_fail(err, 0, "process.args is empty");
+    if (strchr(name, '/')) {
+        struct stat st;
+        if (stat(name, &st) < 0)
+            return husk_fail(err, errno, "exec: \"%s\": stat %s", name, name);
+        if (check_executable(name) < 0)
+            return husk_fail(err, errno, "exec: \"%s\"", name);
+        *out = xstrdup(name);
+        return 0;
+    }
+    if (name[0] != '\0') {
+        _cleanup_free_ char *dirs = xstrdup(env_path(p));
+        char *save = NULL;
+        for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+            /* Relative PATH entries (including the empty one, meaning ".") are
+             * skipped: they would resolve against whatever the cwd is. */
+            if (d[0] != '/')
+                continue;
+            _cleanup_free_ char *cand = xasprintf("%s%s%s", d, d[strlen(d) - 1] == '/' ? "" : "/", name);
+            if (check_executable(cand) == 0) {
+                *out = steal_ptr(cand);
+                return 0;
+            }
+        }
+    }
+    husk_fail(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+    if (err && *err)
+        (*err)->errnum = ENOENT;
+    return -1;
+}

@@ -1,0 +1,36 @@
+/* process.h — turning the container init into the configured user process:
+ * rlimits, oomScoreAdj, hostname/domainname, sysctl, user and groups, umask, cwd,
+ * noNewPrivileges, environment, and the final execve. */
+#ifndef HUSK_PROCESS_H
+#define HUSK_PROCESS_H
+
+#include "config.h"
+#include "container.h"
+
+/* hostname, domainname (only valid with a "uts" entry in linux.namespaces — new or
+ * joined by path, as runc — error otherwise, since it would rename the host) and
+ * sysctl (only namespaced keys: net.*, kernel.{shm*,msg*,sem,sem_next_id,...}, fs.mqueue.*;
+ * a key outside the container's namespaces is an error naming it). Call inside the
+ * container namespaces, /proc already mounted (after pivot_root). */
+int process_setup_uts(const struct oci_config *cfg, husk_err **err);
+int process_setup_sysctl(const struct oci_config *cfg, husk_err **err);
+
+/* Every process.rlimits entry with setrlimit(). A hard limit above the current one
+ * fails with the kernel's error (EPERM without CAP_SYS_RESOURCE), naming the rlimit. */
+int process_setup_rlimits(const struct oci_process *p, husk_err **err);
+/* /proc/self/oom_score_adj when set. */
+int process_setup_oom_score_adj(const struct oci_process *p, husk_err **err);
+
+/* setgroups(additionalGids) (skipped when setgroups is denied in a user ns and no
+ * additional gids are asked), setresgid, setresuid, with PR_SET_KEEPCAPS around it
+ * so caps_apply() can then set the configured sets. */
+int process_setup_user(const struct oci_process *p, husk_err **err);
+
+/* chdir(process.cwd) — resolved inside the new root (we are already pivoted). */
+int process_setup_cwd(const struct oci_process *p, husk_err **err);
+
+/* Find args[0] on the PATH from process.env (not husk's own PATH), as runc does.
+ * Returns a new string (absolute path) or -1 with "exec: \"foo\": executable file not found in $PATH". */
+int process_find_executable(const struct oci_process *p, char **out, husk_err **err);
+
+#endif

@@ -1,0 +1,263 @@
+/* rootfs.c — the container's root: propagation, pivot_root, and the final
+ * touches (maskedPaths, readonlyPaths, root.readonly, rootfsPropagation).
+ * See rootfs.h for where each step sits in stage 2. */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "util.h"
+
+/* linux.rootfsPropagation → MS_* (without MS_REC); 0 and -1 for unknown. */
+static long propagation_flag(const char *name)
+{
+    static const struct { const char *name; unsigned long flag; } t[] = {
+        { "shared", MS_SHARED },     { "rshared", MS_SHARED },
+        { "slave", MS_SLAVE },       { "rslave", MS_SLAVE },
+        { "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE },
+        { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE },
+    };
+    if (name == NULL || *name == '\0')
+        return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+        if (strcmp(t[i].name, name) == 0)
+            return (long)t[i].flag;
+    return -1;
+}
+
+static const char *rootfs_propagation(const struct husk_container *c)
+{
+    return c->config ? c->config->linux_.rootfs_propagation : NULL;
+}
+
+int rootfs_prepare(struct husk_container *c, husk_err **err)
+{
+    long prop = propagation_flag(rootfs_propagation(c));
+    if (prop < 0)
+        return husk_fail(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", rootfs_propagation(c));
+
+    /* Our mount namespace is a copy of the host's, and the copies of shared mounts
+     * are still peers of the host's: anything we mount would appear on the host.
+     * Making every mount a slave cuts that direction while still receiving the
+     * host's later mounts. Done first, before any mount of ours. Even for
+     * "shared" (made so in rootfs_finalize, once inside the rootfs: our mounts are
+     * then shared with each other, never pushed back to the host). */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return husk_fail(err, errno, "make / rslave");
+    /* private/slave/unbindable as asked, on every mount: rprivate also stops the
+     * host's mounts from coming in. */
+    if (prop != 0 && prop != MS_SHARED && prop != MS_SLAVE &&
+        mount(NULL, "/", NULL, (unsigned long)prop | MS_REC, NULL) < 0)
+        return husk_fail(err, errno, "set propagation of / to %s", rootfs_propagation(c));
+
+    /* pivot_root needs the new root to be a mount point; a recursive bind of the
+     * rootfs onto itself makes it one, with everything already mounted below it. */
+    if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return husk_fail(err, errno, "bind mount rootfs %s onto itself", c->rootfs);
+
+    int fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return husk_fail(err, errno, "open rootfs %s", c->rootfs);
+    return fd;
+}
+
+int rootfs_pivot(struct husk_container *c, int rootfd, husk_err **err)
+{
+    if (fchdir(rootfd) < 0)
+        return husk_fail(err, errno, "chdir to rootfs %s", c->rootfs);
+
+    if (c->no_pivot) {
+        /* --no-pivot: move the rootfs mount over / and chroot into it. Weaker than
+         * pivot_root: the old root stays mounted underneath, and a process keeping
+         * CAP_SYS_CHROOT can chroot its way back out to it. For ramfs roots where
+         * pivot_root is impossible. */
+        if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+            return husk_fail(err, errno, "move rootfs %s onto /", c->rootfs);
+        if (chroot(".") < 0)
+            return husk_fail(err, errno, "chroot into %s", c->rootfs);
+        if (chdir("/") < 0)
+            return husk_fail(err, errno, "chdir to / in the rootfs");
+        return 0;
+    }
+
+    /* pivot_root(".", "."): the old root ends up mounted on top of the new one, at
+     * ".", so no put_old directory is needed inside the rootfs. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return husk_fail(err, errno, "pivot_root into %s (a rootfs on ramfs needs --no-pivot)", c->rootfs);
+
+    /* The old root is still (r)slave of the host's mounts; make sure detaching it
+     * cannot propagate an unmount anywhere, then drop it: the host's filesystem is
+     * gone from the container's view. */
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return husk_fail(err, errno, "make the old root rslave");
+    if (umount2(".", MNT_DETACH) < 0)
+        return husk_fail(err, errno, "detach the old root");
+    if (chdir("/") < 0)
+        return husk_fail(err, errno, "chdir to / in the rootfs");
+    return 0;
+}
+
+/* Hide a directory under an empty, read-only tmpfs. Built detached with the new
+ * mount API and attached onto the fd we resolved: no dependence on the
+ * container's /proc being mounted for /proc/self/fd. */
+static int mask_dir(int destfd, const char *path, husk_err **err)
+{
+    _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return husk_fail(err, errno, "mask %s: fsopen tmpfs", path);
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return husk_fail(err, errno, "mask %s: create tmpfs", path);
+    _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+                                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                          MOUNT_ATTR_NOEXEC);
+    if (mnt < 0)
+        return husk_fail(err, errno, "mask %s: fsmount tmpfs", path);
+    if (move_mount(mnt, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return husk_fail(err, errno, "mask %s: mount tmpfs", path);
+    return 0;
+}
+
+/* Hide a file behind the null device. */
+static int mask_file(int nullfd, int destfd, const char *path, husk_err **err)
+{
+    _cleanup_close_ int tree = open_tree(nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0)
+        return husk_fail(err, errno, "mask %s: clone /dev/null", path);
+    if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return husk_fail(err, errno, "mask %s: bind /dev/null", path);
+    return 0;
+}
+
+/* The container's /dev/null, checked to really be the null device: if an image
+ * (or a racing process) made /dev/null a symlink to, say,
+ * /proc/sys/kernel/core_pattern, "masking" with it would instead expose that file
+ * at every masked path (the CVE-2025-31133 class). */
+static int open_null(int rootfd, husk_err **err)
+{
+    struct stat st;
+    _cleanup_close_ int fd = open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0)
+        return husk_fail(err, errno, "stat /dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        return husk_fail(err, EPERM, "/dev/null in the container is not the null device (1:3)");
+    return steal_fd(fd);
+}
+
+/* open_in_root(), where a missing path is not an error: returns -2 for ENOENT. */
+static int open_if_exists(int rootfd, const char *path, husk_err **err)
+{
+    _cleanup_err_ husk_err *e = NULL;
+    int fd = open_in_root(rootfd, path, O_PATH, 0, &e);
+    if (fd >= 0)
+        return fd;
+    if (e->errnum == ENOENT)
+        return -2;
+    if (err) {
+        husk_err_free(err);
+        *err = steal_ptr(e);
+    }
+    return -1;
+}
+
+static int mask_paths(const struct oci_linux *l, int rootfd, husk_err **err)
+{
+    _cleanup_close_ int nullfd = -1;
+
+    for (size_t i = 0; l->masked_paths && l->masked_paths[i]; i++) {
+        const char *path = l->masked_paths[i];
+        struct stat st;
+
+        /* Resolved inside the root: a symlink in the image cannot point a mask at
+         * something else than what the container itself would reach. */
+        _cleanup_close_ int fd = open_if_exists(rootfd, path, err);
+        if (fd == -2)
+            continue;
+        if (fd < 0)
+            return husk_err_prefix(err, "maskedPaths");
+        if (fstat(fd, &st) < 0)
+            return husk_fail(err, errno, "maskedPaths: stat %s", path);
+        if (S_ISDIR(st.st_mode)) {
+            if (mask_dir(fd, path, err) < 0)
+                return husk_err_prefix(err, "maskedPaths");
+            continue;
+        }
+        if (nullfd < 0 && (nullfd = open_null(rootfd, err)) < 0)
+            return husk_err_prefix(err, "maskedPaths: %s", path);
+        if (mask_file(nullfd, fd, path, err) < 0)
+            return husk_err_prefix(err, "maskedPaths");
+    }
+    return 0;
+}
+
+/* Read-only paths: a recursive clone of the path, made read-only while still
+ * detached, then mounted over itself. mount_setattr only adds MOUNT_ATTR_RDONLY:
+ * nosuid/nodev/noexec and any flag locked by a user namespace stay as they are, and
+ * sub-mounts below the path are read-only too. */
+static int readonly_paths(const struct oci_linux *l, int rootfd, husk_err **err)
+{
+    for (size_t i = 0; l->readonly_paths && l->readonly_paths[i]; i++) {
+        const char *path = l->readonly_paths[i];
+        _cleanup_close_ int fd = open_if_exists(rootfd, path, err);
+        if (fd == -2)
+            continue;
+        if (fd < 0)
+            return husk_err_prefix(err, "readonlyPaths");
+
+        _cleanup_close_ int tree =
+            open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (tree < 0)
+            return husk_fail(err, errno, "readonlyPaths: clone %s", path);
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+            return husk_fail(err, errno, "readonlyPaths: make %s read-only", path);
+        if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            return husk_fail(err, errno, "readonlyPaths: mount %s over itself", path);
+    }
+    return 0;
+}
+
+int rootfs_finalize(struct husk_container *c, husk_err **err)
+{
+    const struct oci_config *cfg = c->config;
+
+    /* We are inside the rootfs now: "/" is its root. */
+    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return husk_fail(err, errno, "open /");
+    if (cfg == NULL)
+        return 0;
+
+    if (mask_paths(&cfg->linux_, rootfd, err) < 0)
+        return -1;
+    if (readonly_paths(&cfg->linux_, rootfd, err) < 0)
+        return -1;
+
+    /* root.readonly: only the rootfs mount itself, like runc; mounts made on top of
+     * it keep their own options. Flags other than rdonly are untouched. */
+    if (cfg->root.readonly) {
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+            return husk_fail(err, errno, "make the rootfs read-only");
+    }
+
+    /* rootfsPropagation, now that the mounts in the rootfs are in place: for
+     * "shared" this is the point where the rootfs becomes a peer group of its own
+     * (still a slave of the host, so nothing flows back there). */
+    long prop = propagation_flag(cfg->linux_.rootfs_propagation);
+    if (prop < 0)
+        return husk_fail(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"",
+                         cfg->linux_.rootfs_propagation);
+    if (prop != 0 && mount(NULL, "/", NULL, (unsigned long)prop | MS_REC, NULL) < 0)
+        return husk_fail(err, errno, "set propagation of / to %s", cfg->linux_.rootfs_propagation);
+    return 0;
+}

@@ -1,0 +1,18 @@
+/* selfclone.h — protecting the husk binary from the container (CVE-2019-5736).
+ *
+ * Any process husk forks into a container runs the husk binary until it execs the
+ * user's program, and a program whose interpreter is "/proc/self/exe" is executed
+ * *by the kernel* through that link, so without care a container could get a handle
+ * on the host's husk binary and rewrite it once husk exits. Before create, run and
+ * exec, husk re-executes itself from a sealed memfd copy: /proc/PID/exe then names
+ * an anonymous, write-sealed file, and the host binary is never reachable. */
+#ifndef HUSK_SELFCLONE_H
+#define HUSK_SELFCLONE_H
+
+#include "error.h"
+
+/* Returns 0 when already running from a sealed copy; otherwise re-execs (does not
+ * return on success) or returns -1. */
+int selfclone_ensure(char **argv, husk_err **err);
+
+#endif

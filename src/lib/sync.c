@@ -1,0 +1,56 @@
+/* sync.c — see sync.h. */
+#include "sync.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int sync_send(int sock, int type, int value, const char *text)
+{
+    struct sync_msg m = { .type = type, .value = value };
+    size_t len = offsetof(struct sync_msg, text);
+
+    if (text) {
+        size_t n = strnlen(text, sizeof m.text - 1);
+        memcpy(m.text, text, n);
+        m.text[n] = '\0';
+        len += n + 1;
+    }
+    ssize_t r;
+    do
+        r = send(sock, &m, len, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -1 : 0;
+}
+
+int sync_recv(int sock, struct sync_msg *m, int expect, husk_err **err)
+{
+    ssize_t r;
+    memset(m, 0, sizeof *m);
+    do
+        r = recv(sock, m, sizeof *m, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return husk_fail(err, errno, "read from container setup");
+    if (r == 0)
+        return husk_fail(err, 0, "container setup exited unexpectedly");
+    if ((size_t)r < offsetof(struct sync_msg, text))
+        return husk_fail(err, 0, "short message from container setup");
+    m->text[sizeof m->text - 1] = '\0';
+    if (m->type == SYNC_ERROR && expect != 0) {
+        husk_fail(err, 0, "%s", m->text);
+        (*err)->errnum = m->value;
+        return -1;
+    }
+    if (expect != 0 && m->type != expect)
+        return husk_fail(err, 0, "unexpected message %d from container setup (wanted %d)", m->type, expect);
+    return 0;
+}
+
+void sync_send_error(int sock, husk_err **err)
+{
+    sync_send(sock, SYNC_ERROR, err && *err ? (*err)->errnum : 0,
+              err && *err ? (*err)->msg : "unknown error");
+    husk_err_free(err);
+}

@@ -1,0 +1,367 @@
+# shellcheck shell=bash
+# helpers.bash — shared setup for husk's integration tests (bats).
+#
+# Every test gets:
+#   TEST_DIR  a private temp dir (short path under /tmp: unix sockets live there)
+#   BUNDLE    $TEST_DIR/bundle with rootfs/ (a copy of the cached busybox rootfs)
+#             and config.json from `$HUSK spec`, patched: terminal false,
+#             args ["sleep","100"], root writable, hostname "husktest"
+#   ROOT      $TEST_DIR/root, passed as --root by the `husk` wrapper
+#   ID        a fresh container id (more with `new_id`)
+#
+# The runtime under test is $HUSK (default: <repo>/build/husk). `HUSK=runc bats
+# tests/integration` runs the same suite against runc as a reference; assertions on
+# husk's own messages are guarded with `is_husk`.
+#
+# teardown force-deletes whatever is left in ROOT, then fails the test if a state
+# dir, a cgroup /sys/fs/cgroup/*/husk/<id> or a mount under TEST_DIR survived.
+
+HUSK_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+HUSK=${HUSK:-$HUSK_REPO/build/husk}
+case $HUSK in
+    */*) HUSK_BIN=$(readlink -f "$HUSK") ;;
+    *) HUSK_BIN=$(command -v "$HUSK" || echo "$HUSK") ;;
+esac
+export HUSK HUSK_BIN HUSK_REPO
+
+# ---------------------------------------------------------------- small asserts
+
+fail() {
+    printf '%s\n' "$@" >&2
+    return 1
+}
+
+# Print the last `run` (status, output, stderr) — bats shows it when a test fails.
+show_run() {
+    echo "status: ${status:-?}" >&2
+    echo "output: ${output:-}" >&2
+    [ -z "${stderr:-}" ] || echo "stderr: $stderr" >&2
+}
+
+assert_success() {
+    if [ "$status" -ne 0 ]; then
+        show_run
+        fail "expected success, got exit status $status"
+    fi
+}
+
+assert_failure() {
+    if [ "$status" -eq 0 ]; then
+        show_run
+        fail "expected failure, got exit status 0"
+    fi
+}
+
+assert_status() {
+    if [ "$status" -ne "$1" ]; then
+        show_run
+        fail "expected exit status $1, got $status"
+    fi
+}
+
+# assert_output_contains STRING [TEXT] — TEXT defaults to $output
+assert_contains() {
+    local needle=$1 hay=${2-$output}
+    if [[ $hay != *"$needle"* ]]; then
+        show_run
+        fail "expected to find: $needle" "in: $hay"
+    fi
+}
+
+assert_not_contains() {
+    local needle=$1 hay=${2-$output}
+    if [[ $hay == *"$needle"* ]]; then
+        show_run
+        fail "expected NOT to find: $needle" "in: $hay"
+    fi
+}
+
+assert_equal() {
+    if [ "$1" != "$2" ]; then
+        fail "expected: '$2'" "actual:   '$1'"
+    fi
+}
+
+# ---------------------------------------------------------------- runtime
+
+is_husk() {
+    [[ $(basename "$HUSK_BIN") == husk* ]]
+}
+
+require_husk() {
+    is_husk || skip "husk-specific (HUSK=$HUSK)"
+}
+
+# The runtime with this test's private root. Use as `run husk create ...`.
+# Against a reference runtime (runc), create/run first point the bundle's
+# linux.cgroupsPath at /husk/<id>, husk's default, so cgroup assertions hold for both.
+husk() {
+    if ! is_husk && { [ "${1-}" = create ] || [ "${1-}" = run ]; }; then
+        _ref_cgroups_path "$@"
+    fi
+    "$HUSK_BIN" --root "$ROOT" "$@"
+}
+
+_ref_cgroups_path() {
+    local bundle=$PWD id="" prev=""
+    local a
+    shift
+    for a in "$@"; do
+        case $prev in
+            --bundle | -b) bundle=$a ;;
+        esac
+        case $a in
+            --bundle=*) bundle=${a#--bundle=} ;;
+        esac
+        prev=$a
+        id=$a
+    done
+    [ -f "$bundle/config.json" ] || return 0
+    jq empty "$bundle/config.json" 2>/dev/null || return 0
+    local t
+    t=$(mktemp "$bundle/.cfg.XXXXXX")
+    if jq --arg p "/husk/$id" '.linux.cgroupsPath = $p' "$bundle/config.json" >"$t" 2>/dev/null; then
+        cat "$t" >"$bundle/config.json"
+    fi
+    rm -f "$t"
+}
+
+# ---------------------------------------------------------------- ids
+
+# new_id: print a fresh unique container id and record it for the leftover check.
+new_id() {
+    local id
+    id="husk-t${BATS_SUITE_TEST_NUMBER:-0}-$$-${RANDOM}${RANDOM}"
+    echo "$id" >>"$TEST_DIR/ids"
+    echo "$id"
+}
+
+# ---------------------------------------------------------------- rootfs + bundle
+
+# Build the busybox rootfs once per bats run (or use $HUSK_TEST_ROOTFS).
+husk_rootfs() {
+    local dir=${HUSK_TEST_ROOTFS:-${BATS_RUN_TMPDIR:-/tmp}/husk-rootfs}
+    (
+        flock 9
+        if [ ! -x "$dir/bin/busybox" ] || [ ! -e "$dir/etc/passwd" ]; then
+            "$HUSK_REPO/scripts/mkrootfs.sh" "$dir" >&2
+        fi
+    ) 9>"$dir.lock"
+    echo "$dir"
+}
+
+# update_config JQ_EXPR [jq options...] — edit $BUNDLE/config.json in place.
+update_config() {
+    local expr=$1
+    shift
+    local t
+    t=$(mktemp "$BUNDLE/.cfg.XXXXXX")
+    jq "$@" "$expr" "$BUNDLE/config.json" >"$t" || {
+        rm -f "$t"
+        fail "update_config: jq failed on: $expr"
+        return 1
+    }
+    mv "$t" "$BUNDLE/config.json"
+}
+
+# set_cmd ARG... — set process.args.
+set_cmd() {
+    update_config '.process.args = $ARGS.positional' --args "$@"
+}
+
+# ctr_run ARG... — set process.args and `run husk run` the bundle as $ID.
+# Output and exit status land in $output / $status as with bats' run.
+ctr_run() {
+    set_cmd "$@"
+    run husk run --bundle "$BUNDLE" "$ID"
+}
+
+# Hard limit of RLIMIT_NOFILE here: configs must not ask for more (no CAP_SYS_RESOURCE).
+nofile_hard() {
+    local h
+    h=$(ulimit -Hn)
+    [ "$h" = unlimited ] && h=1048576
+    echo "$h"
+}
+
+husk_setup() {
+    [ -x "$HUSK_BIN" ] || fail "runtime not found: $HUSK (build it: meson setup build && ninja -C build)"
+    TEST_DIR=$(mktemp -d /tmp/husk-test.XXXXXX)
+    BUNDLE=$TEST_DIR/bundle
+    ROOT=$TEST_DIR/root
+    export TEST_DIR BUNDLE ROOT
+    : >"$TEST_DIR/ids"
+    ID=$(new_id)
+    export ID
+
+    local rootfs
+    rootfs=$(husk_rootfs)
+    mkdir -p "$BUNDLE" "$ROOT"
+    cp -a "$rootfs" "$BUNDLE/rootfs"
+
+    "$HUSK_BIN" spec --bundle "$BUNDLE" || fail "$HUSK spec failed"
+    local hard
+    hard=$(nofile_hard)
+    update_config '
+        .process.terminal = false
+        | .process.args = ["sleep", "100"]
+        | .root = {path: "rootfs", readonly: false}
+        | .hostname = "husktest"
+        | .process.rlimits = ((.process.rlimits // []) | map(
+              if .type == "RLIMIT_NOFILE"
+              then .hard = ([.hard, $h] | min) | .soft = ([.soft, $h] | min)
+              else . end))
+    ' --argjson h "$hard"
+}
+
+# Cgroup dirs of a container, on every hierarchy, that exist now.
+cgroup_dirs() {
+    local d
+    for d in /sys/fs/cgroup/*/husk/"$1" /sys/fs/cgroup/husk/"$1"; do
+        [ -d "$d" ] && echo "$d"
+    done
+    return 0
+}
+
+# wait_status ID STATUS [TIMEOUT_SECONDS=10]
+wait_status() {
+    local id=$1 want=$2 timeout=${3:-10} st=""
+    local i n=$((timeout * 20))
+    for ((i = 0; i < n; i++)); do
+        st=$("$HUSK_BIN" --root "$ROOT" state "$id" 2>/dev/null | jq -r .status 2>/dev/null)
+        [ "$st" = "$want" ] && return 0
+        sleep 0.05
+    done
+    fail "container $id: status '$st', waited ${timeout}s for '$want'"
+}
+
+# state_field ID FIELD — print .FIELD of `husk state ID`.
+state_field() {
+    "$HUSK_BIN" --root "$ROOT" state "$1" | jq -r ".$2"
+}
+
+# wait_for_file FILE [TIMEOUT_SECONDS=10]
+wait_for_file() {
+    local f=$1 timeout=${2:-10} i
+    for ((i = 0; i < timeout * 20; i++)); do
+        [ -s "$f" ] && return 0
+        sleep 0.05
+    done
+    fail "timed out waiting for $f"
+}
+
+# Nothing of container ID left: no state dir, no cgroup.
+assert_no_trace() {
+    local id=$1 cg
+    [ ! -e "$ROOT/$id" ] || fail "state dir $ROOT/$id left behind"
+    cg=$(cgroup_dirs "$id")
+    [ -z "$cg" ] || fail "cgroups left behind:" "$cg"
+}
+
+# The root dir holds no container state at all.
+assert_root_empty() {
+    local left
+    left=$(find "$ROOT" -mindepth 1 -maxdepth 1 2>/dev/null)
+    [ -z "$left" ] || fail "left under --root:" "$left"
+}
+
+husk_teardown() {
+    [ -n "${TEST_DIR:-}" ] && [ -d "$TEST_DIR" ] || return 0
+    local problems="" id d cg m
+
+    # Containers the test left on purpose are fine; force-delete them.
+    if [ -d "$ROOT" ]; then
+        for id in $("$HUSK_BIN" --root "$ROOT" list -q 2>/dev/null); do
+            "$HUSK_BIN" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 ||
+                problems+=$'\n'"delete --force $id failed"
+        done
+        # Anything still in ROOT was not listed or not deletable.
+        for d in "$ROOT"/*; do
+            [ -e "$d" ] || continue
+            problems+=$'\n'"left in --root: $d"
+            "$HUSK_BIN" --root "$ROOT" delete --force "$(basename "$d")" >/dev/null 2>&1 || true
+        done
+    fi
+
+    # Cgroups of every id this test used must be gone.
+    while read -r id; do
+        [ -n "$id" ] || continue
+        for cg in $(cgroup_dirs "$id"); do
+            problems+=$'\n'"cgroup left: $cg"
+            _kill_cgroup "$cg"
+        done
+    done <"$TEST_DIR/ids"
+
+    # No mount may remain under TEST_DIR (e.g. a bind mount that leaked to the host).
+    while read -r m; do
+        [ -n "$m" ] || continue
+        problems+=$'\n'"mount left: $m"
+        umount -l "$m" 2>/dev/null || true
+    done < <(awk -v p="$TEST_DIR" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+
+    # Extra cleanup a test registered (netns, background processes ...).
+    if [ -f "$TEST_DIR/cleanup" ]; then
+        bash "$TEST_DIR/cleanup" >/dev/null 2>&1 || true
+    fi
+
+    rm -rf --one-file-system "$TEST_DIR"
+    if [ -n "$problems" ]; then
+        fail "teardown found leftovers:$problems"
+    fi
+}
+
+# on_cleanup 'shell command' — run in teardown, even when the test failed.
+on_cleanup() {
+    printf '%s\n' "$1" >>"$TEST_DIR/cleanup"
+}
+
+_kill_cgroup() {
+    local cg=$1 p
+    if [ -f "$cg/cgroup.procs" ]; then
+        while read -r p; do kill -9 "$p" 2>/dev/null; done <"$cg/cgroup.procs"
+        sleep 0.1
+    fi
+    rmdir "$cg" 2>/dev/null || true
+}
+
+setup() {
+    husk_setup
+}
+
+teardown() {
+    husk_teardown
+}
+
+# ---------------------------------------------------------------- misc
+
+# Namespace inode of the host (this shell), e.g. host_ns net -> "net:[4026531840]".
+host_ns() {
+    readlink "/proc/self/ns/$1"
+}
+
+# Hex capability mask (16 digits, as /proc/PID/status prints it) for CAP_ names.
+cap_mask() {
+    local mask=0 c n
+    for c in "$@"; do
+        n=$(cap_number "$c") || return 1
+        mask=$((mask | (1 << n)))
+    done
+    printf '%016x\n' "$mask"
+}
+
+cap_number() {
+    local names=(CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID
+        SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK
+        IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT
+        SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL
+        SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON
+        BPF CHECKPOINT_RESTORE)
+    local want=${1#CAP_} i
+    for i in "${!names[@]}"; do
+        if [ "${names[$i]}" = "$want" ]; then
+            echo "$i"
+            return 0
+        fi
+    done
+    fail "unknown capability $1"
+}

@@ -1,0 +1,391 @@
+#!/usr/bin/env bats
+# Container lifecycle: spec, create, start, state, kill, delete, run, list.
+
+load helpers
+
+@test "spec writes a valid default config.json" {
+    local d=$TEST_DIR/specdir
+    mkdir -p "$d"
+    run "$HUSK_BIN" spec --bundle "$d"
+    assert_success
+    [ -f "$d/config.json" ]
+    jq -e '.ociVersion | test("^1\\.")' "$d/config.json"
+    jq -e '.process.args == ["sh"]' "$d/config.json"
+    jq -e '.process.terminal == true' "$d/config.json"
+    jq -e '.root.path == "rootfs"' "$d/config.json"
+    jq -e '[.linux.namespaces[].type] | index("pid") and index("mount")' "$d/config.json"
+    # spec refuses to overwrite an existing config.json
+    run "$HUSK_BIN" spec --bundle "$d"
+    assert_failure
+}
+
+@test "spec writes config.json to the current directory by default" {
+    local d=$TEST_DIR/specdir2
+    mkdir -p "$d"
+    cd "$d"
+    run "$HUSK_BIN" spec
+    assert_success
+    jq -e . "$d/config.json" >/dev/null
+}
+
+@test "spec --rootless adds a user namespace with mappings" {
+    local d=$TEST_DIR/specdir3
+    mkdir -p "$d"
+    run "$HUSK_BIN" spec --rootless --bundle "$d"
+    assert_success
+    jq -e '[.linux.namespaces[].type] | index("user")' "$d/config.json"
+    jq -e '(.linux.uidMappings | length) > 0 and (.linux.gidMappings | length) > 0' "$d/config.json"
+}
+
+@test "create: state is created, pid exists, process not yet running the command" {
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_success
+    run husk state "$ID"
+    assert_success
+    local st=$output
+    assert_equal "$(jq -r .status <<<"$st")" created
+    assert_equal "$(jq -r .id <<<"$st")" "$ID"
+    assert_equal "$(jq -r .bundle <<<"$st")" "$BUNDLE"
+    jq -e '.ociVersion | type == "string"' <<<"$st"
+    local pid
+    pid=$(jq -r .pid <<<"$st")
+    [ "$pid" -gt 0 ]
+    [ -d "/proc/$pid" ]
+    # user code has not started: init is not yet `sleep`
+    run cat "/proc/$pid/cmdline"
+    assert_not_contains "sleep"
+    # the state dir exists under our private root, not /run/husk
+    [ -d "$ROOT/$ID" ]
+    # the default cgroup exists on the memory (or unified) hierarchy
+    [ -n "$(cgroup_dirs "$ID")" ]
+}
+
+@test "create + start: running, the command runs, kill -> stopped, delete cleans up" {
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_success
+    run husk start "$ID"
+    assert_success
+    wait_status "$ID" running
+    local pid
+    pid=$(state_field "$ID" pid)
+    [ -d "/proc/$pid" ]
+    # the container process is our `sleep 100`
+    run tr '\0' ' ' <"/proc/$pid/cmdline"
+    assert_contains "sleep 100"
+    # it is in husk's cgroup on every v1 hierarchy
+    local cg
+    cg=$(cgroup_dirs "$ID")
+    [ -n "$cg" ]
+    grep -qx "$pid" /sys/fs/cgroup/memory/husk/"$ID"/cgroup.procs
+
+    run husk kill "$ID" KILL
+    assert_success
+    wait_status "$ID" stopped
+    # state of a stopped container still answers, pid 0 or a dead pid
+    run husk state "$ID"
+    assert_success
+
+    run husk delete "$ID"
+    assert_success
+    assert_no_trace "$ID"
+    [ ! -d "/proc/$pid" ] || ! grep -q sleep "/proc/$pid/cmdline"
+    run husk state "$ID"
+    assert_failure
+}
+
+@test "start of a container that is already running fails" {
+    husk create --bundle "$BUNDLE" "$ID"
+    husk start "$ID"
+    wait_status "$ID" running
+    run husk start "$ID"
+    assert_failure
+}
+
+@test "container exits on its own -> stopped, delete works without --force" {
+    set_cmd sh -c 'exit 0'
+    husk create --bundle "$BUNDLE" "$ID"
+    husk start "$ID"
+    wait_status "$ID" stopped
+    run husk delete "$ID"
+    assert_success
+    assert_no_trace "$ID"
+}
+
+@test "run exits with the container's exit code" {
+    ctr_run sh -c 'exit 42'
+    assert_status 42
+    assert_no_trace "$ID"
+}
+
+@test "run exit code 0 and stdout passes through" {
+    ctr_run sh -c 'echo hello-from-the-container; echo line2'
+    assert_success
+    assert_contains "hello-from-the-container"
+    assert_contains "line2"
+}
+
+@test "run: stderr of the container reaches our stderr" {
+    set_cmd sh -c 'echo to-stderr >&2'
+    run husk run --bundle "$BUNDLE" "$ID" 2>"$TEST_DIR/err"
+    assert_success
+    grep -q to-stderr "$TEST_DIR/err"
+}
+
+@test "run: exit status of a signal-killed container is 128+signal" {
+    ctr_run sh -c 'kill -9 $$'
+    assert_status 137
+}
+
+@test "run without --keep deletes the container; with --keep it stays stopped" {
+    ctr_run true
+    assert_success
+    assert_no_trace "$ID"
+    set_cmd true
+    run husk run --keep --bundle "$BUNDLE" "$ID"
+    assert_success
+    wait_status "$ID" stopped
+    husk delete "$ID"
+    assert_no_trace "$ID"
+}
+
+@test "run --detach: returns at once, container keeps running" {
+    set_cmd sleep 100
+    run timeout 20 "$HUSK_BIN" --root "$ROOT" run --detach --bundle "$BUNDLE" "$ID"
+    assert_success
+    wait_status "$ID" running
+    local pid
+    pid=$(state_field "$ID" pid)
+    [ -d "/proc/$pid" ]
+    husk kill "$ID" KILL
+    wait_status "$ID" stopped
+    husk delete "$ID"
+    assert_no_trace "$ID"
+}
+
+@test "list: table, json and -q show every container" {
+    local id2
+    id2=$(new_id)
+    husk create --bundle "$BUNDLE" "$ID"
+    husk create --bundle "$BUNDLE" "$id2"
+    husk start "$id2"
+    wait_status "$id2" running
+
+    run husk list
+    assert_success
+    assert_contains "ID"
+    assert_contains "$ID"
+    assert_contains "$id2"
+    [ "$(grep -c "^$ID " <<<"$output")" -eq 1 ]
+    grep -E "^$ID +[0-9]+ +created" <<<"$output"
+    grep -E "^$id2 +[0-9]+ +running" <<<"$output"
+
+    run husk list -q
+    assert_success
+    assert_equal "$(sort <<<"$output")" "$(printf '%s\n' "$ID" "$id2" | sort)"
+
+    run husk list -f json
+    assert_success
+    assert_equal "$(jq -r '.[] | select(.id == "'"$ID"'") | .status' <<<"$output")" created
+    assert_equal "$(jq -r '.[] | select(.id == "'"$id2"'") | .status' <<<"$output")" running
+    assert_equal "$(jq 'length' <<<"$output")" 2
+}
+
+@test "list on an empty root prints nothing with -q and [] or null with json" {
+    run husk list -q
+    assert_success
+    assert_equal "$output" ""
+    run husk list -f json
+    assert_success
+    jq -e '. == [] or . == null' <<<"$output"
+}
+
+kill_with() {
+    local sig=$1 id
+    id=$(new_id)
+    husk create --bundle "$BUNDLE" "$id"
+    husk start "$id"
+    wait_status "$id" running
+    run husk kill "$id" "$sig"
+    assert_success
+    wait_status "$id" stopped
+    husk delete "$id"
+    assert_no_trace "$id"
+}
+
+@test "kill accepts KILL, SIGKILL, 9 and TERM" {
+    kill_with KILL
+    kill_with SIGKILL
+    kill_with 9
+    # sleep as pid 1 ignores SIGTERM unless it has a handler: use a shell that traps it
+    set_cmd sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+    kill_with TERM
+    kill_with SIGTERM
+}
+
+@test "kill without a signal sends SIGTERM" {
+    set_cmd sh -c 'trap "echo got-term > /tmp/term; exit 3" TERM; while :; do sleep 0.1; done'
+    husk create --bundle "$BUNDLE" "$ID"
+    husk start "$ID"
+    wait_status "$ID" running
+    run husk kill "$ID"
+    assert_success
+    wait_status "$ID" stopped
+    [ "$(cat "$BUNDLE/rootfs/tmp/term")" = got-term ]
+}
+
+@test "kill with an invalid signal fails and the container keeps running" {
+    husk create --bundle "$BUNDLE" "$ID"
+    husk start "$ID"
+    wait_status "$ID" running
+    run husk kill "$ID" NOTASIGNAL
+    assert_failure
+    run husk kill "$ID" 999
+    assert_failure
+    run husk state "$ID"
+    assert_equal "$(jq -r .status <<<"$output")" running
+}
+
+@test "kill --all kills every process of the container" {
+    set_cmd sh -c 'sleep 100 & sleep 100 & wait'
+    husk create --bundle "$BUNDLE" "$ID"
+    husk start "$ID"
+    wait_status "$ID" running
+    sleep 0.3
+    local procs
+    procs=$(cat /sys/fs/cgroup/pids/husk/"$ID"/cgroup.procs)
+    [ "$(wc -l <<<"$procs")" -ge 3 ]
+    run husk kill --all "$ID" KILL
+    assert_success
+    wait_status "$ID" stopped
+    local p
+    for p in $procs; do
+        for _ in $(seq 50); do [ -d "/proc/$p" ] || break; sleep 0.1; done
+        [ ! -d "/proc/$p" ] || fail "process $p survived kill --all"
+    done
+}
+
+@test "delete of a running container fails without --force, works with it" {
+    husk create --bundle "$BUNDLE" "$ID"
+    husk start "$ID"
+    wait_status "$ID" running
+    local pid
+    pid=$(state_field "$ID" pid)
+    run husk delete "$ID"
+    assert_failure
+    [ -d "$ROOT/$ID" ]
+    wait_status "$ID" running
+    run husk delete --force "$ID"
+    assert_success
+    assert_no_trace "$ID"
+    for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    [ ! -d "/proc/$pid" ]
+}
+
+@test "delete --force of a created (never started) container" {
+    husk create --bundle "$BUNDLE" "$ID"
+    local pid
+    pid=$(state_field "$ID" pid)
+    run husk delete --force "$ID"
+    assert_success
+    assert_no_trace "$ID"
+    for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    [ ! -d "/proc/$pid" ]
+}
+
+@test "--pid-file holds the container's pid" {
+    run husk create --pid-file "$TEST_DIR/pid" --bundle "$BUNDLE" "$ID"
+    assert_success
+    [ -f "$TEST_DIR/pid" ]
+    local pid
+    pid=$(cat "$TEST_DIR/pid")
+    assert_equal "$pid" "$(state_field "$ID" pid)"
+    [ -d "/proc/$pid" ]
+}
+
+@test "create with an existing id fails and leaves the first container intact" {
+    husk create --bundle "$BUNDLE" "$ID"
+    local pid
+    pid=$(state_field "$ID" pid)
+    run --separate-stderr husk create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    if is_husk; then
+        assert_contains "exists" "$stderr"
+        [[ $stderr == "husk: "* ]]
+    fi
+    assert_equal "$(state_field "$ID" pid)" "$pid"
+    assert_equal "$(state_field "$ID" status)" created
+    [ -d "/proc/$pid" ]
+    # and it still starts
+    run husk start "$ID"
+    assert_success
+    wait_status "$ID" running
+}
+
+@test "unknown id: state, start, kill, delete all fail with 'does not exist'" {
+    local verb
+    for verb in state start kill delete; do
+        run --separate-stderr husk "$verb" nosuchcontainer
+        assert_failure
+        if is_husk; then
+            assert_contains "does not exist" "$stderr"
+            [[ $stderr == "husk: "* ]] || fail "stderr does not start with 'husk: ': $stderr"
+            [ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "more than one line: $stderr"
+        fi
+    done
+    assert_root_empty
+}
+
+@test "invalid ids are refused and nothing is created" {
+    local long bad before
+    before=$(ls /sys/fs/cgroup/memory/husk 2>/dev/null || true)
+    long=$(head -c 2000 /dev/zero | tr '\0' a)
+    for bad in "../x" "a/b" "$long" "" "." ".." "/abs" "a b"; do
+        run husk create --bundle "$BUNDLE" "$bad"
+        [ "$status" -ne 0 ] || fail "id '${bad:0:40}' was accepted"
+        run husk run --bundle "$BUNDLE" "$bad"
+        [ "$status" -ne 0 ] || fail "run with id '${bad:0:40}' was accepted"
+    done
+    assert_root_empty
+    [ ! -e "$TEST_DIR/x" ]
+    assert_equal "$(ls /sys/fs/cgroup/memory/husk 2>/dev/null || true)" "$before"
+}
+
+@test "state JSON has the annotations from config.json" {
+    update_config '.annotations = {"org.example.key": "value1"}'
+    husk create --bundle "$BUNDLE" "$ID"
+    run husk state "$ID"
+    assert_success
+    assert_equal "$(jq -r '.annotations["org.example.key"]' <<<"$output")" value1
+}
+
+@test "create with a relative --bundle path resolves it" {
+    cd "$TEST_DIR"
+    run husk create --bundle bundle "$ID"
+    assert_success
+    assert_equal "$(state_field "$ID" bundle)" "$BUNDLE"
+}
+
+@test "create without --bundle uses the current directory" {
+    cd "$BUNDLE"
+    run husk create "$ID"
+    assert_success
+    assert_equal "$(state_field "$ID" bundle)" "$BUNDLE"
+}
+
+@test "--root defaults aside: two roots do not see each other's containers" {
+    husk create --bundle "$BUNDLE" "$ID"
+    mkdir -p "$TEST_DIR/root2"
+    run "$HUSK_BIN" --root "$TEST_DIR/root2" list -q
+    assert_success
+    assert_equal "$output" ""
+}
+
+@test "--log writes to the given file, --log-format json is JSON lines" {
+    require_husk
+    run "$HUSK_BIN" --root "$ROOT" --log "$TEST_DIR/log.json" --log-format json --debug state nosuch
+    assert_failure
+    [ -s "$TEST_DIR/log.json" ]
+    while read -r line; do
+        jq -e . <<<"$line" >/dev/null || fail "not JSON: $line"
+    done <"$TEST_DIR/log.json"
+}
