@@ -16,6 +16,8 @@
 # teardown force-deletes whatever is left in ROOT, then fails the test if a state
 # dir, a cgroup /sys/fs/cgroup/*/husk/<id> or a mount under TEST_DIR survived.
 
+bats_require_minimum_version 1.5.0
+
 HUSK_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 HUSK=${HUSK:-$HUSK_REPO/build/husk}
 case $HUSK in
@@ -93,14 +95,48 @@ require_husk() {
 }
 
 # The runtime with this test's private root. Use as `run husk create ...`.
+#
+# create and run --detach leave a container process holding the stdio it was given;
+# if that were bats' output pipe, `run` would wait for the container to exit. So
+# those get stdin /dev/null and stdout/stderr in files (see ctr_stdout/ctr_stderr),
+# whose content at return is copied to our stdout/stderr (the runtime's own
+# messages). bats' fd 3 is never passed on (a holder would hang bats).
+#
 # Against a reference runtime (runc), create/run first point the bundle's
 # linux.cgroupsPath at /husk/<id>, husk's default, so cgroup assertions hold for both.
 husk() {
-    if ! is_husk && { [ "${1-}" = create ] || [ "${1-}" = run ]; }; then
-        _ref_cgroups_path "$@"
+    local verb=${1-} detach=0 a
+    if [ "$verb" = create ] || [ "$verb" = run ]; then
+        is_husk || _ref_cgroups_path "$@"
+        [ "$verb" = create ] && detach=1
+        for a in "$@"; do
+            case $a in -d | --detach) detach=1 ;; esac
+        done
     fi
-    "$HUSK_BIN" --root "$ROOT" "$@"
+    if [ "$detach" = 0 ]; then
+        "$HUSK_BIN" --root "$ROOT" "$@" 3>&-
+        return
+    fi
+    local io rc
+    io=$(_io_base "${*: -1}")
+    : >"$io.out"
+    : >"$io.err"
+    "$HUSK_BIN" --root "$ROOT" "$@" </dev/null >>"$io.out" 2>>"$io.err" 3>&-
+    rc=$?
+    cat "$io.out"
+    cat "$io.err" >&2
+    return "$rc"
 }
+
+_io_base() {
+    local safe=${1//[^A-Za-z0-9_.-]/_}
+    echo "$TEST_DIR/io-${safe:0:100}"
+}
+
+# ctr_stdout ID / ctr_stderr ID: what a detached container (created with the
+# `husk` wrapper) has written so far.
+ctr_stdout() { cat "$(_io_base "$1").out"; }
+ctr_stderr() { cat "$(_io_base "$1").err"; }
 
 _ref_cgroups_path() {
     local bundle=$PWD id="" prev=""
@@ -156,7 +192,7 @@ update_config() {
     shift
     local t
     t=$(mktemp "$BUNDLE/.cfg.XXXXXX")
-    jq "$@" "$expr" "$BUNDLE/config.json" >"$t" || {
+    jq "$expr" "$@" <"$BUNDLE/config.json" >"$t" || {
         rm -f "$t"
         fail "update_config: jq failed on: $expr"
         return 1
@@ -166,7 +202,7 @@ update_config() {
 
 # set_cmd ARG... — set process.args.
 set_cmd() {
-    update_config '.process.args = $ARGS.positional' --args "$@"
+    update_config '.process.args = $ARGS.positional' --args -- "$@"
 }
 
 # ctr_run ARG... — set process.args and `run husk run` the bundle as $ID.

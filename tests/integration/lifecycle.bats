@@ -150,7 +150,7 @@ load helpers
 
 @test "run --detach: returns at once, container keeps running" {
     set_cmd sleep 100
-    run timeout 20 "$HUSK_BIN" --root "$ROOT" run --detach --bundle "$BUNDLE" "$ID"
+    run husk run --detach --bundle "$BUNDLE" "$ID"
     assert_success
     wait_status "$ID" running
     local pid
