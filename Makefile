@@ -6,7 +6,7 @@ DESTDIR ?=
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all build deps demo check unit integration asan asan-check install bench clean
+.PHONY: all build deps demo check unit integration vm-check asan asan-check install bench clean
 
 all: build
 
@@ -34,10 +34,16 @@ unit: build
 integration: build
 	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
 
-# The whole suite, then again under ASan+UBSan.
+# cgroup v2 for real: boot Debian's kernel under qemu with cgroup_no_v1=all and run
+# tests/vm/v2.sh inside it (see tests/vm/run-vm.sh).
+vm-check: build
+	sh tests/vm/run-vm.sh $(BUILD)/husk v2
+
+# The whole suite, the cgroup v2 VM tests, then unit + integration again under ASan+UBSan.
 check: deps build
 	meson test -C $(BUILD) --print-errorlogs
 	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
+	$(MAKE) vm-check
 	$(MAKE) asan-check
 
 asan-check: asan

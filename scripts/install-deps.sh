@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential meson ninja-build pkg-config
 libjson-c-dev libseccomp-dev libcap-dev libcmocka-dev libarchive-dev libssl-dev
-busybox-static bats jq runc crun hyperfine time iproute2 util-linux procps"
+busybox-static bats jq runc crun hyperfine time iproute2 util-linux procps
+qemu-system-x86"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -28,6 +28,11 @@ int cmd_state(struct cli_global *g, int argc, char **argv);
 int cmd_list(struct cli_global *g, int argc, char **argv);
 int cmd_kill(struct cli_global *g, int argc, char **argv);
 int cmd_delete(struct cli_global *g, int argc, char **argv);
+int cmd_pause(struct cli_global *g, int argc, char **argv);
+int cmd_resume(struct cli_global *g, int argc, char **argv);
+int cmd_update(struct cli_global *g, int argc, char **argv);
+int cmd_events(struct cli_global *g, int argc, char **argv);
+int cmd_ps(struct cli_global *g, int argc, char **argv);
 
 /* Print the error once and return the exit status 1. */
 int cli_fail(husk_err **err);

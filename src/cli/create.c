@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "container.h"
 #include "config.h"
+#include "log.h"
 #include "util.h"
 
 #include <errno.h>
@@ -13,12 +14,12 @@
 int cli_check_create_globals(const struct cli_global *g)
 {
     if (g->systemd_cgroup) {
-        fprintf(stderr, "husk: --systemd-cgroup: the systemd cgroup driver is not supported by husk "
-                        "(use cgroupfs paths in linux.cgroupsPath)\n");
+        husk_log(HUSK_LOG_ERROR, "--systemd-cgroup: the systemd cgroup driver is not supported by husk "
+                                 "(use cgroupfs paths in linux.cgroupsPath)");
         return -1;
     }
     if (g->rootless && strcmp(g->rootless, "true") == 0) {
-        fprintf(stderr, "husk: --rootless true: rootless containers are not supported by husk yet\n");
+        husk_log(HUSK_LOG_ERROR, "--rootless true: rootless containers are not supported by husk yet");
         return -1;
     }
     return 0;

@@ -25,6 +25,11 @@ static const struct verb {
     { "list", cmd_list, false, "list containers started by husk with the given root" },
     { "kill", cmd_kill, false, "send a signal to the container's init process" },
     { "delete", cmd_delete, false, "delete any resources held by the container" },
+    { "pause", cmd_pause, false, "suspend all processes of a container (cgroup freezer)" },
+    { "resume", cmd_resume, false, "resume all processes of a paused container" },
+    { "update", cmd_update, false, "update the cgroup resource limits of a container" },
+    { "events", cmd_events, false, "print container statistics and OOM events as JSON lines" },
+    { "ps", cmd_ps, false, "list the processes running in a container" },
 };
 
 int cli_fail(husk_err **err)
@@ -72,7 +77,7 @@ static void print_version(void)
     printf("json-c: %s\n", json_c_version());
     printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
     printf("features: +namespaces(pid,net,ipc,uts,mnt,user,cgroup,time) +cgroup-v1 +hybrid +caps +hooks "
-           "+pivot_root +openat2 +sealed-self-exec -seccomp -cgroup-v2-resources -systemd -selinux -apparmor "
+           "+pivot_root +openat2 +sealed-self-exec +seccomp -cgroup-v2-resources -systemd -selinux -apparmor "
            "-criu\n");
 }
 
@@ -136,6 +141,11 @@ int main(int argc, char **argv)
     g.log_json = strcmp(log_format, "json") == 0;
     if (husk_log_init(g.log, g.log_json, g.debug) < 0) {
         fprintf(stderr, "husk: --log %s: %m\n", g.log);
+        return 1;
+    }
+    if (g.rootless && strcmp(g.rootless, "true") != 0 && strcmp(g.rootless, "false") != 0 &&
+        strcmp(g.rootless, "auto") != 0) {
+        husk_log(HUSK_LOG_ERROR, "--rootless: unknown value \"%s\" (true, false or auto)", g.rootless);
         return 1;
     }
     if (optind >= argc) {

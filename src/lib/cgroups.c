@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #endif
 #include "cgroups.h"
+#include "cgroup_plan.h"
+#include "log.h"
 #include "util.h"
 
 #include <errno.h>
@@ -654,4 +656,260 @@ void cgroup_free(struct husk_cgroup *cg)
     free(cg->freezer);
     cg->paths = cg->created = NULL;
     cg->freezer = NULL;
+}
+
+/* ---- resources -------------------------------------------------------------- */
+
+/* Where each hierarchy put this container, and what the unified one offers. */
+struct applier {
+    struct hiers hs;
+    const char **dirs;     /* per hierarchy: the container's dir there, or NULL */
+    int v2;                /* index of the cgroup2 hierarchy, or -1 */
+    bool has_v1;
+    char *v2_avail;        /* " hugetlb cpu " : the v2 root's cgroup.controllers, blank-padded */
+};
+
+static void applier_free(struct applier *a)
+{
+    hiers_free(&a->hs);
+    free(a->dirs);
+    free(a->v2_avail);
+}
+
+static int applier_init(struct applier *a, const struct husk_cgroup *cg, husk_err **err)
+{
+    _cleanup_free_ char *mountinfo = NULL;
+
+    memset(a, 0, sizeof(*a));
+    a->v2 = -1;
+    if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", PROC_TEXT_MAX, &mountinfo, NULL, err) < 0)
+        return husk_err_prefix(err, "cgroups");
+    if (parse_mountinfo(mountinfo, &a->hs, err) < 0)
+        return -1;
+    a->dirs = xcalloc(a->hs.n + 1, sizeof(char *));
+    for (size_t i = 0; i < a->hs.n; i++) {
+        const struct hier *h = &a->hs.h[i];
+        size_t ml = strcmp(h->mnt, "/") == 0 ? 0 : strlen(h->mnt);
+        for (char **p = cg->paths; p && *p; p++)
+            if (strncmp(*p, h->mnt, ml) == 0 && (*p)[ml] == '/') {
+                a->dirs[i] = *p;
+                break;
+            }
+        if (!a->dirs[i])
+            continue;
+        if (h->v2 && a->v2 < 0) {
+            _cleanup_free_ char *f = xasprintf("%s/cgroup.controllers", h->mnt);
+            _cleanup_free_ char *avail = NULL;
+            a->v2 = (int)i;
+            if (read_trimmed(f, &avail, err) < 0)
+                return -1;
+            a->v2_avail = xasprintf(" %s ", avail);
+        } else if (!h->v2) {
+            a->has_v1 = true;
+        }
+    }
+    return 0;
+}
+
+static int v1_index(const struct applier *a, const char *ctrl)
+{
+    for (size_t i = 0; ctrl && i < a->hs.n; i++)
+        if (!a->hs.h[i].v2 && a->dirs[i] && list_has(a->hs.h[i].ctrls, ctrl))
+            return (int)i;
+    return -1;
+}
+
+static bool v2_has(const struct applier *a, const char *ctrl)
+{
+    _cleanup_free_ char *want = xasprintf(" %s ", ctrl);
+    return a->v2 >= 0 && ctrl && strstr(a->v2_avail, want) != NULL;
+}
+
+static bool blank_list_has(const char *list, const char *item)
+{
+    _cleanup_free_ char *l = xasprintf(" %s ", list), *w = xasprintf(" %s ", item);
+    return strstr(l, w) != NULL;
+}
+
+/* A v2 controller works in a cgroup only if every ancestor enabled it for its
+ * children. Turn it on from the mount's root down to the container's parent, one
+ * controller at a time, only the one a setting needs. */
+static int v2_enable(const struct applier *a, const char *ctrl, const char *what, husk_err **err)
+{
+    const struct hier *h = &a->hs.h[a->v2];
+    const char *dir = a->dirs[a->v2];
+    size_t base = strcmp(h->mnt, "/") == 0 ? 0 : strlen(h->mnt);
+    _cleanup_free_ char *anc = xstrdup(dir);
+
+    if (!v2_has(a, ctrl)) {
+        _cleanup_free_ char *avail = xasprintf("%.*s", (int)(strlen(a->v2_avail) - 2), a->v2_avail + 1);
+        return husk_fail(err, 0, "%s: cgroup controller %s is not available on this host (cgroup v2 at %s has: %s)",
+                         what, ctrl, h->mnt, avail[strspn(avail, " ")] ? avail : "none");
+    }
+    for (size_t end = base; anc[end] == '/' && end < strlen(dir);) {
+        size_t next = end + 1 + strcspn(anc + end + 1, "/");
+        char saved = anc[end];
+        anc[end] = '\0';
+        _cleanup_free_ char *sf = xasprintf("%s/cgroup.subtree_control", end == 0 ? "" : anc);
+        _cleanup_free_ char *enabled = NULL, *cmd = xasprintf("+%s", ctrl);
+        anc[end] = saved;
+        if (read_trimmed(sf, &enabled, err) < 0)
+            return husk_err_prefix(err, "%s", what);
+        if (!blank_list_has(enabled, ctrl) && write_file_at(AT_FDCWD, sf, cmd, strlen(cmd), err) < 0)
+            return husk_err_prefix(err, "%s: enable cgroup controller %s", what, ctrl);
+        end = next;
+    }
+    return 0;
+}
+
+/* v1 mounted with noprefix names files without the controller ("cpus"). */
+static const char *v1_file(const struct hier *h, const char *file)
+{
+    const char *dot = strchr(file, '.');
+    if (h->noprefix && dot && strncmp(file, "cgroup.", 7) != 0)
+        return dot + 1;
+    return file;
+}
+
+static int check_usage(const char *dir, const struct cg_item *it, husk_err **err)
+{
+    _cleanup_free_ char *f = xasprintf("%s/memory.current", dir), *cur = NULL;
+    if (read_trimmed(f, &cur, err) < 0)
+        return husk_err_prefix(err, "%s", it->what);
+    unsigned long long usage = strtoull(cur, NULL, 10), limit = strtoull(it->value, NULL, 10);
+    if (limit < usage)
+        return husk_fail(err, 0, "%s: limit %llu is below the current usage %llu (checkBeforeUpdate)", it->what,
+                         limit, usage);
+    return 0;
+}
+
+static int write_item(const struct hier *h, const char *dir, const struct cg_item *it, husk_err **err)
+{
+    const char *file = h->v2 ? it->file : v1_file(h, it->file);
+    _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+    _cleanup_err_ husk_err *e = NULL;
+
+    if (it->check_usage && check_usage(dir, it, err) < 0)
+        return -1;
+    if (write_file_at(AT_FDCWD, path, it->value, strlen(it->value), &e) == 0)
+        return 0;
+    if (e->errnum == ENOENT && it->alt_file) {
+        const char *alt = h->v2 ? it->alt_file : v1_file(h, it->alt_file);
+        _cleanup_free_ char *ap = xasprintf("%s/%s", dir, alt);
+        husk_err_free(&e);
+        if (write_file_at(AT_FDCWD, ap, it->alt_value, strlen(it->alt_value), &e) == 0)
+            return 0;
+        if (e->errnum == ENOENT)
+            return husk_fail(err, 0, "%s: not supported by this kernel (neither %s nor %s exists in %s)", it->what,
+                             file, alt, dir);
+        return husk_fail(err, e->errnum, "%s: write \"%s\" to %s", it->what, it->alt_value, ap);
+    }
+    if (e->errnum == ENOENT && it->kind == CG_WRITE_IF_EXISTS)
+        return 0;
+    if (e->errnum == ENOENT)
+        return husk_fail(err, 0, "%s: not supported by this kernel (no %s in %s)", it->what, file, dir);
+    if (e->errnum == EINVAL && strcmp(it->file, "cpu.rt_runtime_us") == 0) {
+        /* A cgroup's realtime budget comes out of its parent's, which is 0 for a
+         * new cgroup: say so rather than just "Invalid argument". */
+        _cleanup_free_ char *pf = xasprintf("%s/../%s", dir, file), *pv = NULL;
+        if (read_trimmed(pf, &pv, NULL) == 0)
+            return husk_fail(err, e->errnum,
+                             "%s: write \"%s\" to %s (the parent cgroup's cpu.rt_runtime_us is %s: a container's "
+                             "realtime runtime must fit in its parent's)",
+                             it->what, it->value, path, pv);
+    }
+    return husk_fail(err, e->errnum, "%s: write \"%s\" to %s", it->what, it->value, path);
+}
+
+static int apply_item(const struct applier *a, int hi, const struct oci_linux *l, const struct cg_item *it,
+                      husk_err **err)
+{
+    const struct hier *h = &a->hs.h[hi];
+
+    switch (it->kind) {
+    case CG_FAIL:
+        return husk_fail(err, 0, "%s: %s", it->what, it->value);
+    case CG_WARN:
+        husk_log(HUSK_LOG_WARNING, "%s: %s", it->what, it->value);
+        return 0;
+    case CG_DEVICES_BPF:
+        return cgroup_devices_bpf(a->dirs[hi], l, err);
+    case CG_WRITE:
+    case CG_WRITE_IF_EXISTS:
+        if (h->v2 && it->ctrl && v2_enable(a, it->ctrl, it->what, err) < 0)
+            return -1;
+        return write_item(h, a->dirs[hi], it, err);
+    }
+    return 0;
+}
+
+/* Which hierarchy serves group g: the v1 one holding its controller, else the
+ * unified one if it offers the v2 counterpart (or is the only hierarchy: then the
+ * v2 plan says what cannot be done). -1 with *missing set: nowhere. */
+static int pick(const struct applier *a, enum cg_group g, const char **missing)
+{
+    const char *c1 = cg_group_v1_controller(g), *c2 = cg_group_v2_controller(g);
+    int i;
+
+    *missing = c1 ? c1 : c2;
+    if (g == CG_UNIFIED)
+        return a->v2 >= 0 ? a->v2 : 0;
+    if ((i = v1_index(a, c1)) >= 0)
+        return i;
+    if (a->v2 >= 0 && (!a->has_v1 || (c2 && v2_has(a, c2)) || g == CG_DEVICES))
+        return a->v2;
+    return -1;
+}
+
+static int apply_resources(const struct husk_cgroup *cg, const struct oci_linux *l, bool devices, husk_err **err)
+{
+    struct applier a;
+    struct cg_plan p1 = { 0 }, p2 = { 0 };
+    int ret = -1;
+
+    if (applier_init(&a, cg, err) < 0)
+        goto out;
+    cgroup_plan_v1(l, &p1);
+    cgroup_plan_v2(l, &p2);
+    for (int g = 0; g < CG_GROUP_COUNT; g++) {
+        const char *missing = NULL;
+        if (g == CG_DEVICES && !devices)
+            continue;
+        int hi = a.hs.n ? pick(&a, (enum cg_group)g, &missing) : -1;
+        const struct cg_plan *p = hi >= 0 && a.hs.h[hi].v2 ? &p2 : &p1;
+        for (size_t k = 0; k < p->n; k++) {
+            const struct cg_item *it = &p->v[k];
+            if (it->group != (enum cg_group)g)
+                continue;
+            if (hi < 0) {
+                /* Husk's own defaults (device rules) need no controller the host
+                 * lacks; anything the config asked for does. */
+                if (it->implicit)
+                    continue;
+                husk_fail(err, 0, "%s: cgroup controller %s is not available on this host", it->what,
+                          missing ? missing : "?");
+                goto out;
+            }
+            if (apply_item(&a, hi, l, it, err) < 0)
+                goto out;
+        }
+    }
+    ret = 0;
+out:
+    cg_plan_free(&p1);
+    cg_plan_free(&p2);
+    applier_free(&a);
+    return ret;
+}
+
+int cgroup_apply_resources(const struct husk_cgroup *cg, const struct oci_linux *l, husk_err **err)
+{
+    return apply_resources(cg, l, true, err);
+}
+
+int cgroup_update_resources(const struct husk_cgroup *cg, const struct oci_linux *l, husk_err **err)
+{
+    /* The device rules stay as create set them: replaying them (deny all, then
+     * allow) would cut a running container off its devices for a moment. */
+    return apply_resources(cg, l, false, err);
 }

@@ -5,7 +5,8 @@
  * a unified cgroup2 hierarchy, or both (hybrid, like this machine). The container's
  * path is linux.cgroupsPath (absolute: from each hierarchy's root; relative: below
  * husk's own cgroup) or /husk/<id>. Only directories husk made are ever removed.
- * Resource limits are in a later step (resources.c). */
+ * linux.resources become file writes planned by cgroup_v1.c / cgroup_v2.c (see
+ * cgroup_plan.h) and performed by cgroup_apply_resources(). */
 #ifndef HUSK_CGROUPS_H
 #define HUSK_CGROUPS_H
 
@@ -34,6 +35,17 @@ int cgroup_resolve(const char *mountinfo, const char *self_cgroup, const char *c
  * cpuset.cpus/mems are copied down from the parent for new v1 cpuset dirs so that a
  * process can be added. On failure, whatever was created is removed. */
 int cgroup_create(const char *cgroups_path, const char *id, struct husk_cgroup *out, husk_err **err);
+struct oci_linux;
+/* Apply linux.resources (and the default device rules) to the container's new
+ * cgroup, before any process is in it. Each resource group goes to the hierarchy
+ * that holds its controller: v1 first, else the unified one (on a hybrid host,
+ * e.g. hugetlb). A controller the host lacks is ignored when the config does not
+ * ask for it and an error naming it when it does. linux_ may be NULL. Errors name
+ * the JSON path ("linux.resources.cpu.cpus: write ..."). */
+int cgroup_apply_resources(const struct husk_cgroup *cg, const struct oci_linux *linux_, husk_err **err);
+/* The same for a running container (`husk update`): only what linux_ sets, and
+ * never the device rules. */
+int cgroup_update_resources(const struct husk_cgroup *cg, const struct oci_linux *linux_, husk_err **err);
 /* Write pid to cgroup.procs on every hierarchy. */
 int cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_err **err);
 /* Pids in the container's cgroup (first hierarchy that lists them). *pids malloc'd. */
@@ -41,5 +53,27 @@ int cgroup_pids(const struct husk_cgroup *cg, pid_t **pids, size_t *n, husk_err 
 /* rmdir what husk created, children first; EBUSY is retried briefly (processes exiting). */
 int cgroup_destroy(const struct husk_cgroup *cg, husk_err **err);
 void cgroup_free(struct husk_cgroup *cg);
+
+/* Pause/resume (cgroup_freezer.c): v1 freezer.state or v2 cgroup.freeze on
+ * cg->freezer, waiting until the kernel reports the whole cgroup frozen (thawed).
+ * A freeze that does not complete in time is undone and is an error. */
+#include <stdbool.h>
+#include <stdint.h>
+int cgroup_freeze(const struct husk_cgroup *cg, husk_err **err);
+int cgroup_thaw(const struct husk_cgroup *cg, husk_err **err);
+bool cgroup_frozen(const struct husk_cgroup *cg);   /* FROZEN or FREEZING */
+
+/* Statistics (cgroup_stats.c): runc's types.Stats as a new JSON object. */
+struct json_object;
+int cgroup_stats(const struct husk_cgroup *cg, struct json_object **out, husk_err **err);
+/* OOM-kill notifications. *w stays NULL (and 0 is returned) when the host has no
+ * memory controller for the container. Poll the fd cgroup_oom_watch_pollfd fills
+ * in; when it is ready, cgroup_oom_watch_read says how many OOMs happened. */
+struct cgroup_oom_watch;
+struct pollfd;
+int cgroup_oom_watch_open(const struct husk_cgroup *cg, struct cgroup_oom_watch **w, husk_err **err);
+void cgroup_oom_watch_pollfd(const struct cgroup_oom_watch *w, struct pollfd *p);
+int cgroup_oom_watch_read(struct cgroup_oom_watch *w, uint64_t *n, husk_err **err);
+void cgroup_oom_watch_free(struct cgroup_oom_watch *w);
 
 #endif

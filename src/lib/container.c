@@ -24,8 +24,8 @@
  *   exit                                                    open exec.fifo (blocks)
  *
  *   husk start: read exec.fifo ---------------------------> startContainer hooks,
- *                                                           caps, user, exec
- *   poststart hooks
+ *                                                           seccomp, caps, user, exec
+ *   poststart hooks (a failure stops the container)
  *
  * A failure anywhere in stage 1 or 2 is sent to the parent as one SYNC_ERROR
  * message; the parent kills what it started and removes what it made. */
@@ -40,6 +40,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
 #include "terminal.h"
@@ -88,7 +89,7 @@ static bool need_state_in_container(const struct oci_config *cfg)
 /* The state JSON hooks get on stdin, for a state struct not yet on disk. */
 static char *hook_state_json(const struct husk_state *st, enum husk_status status)
 {
-    return state_oci_json(st, status);
+    return state_hook_json(st, status);
 }
 
 /* Replace `"status":"creating"` by another status in a state JSON built by the
@@ -168,6 +169,8 @@ struct stage_ctx {
     int sock;          /* sync socket to the parent */
     int fifo_fd;       /* O_PATH fd of exec.fifo */
     char *state_json;  /* "creating" state from the parent, when hooks need it */
+    struct husk_seccomp *seccomp;   /* linux.seccomp, built by the parent, or NULL */
+    int seccomp_listener_fd;        /* connected to listenerPath when NOTIFY is used, or -1 */
 };
 
 /* Join the session keyring of the container's own: keys of the host's session must
@@ -187,24 +190,41 @@ static int join_session_keyring(struct husk_container *c, husk_err **err)
     return 0;
 }
 
-/* fds 3 .. 3+n-1 pass to the container; every other fd of husk's is closed on exec
- * (CVE-2024-21626: a leaked fd of a host directory is a way out of the rootfs). */
+/* Socket-activation fds: LISTEN_FDS counts fds from 3 on, meant for LISTEN_PID only
+ * (sd_listen_fds(3)). As runc does, husk passes them on only when they were meant for
+ * husk itself; set by the parent, before anything forks. */
+static int caller_listen_fds(void)
+{
+    const char *lf = getenv("LISTEN_FDS"), *lp = getenv("LISTEN_PID");
+    char *end;
+    if (lf == NULL || lp == NULL || *lf == '\0' || *lp == '\0')
+        return 0;
+    errno = 0;
+    long pid = strtol(lp, &end, 10);
+    if (errno || *end || pid != (long)getpid())
+        return 0;
+    long n = strtol(lf, &end, 10);
+    if (errno || *end || n <= 0 || n > 65536)
+        return 0;
+    return (int)n;
+}
+
+/* The LISTEN_FDS fds (3 ..), then --preserve-fds N more, pass to the container;
+ * every other fd of husk's is closed on exec (CVE-2024-21626: a leaked fd of a host
+ * directory is a way out of the rootfs). */
 static int prepare_fds(struct husk_container *c, int *n_listen, husk_err **err)
 {
-    int keep = c->preserve_fds;
-    const char *lf = getenv("LISTEN_FDS");
-    *n_listen = 0;
-    if (lf && *lf) {
-        int n = atoi(lf);
-        if (n > 0) {
-            *n_listen = n;
-            if (n > keep)
-                keep = n;
-        }
-    }
+    int keep = c->listen_fds + c->preserve_fds;
+    *n_listen = c->listen_fds;
     for (int fd = 3; fd < 3 + keep; fd++) {
         int fl = fcntl(fd, F_GETFD);
-        if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+        /* Only the caller's: a number the caller left free may now be husk's own. */
+        if (fl < 0 || !process_fd_inherited(fd)) {
+            if (fl >= 0)
+                fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+            continue;
+        }
+        if (fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
             return husk_fail(err, errno, "preserve fd %d", fd);
     }
     if (syscall(SYS_close_range, 3 + keep, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -221,9 +241,11 @@ static int prepare_fds(struct husk_container *c, int *n_listen, husk_err **err)
 static char **build_env(const struct oci_process *p, int n_listen)
 {
     size_t n = p->n_env;
-    char **env = xcalloc(n + 3, sizeof(char *));
+    char **env = xcalloc(n + 4, sizeof(char *));
     size_t k = 0;
+    bool home = false;
     for (size_t i = 0; i < n; i++) {
+        home = home || strncmp(p->env[i], "HOME=", 5) == 0;
         /* LISTEN_* are ours to set when fds are passed; drop stale ones. */
         if (n_listen > 0 && (strncmp(p->env[i], "LISTEN_FDS=", 11) == 0 ||
                              strncmp(p->env[i], "LISTEN_PID=", 11) == 0))
@@ -234,6 +256,9 @@ static char **build_env(const struct oci_process *p, int n_listen)
         env[k++] = xasprintf("LISTEN_FDS=%d", n_listen);
         env[k++] = xstrdup("LISTEN_PID=1");
     }
+    /* As runc and crun: without a HOME of the config's, the user's from the image. */
+    if (!home)
+        env[k++] = process_home_env(p->user.uid);
     env[k] = NULL;
     return env;
 }
@@ -262,8 +287,9 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         return -1;
 
     /* prestart and createRuntime run in the runtime namespace, by the parent, now that
-     * our namespaces exist; the parent also sends the state JSON our own hooks need. */
-    if (need_parent_hooks(cfg) || need_state_in_container(cfg)) {
+     * our namespaces exist; the parent also sends the state JSON our own hooks (and the
+     * seccomp listener) need. */
+    if (need_parent_hooks(cfg) || need_state_in_container(cfg) || s->seccomp_listener_fd >= 0) {
         if (sync_send(s->sock, SYNC_HOOKS_PLS, 0, NULL) < 0)
             return husk_fail(err, errno, "sync with parent");
         if (sync_recv(s->sock, &msg, SYNC_HOOKS_DONE, err) < 0)
@@ -308,6 +334,35 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     return 0;
 }
 
+/* Load linux.seccomp into this process and, with SCMP_ACT_NOTIFY, hand the listener its
+ * fd with the container process state. The message is made before the load: from the
+ * moment the kernel accepts the filter, every syscall of ours has to pass it. */
+static int stage2_seccomp(struct stage_ctx *s, husk_err **err)
+{
+    _cleanup_free_ char *msg = NULL;
+    int nfd = -1, r = 0;
+
+    if (s->seccomp_listener_fd >= 0) {
+        /* `husk state` says "created" until the user's program runs. */
+        _cleanup_free_ char *sj = state_json_with_status(s->state_json ? s->state_json : "{}", "created");
+        msg = seccomp_process_state(sj, s->c->config->linux_.seccomp.listener_metadata, err);
+        if (msg == NULL)
+            return -1;
+    }
+    if (seccomp_filter_load(s->seccomp, &nfd, err) < 0)
+        return -1;
+    if (s->seccomp_listener_fd >= 0 && nfd >= 0)
+        r = seccomp_listener_send(s->seccomp_listener_fd, nfd, msg, err);
+    /* The listener has its own copy now; ours must not reach the user's program. */
+    if (nfd >= 0)
+        close(nfd);
+    if (s->seccomp_listener_fd >= 0) {
+        close(s->seccomp_listener_fd);
+        s->seccomp_listener_fd = -1;
+    }
+    return r;
+}
+
 static void stage2_main(struct stage_ctx *s)
 {
     struct husk_container *c = s->c;
@@ -343,6 +398,13 @@ static void stage2_main(struct stage_ctx *s)
             goto fail_started;
     }
 
+    /* seccomp without noNewPrivileges: the kernel only takes a filter from a task that
+     * cannot gain privileges by execve or holds CAP_SYS_ADMIN, so load it now, before
+     * any capability goes. The profile must then allow what follows (setgroups,
+     * setres[ug]id, capset, prctl, write, close, execve), as with runc. */
+    if (s->seccomp && !cfg->process.no_new_privileges && stage2_seccomp(s, &err) < 0)
+        goto fail_started;
+
     /* Drop privileges, in the order the kernel needs: bounding set while we still hold
      * CAP_SETPCAP, then the uid switch keeping the permitted set, then the exact
      * configured sets; no_new_privs last so nothing after can regain privileges. */
@@ -357,6 +419,10 @@ static void stage2_main(struct stage_ctx *s)
         husk_fail(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
         goto fail_started;
     }
+    /* seccomp with noNewPrivileges: as late as possible, so that of husk's own syscalls
+     * only write and close (telling `husk start`) and execve remain to be allowed. */
+    if (s->seccomp && cfg->process.no_new_privileges && stage2_seccomp(s, &err) < 0)
+        goto fail_started;
 
     /* '0': the start succeeded; `husk start` returns and runs poststart hooks. */
     if (write(wfd, "0", 1) != 1)
@@ -566,10 +632,13 @@ int container_create(struct husk_container *c, husk_err **err)
     _cleanup_free_ char *created = NULL;
     pid_t stage1 = -1;
     bool made_dir = false;
+    _cleanup_seccomp_ struct husk_seccomp *filter = NULL;
+    _cleanup_close_ int listener_fd = -1;
 
     for (int i = 0; i < OCI_NS_COUNT; i++)
         joins.fd[i] = -1;
     c->console_sock_fd = c->console_sock_fd > 0 ? c->console_sock_fd : -1;
+    c->listen_fds = caller_listen_fds();
 
     if (id_validate(c->id, err) < 0)
         return -1;
@@ -581,6 +650,19 @@ int container_create(struct husk_container *c, husk_err **err)
         return husk_fail(err, 0, "cannot allocate tty if husk will detach without setting console socket");
     if (!cfg->process.terminal && c->console_socket != NULL)
         return husk_fail(err, 0, "cannot use console socket if husk will not detach or allocate tty");
+
+    /* The seccomp filter is translated before anything of the container exists: a
+     * profile libseccomp cannot take fails here, leaving nothing behind. The listener
+     * is connected from here too: stage 2 will not see the host's filesystem. */
+    if (cfg->has_linux && cfg->linux_.has_seccomp) {
+        if (seccomp_filter_build(&cfg->linux_.seccomp, &filter, err) < 0)
+            return -1;
+        if (seccomp_uses_notify(&cfg->linux_.seccomp)) {
+            listener_fd = seccomp_listener_connect(cfg->linux_.seccomp.listener_path, err);
+            if (listener_fd < 0)
+                return -1;
+        }
+    }
 
     dirfd = state_dir_create(c->root_dir, c->id, err);
     if (dirfd < 0)
@@ -595,6 +677,8 @@ int container_create(struct husk_container *c, husk_err **err)
         if (state_write(dirfd, &st, err) < 0)
             goto fail;
     }
+    if (state_save_config(dirfd, c->bundle, err) < 0)
+        goto fail;
 
     /* exec.fifo: stage 2 blocks opening it for writing until `start` reads it. It is
      * owned by the container's root so that stage 2 can open it from a user ns. */
@@ -614,13 +698,23 @@ int container_create(struct husk_container *c, husk_err **err)
 
     if (cgroup_create(cfg->has_linux ? cfg->linux_.cgroups_path : NULL, c->id, &cg, err) < 0)
         goto fail;
+    /* Limits and device rules before any process is in the cgroup: the container
+     * never runs, not even husk's setup in it, without them. */
+    if (cgroup_apply_resources(&cg, cfg->has_linux ? &cfg->linux_ : NULL, err) < 0)
+        goto fail;
     if (c->console_socket && c->console_sock_fd < 0) {
         c->console_sock_fd = terminal_connect_socket(c->console_socket, err);
         if (c->console_sock_fd < 0)
             goto fail;
     }
-    if (ns_open_joins(cfg, &joins, err) < 0)
+    if (ns_open_joins(cfg, &joins, err) < 0 || process_check_host_settings(cfg, joins.host, err) < 0)
         goto fail;
+    /* In a joined user namespace the container's root is whoever its map says. */
+    if (joins.fd[OCI_NS_USER] >= 0 && !joins.host[OCI_NS_USER] &&
+        fchownat(dirfd, "exec.fifo", joins.root_uid, joins.root_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+        husk_fail(err, errno, "chown exec.fifo");
+        goto fail;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
         husk_fail(err, errno, "socketpair");
         goto fail;
@@ -634,7 +728,8 @@ int container_create(struct husk_container *c, husk_err **err)
     if (stage1 == 0) {
         close(socks[0]);
         close(dirfd);
-        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd };
+        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp = filter,
+                               .seccomp_listener_fd = listener_fd };
         stage1_main(&s, &joins);   /* never returns */
     }
     close(socks[1]);
@@ -698,11 +793,16 @@ static int load(const char *root, const char *id, int *dirfd, struct husk_state 
     return 0;
 }
 
-/* The config the container was created from, for the hooks of later steps. */
-static int load_config_of(const struct husk_state *st, struct oci_config **cfg, husk_err **err)
+/* The config the container was created from (the copy create saved in the state
+ * dir), for the hooks of later steps. */
+static int load_config_of(const char *root, const struct husk_state *st, struct oci_config **cfg, husk_err **err)
 {
-    return config_load(st->bundle, cfg, err);
+    _cleanup_free_ char *dir = xasprintf("%s/%s", root, st->id);
+    return config_load(dir, cfg, err);
 }
+
+static int kill_all(const struct husk_state *st, int sig, husk_err **err);
+static bool wait_gone(const struct husk_state *st, int ms);
 
 int container_start(const char *root, const char *id, husk_err **err)
 {
@@ -715,6 +815,10 @@ int container_start(const char *root, const char *id, husk_err **err)
     enum husk_status status = state_status(dirfd, st);
     if (status != HUSK_CREATED)
         return husk_fail(err, 0, "cannot start a container that is %s: %s", status_name(status), id);
+    /* The poststart hooks, read before the container is released: once its program
+     * runs, start can no longer fail cleanly for want of them. */
+    if (load_config_of(root, st, &cfg, err) < 0)
+        return husk_err_prefix(err, "start %s", id);
 
     /* Opening for reading releases the init's blocked open for writing. O_NONBLOCK so
      * a dead init cannot hang us; we then poll the fifo and the init's pidfd. */
@@ -759,13 +863,16 @@ int container_start(const char *root, const char *id, husk_err **err)
     if (buf[0] != '0')
         return husk_fail(err, 0, "%s", buf + 1);
 
-    if (load_config_of(st, &cfg, NULL) == 0 && cfg->has_hooks && has_hooks(&cfg->hooks.poststart)) {
+    if (cfg->has_hooks && has_hooks(&cfg->hooks.poststart)) {
         _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
-        /* A failing poststart hook is logged; the container keeps running (spec). */
-        husk_err *e2 = NULL;
-        if (hooks_run(&cfg->hooks.poststart, "poststart", json, &e2) < 0) {
-            husk_log(HUSK_LOG_WARNING, "%s", e2->msg);
-            husk_err_free(&e2);
+        /* runtime.md lifecycle step 9: a failing poststart hook is an error and the
+         * container is stopped; `delete` then removes it (and runs poststop). */
+        if (hooks_run(&cfg->hooks.poststart, "poststart", json, err) < 0) {
+            if (proc_start_time(st->pid) == st->pid_start)
+                kill(st->pid, SIGKILL);
+            kill_all(st, SIGKILL, NULL);
+            wait_gone(st, 5000);
+            return -1;
         }
     }
     return 0;
@@ -795,6 +902,19 @@ static int kill_all(const struct husk_state *st, int sig, husk_err **err)
     return 0;
 }
 
+/* The processes of a paused container keep every signal pending until they are
+ * thawed, and a v1 freezer holds back even SIGKILL. Like runc, thaw after a
+ * SIGKILL so that it takes effect now: each task handles the pending SIGKILL
+ * before running any more of its own code. Other signals wait for `resume`. */
+static int thaw_after_kill(const struct husk_state *st, enum husk_status status, int sig, husk_err **err)
+{
+    struct husk_cgroup cg;
+    if (sig != SIGKILL || status != HUSK_PAUSED)
+        return 0;
+    cgroup_of_state(st, &cg);
+    return cgroup_thaw(&cg, err) < 0 ? husk_err_prefix(err, "kill container %s", st->id) : 0;
+}
+
 int container_kill(const char *root, const char *id, int sig, bool all, husk_err **err)
 {
     _cleanup_close_ int dirfd = -1;
@@ -804,7 +924,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, husk_err
         return -1;
     enum husk_status status = state_status(dirfd, st);
     if (all)
-        return kill_all(st, sig, err);
+        return kill_all(st, sig, err) < 0 ? -1 : thaw_after_kill(st, status, sig, err);
     if (status == HUSK_STOPPED || status == HUSK_CREATING)
         return husk_fail(err, 0, "container not running: %s", id);
     /* A pidfd pins the process we checked: the signal cannot hit a reused pid. */
@@ -812,11 +932,11 @@ int container_kill(const char *root, const char *id, int sig, bool all, husk_err
     if (pidfd >= 0 && proc_start_time(st->pid) == st->pid_start) {
         if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
             return husk_fail(err, errno, "kill container %s", id);
-        return 0;
+        return thaw_after_kill(st, status, sig, err);
     }
     if (kill(st->pid, sig) < 0)
         return husk_fail(err, errno, "kill container %s", id);
-    return 0;
+    return thaw_after_kill(st, status, sig, err);
 }
 
 /* Wait until pid (checked against its start time) is gone, up to ms milliseconds. */
@@ -829,6 +949,53 @@ static bool wait_gone(const struct husk_state *st, int ms)
         return true;
     struct pollfd p = { .fd = pidfd, .events = POLLIN };
     return poll(&p, 1, ms) > 0;
+}
+
+/* delete --force of a container whose state.json cannot be read (tampered with, or
+ * lost by the disk): no pid can be trusted, but the default cgroup /husk/<id> of each
+ * hierarchy is named after the container and only ever made by its create, so what is
+ * in it is the container's: kill that and remove the cgroup. A custom cgroupsPath (from
+ * the config copy of create) may be shared with processes that are not the
+ * container's, so it is left alone, with a warning. */
+static void remove_broken_cgroup(const char *root, const char *id)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
+    _cleanup_config_ struct oci_config *cfg = NULL;
+    _cleanup_free_ char *mountinfo = NULL, *self = NULL;
+    _cleanup_strv_ char **paths = NULL;
+    husk_err *e = NULL;
+
+    if (config_load(dir, &cfg, NULL) == 0 && cfg->has_linux && cfg->linux_.cgroups_path) {
+        husk_log(HUSK_LOG_WARNING, "delete %s: state lost; cgroup %s is not removed", id, cfg->linux_.cgroups_path);
+        return;
+    }
+    if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", 4 << 20, &mountinfo, NULL, &e) < 0 ||
+        read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 20, &self, NULL, &e) < 0 ||
+        cgroup_resolve(mountinfo, self, NULL, id, &paths, &e) < 0) {
+        husk_log(HUSK_LOG_WARNING, "delete %s: %s", id, e->msg);
+        husk_err_free(&e);
+        return;
+    }
+    for (char **p = paths; *p; p++) {
+        char *one[] = { *p, NULL };
+        struct husk_cgroup cg = { .paths = one, .created = one };
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (access(*p, F_OK) < 0)
+            continue;
+        /* Freeze-proof: a frozen v1 freezer would hold SIGKILL back. */
+        if (strstr(*p, "/freezer/")) {
+            _cleanup_free_ char *f = xasprintf("%s/freezer.state", *p);
+            write_file_at(AT_FDCWD, f, "THAWED", 6, NULL);
+        }
+        if (cgroup_pids(&cg, &pids, &n, NULL) == 0)
+            for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+        if (cgroup_destroy(&cg, &e) < 0) {
+            husk_log(HUSK_LOG_WARNING, "delete %s: %s", id, e->msg);
+            husk_err_free(&e);
+        }
+    }
 }
 
 int container_delete(const char *root, const char *id, bool force, husk_err **err)
@@ -848,6 +1015,7 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
         if (!force)
             return husk_err_prefix(err, "delete %s (use --force to remove it)", id);
         husk_err_free(err);
+        remove_broken_cgroup(root, id);
         return state_dir_remove(root, id, err);
     }
 
@@ -856,10 +1024,12 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
         return husk_fail(err, 0, "cannot delete container %s that is not stopped: %s", id, status_name(status));
 
     if (status != HUSK_STOPPED) {
-        /* A frozen cgroup would keep SIGKILL from being delivered: thaw first. */
+        /* A frozen cgroup would keep SIGKILL from being delivered: thaw first
+         * (v1 freezer.state or v2 cgroup.freeze, see cgroup_freezer.c). */
         if (st->cgroup_freezer) {
-            _cleanup_free_ char *f = xasprintf("%s/freezer.state", st->cgroup_freezer);
-            write_file_at(AT_FDCWD, f, "THAWED", 6, NULL);
+            struct husk_cgroup fcg;
+            cgroup_of_state(st, &fcg);
+            cgroup_thaw(&fcg, NULL);
         }
         if (st->pid > 0 && proc_start_time(st->pid) == st->pid_start)
             kill(st->pid, SIGKILL);
@@ -876,18 +1046,22 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     if (cg.created && cgroup_destroy(&cg, err) < 0)
         return -1;
 
-    load_config_of(st, &cfg, NULL);
+    /* Read before the state dir (which holds the copy) goes. */
+    {
+        husk_err *e2 = NULL;
+        if (load_config_of(root, st, &cfg, &e2) < 0) {
+            husk_log(HUSK_LOG_WARNING, "delete %s: no poststop hooks run: %s", id, e2->msg);
+            husk_err_free(&e2);
+        }
+    }
     if (state_dir_remove(root, id, err) < 0)
         return -1;
 
-    /* poststop: after the container is deleted; a failure is only logged (spec). */
+    /* poststop: after the container is deleted; a failure is a warning and the
+     * remaining hooks still run (runtime.md lifecycle step 13). */
     if (cfg && cfg->has_hooks && has_hooks(&cfg->hooks.poststop)) {
         _cleanup_free_ char *json = state_oci_json(st, HUSK_STOPPED);
-        husk_err *e2 = NULL;
-        if (hooks_run(&cfg->hooks.poststop, "poststop", json, &e2) < 0) {
-            husk_log(HUSK_LOG_WARNING, "%s", e2->msg);
-            husk_err_free(&e2);
-        }
+        hooks_run_warn(&cfg->hooks.poststop, "poststop", json);
     }
     return 0;
 }

@@ -28,6 +28,7 @@ struct husk_container {
 
     /* filled during create */
     int console_sock_fd;        /* connected --console-socket, or -1 */
+    int listen_fds;             /* LISTEN_FDS of the caller, when LISTEN_PID is husk's pid */
     pid_t pid;                  /* container init, host pid */
 };
 
@@ -56,5 +57,29 @@ int container_peek(const char *root, const char *id, struct husk_state **st, int
 
 /* Signal numbers from "KILL", "SIGKILL", "9". -1 if unknown. */
 int signal_parse(const char *s);
+
+/* ---- container_cgroup.c: verbs that work through the container's cgroups ---- */
+#include <stdint.h>
+#include <stdio.h>
+
+/* pause: freeze every process (running or created); resume: thaw a paused one. */
+int container_pause(const char *root, const char *id, husk_err **err);
+int container_resume(const char *root, const char *id, husk_err **err);
+
+/* A linux.resources JSON document (`update --resources`), parsed like config.json's;
+ * errors name "<name>: linux.resources.<path>". Free with resources_free. */
+int resources_parse(const char *text, size_t len, const char *name, struct oci_linux **out, husk_err **err);
+void resources_free(struct oci_linux *l);
+/* update: write what l->resources sets to the container's cgroups (not the
+ * device rules, which update refuses). l may be adjusted (memory order on v1). */
+int container_update(const char *root, const char *id, struct oci_linux *l, husk_err **err);
+
+/* events: with once, one stats event; else a stats event every interval_ms and an
+ * oom event per OOM kill, until the container's init exits. JSON lines to out. */
+int container_events(const char *root, const char *id, bool once, long long interval_ms, FILE *out,
+                     husk_err **err);
+
+/* ps: host pids of every process in the container's cgroup, sorted. */
+int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, husk_err **err);
 
 #endif

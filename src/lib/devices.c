@@ -2,7 +2,8 @@
  *
  * The default devices the spec requires (null zero full random urandom tty), the
  * config's linux.devices, /dev/ptmx -> pts/ptmx, the /dev/fd and std{in,out,err}
- * links, and the /dev/pts and /dev/shm directories. Every node is made with
+ * links (and /dev/core -> /proc/kcore where the kernel has one), and the /dev/pts
+ * and /dev/shm directories. Every node is made with
  * mknodat/symlinkat on a directory fd resolved inside the rootfs (paths.c), never
  * by a host path: the rootfs' /dev may be an image directory full of symlinks.
  * In a user namespace mknod is refused, so the host's node is bind-mounted onto an
@@ -281,6 +282,11 @@ int devices_setup(struct husk_container *c, int rootfd, husk_err **err)
         dev_symlink(devfd, "/proc/self/fd/0", "stdin", false, err) < 0 ||
         dev_symlink(devfd, "/proc/self/fd/1", "stdout", false, err) < 0 ||
         dev_symlink(devfd, "/proc/self/fd/2", "stderr", false, err) < 0)
+        return -1;
+    /* /dev/core -> /proc/kcore, as runc makes it, only where the kernel has a
+     * kcore at all (CONFIG_PROC_KCORE; the host's /proc still tells at this point):
+     * a dangling link would only confuse. It is masked by the default config. */
+    if (access("/proc/kcore", F_OK) == 0 && dev_symlink(devfd, "/proc/kcore", "core", false, err) < 0)
         return -1;
     return 0;
 }

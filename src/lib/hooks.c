@@ -6,6 +6,7 @@
  * reads its stdin nor exits cannot hang us. The hook's stdout/stderr are ours, as
  * with runc. */
 #include "hooks.h"
+#include "log.h"
 #include "util.h"
 
 #include <errno.h>
@@ -37,6 +38,9 @@ static _Noreturn void hook_child(const struct oci_hook *h, char *const argv[], c
     sigset_t none;
     int e;
 
+    /* Its own process group: on timeout the whole group is killed, so a hook that
+     * forked (a shell script running `sleep`) leaves no child holding our stdio. */
+    setpgid(0, 0);
     if (in == STDIN_FILENO) {
         if (fcntl(in, F_SETFD, 0) < 0)
             goto fail;
@@ -147,6 +151,8 @@ static int run_one(const struct oci_hook *h, size_t idx, const char *stage, cons
         return husk_fail(err, errno, "%s hook #%zu (%s): fork", stage, idx, h->path);
     if (pid == 0)
         hook_child(h, (char *const *)argv, (char *const *)envp, in_r, err_w);
+    /* Also from here, so the group exists whoever runs first (EACCES once it exec'd). */
+    setpgid(pid, pid);
     closep(&in_r);
     closep(&err_w);
 
@@ -177,6 +183,7 @@ static int run_one(const struct oci_hook *h, size_t idx, const char *stage, cons
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 
     if (rc <= 0) {
+        kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -202,4 +209,20 @@ int hooks_run(const struct oci_hook_list *list, const char *stage, const char *s
         if (run_one(&list->hooks[i], i, stage, state_json, err) < 0)
             return -1;
     return 0;
+}
+
+int hooks_run_warn(const struct oci_hook_list *list, const char *stage, const char *state_json)
+{
+    int failed = 0;
+    if (list == NULL)
+        return 0;
+    for (size_t i = 0; i < list->n; i++) {
+        husk_err *err = NULL;
+        if (run_one(&list->hooks[i], i, stage, state_json, &err) < 0) {
+            husk_log(HUSK_LOG_WARNING, "%s", err ? err->msg : "hook failed");
+            husk_err_free(&err);
+            failed++;
+        }
+    }
+    return failed;
 }

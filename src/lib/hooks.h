@@ -11,4 +11,9 @@
  * `stage` names the list in errors ("createRuntime hook #0 (/path): exit status 1"). */
 int hooks_run(const struct oci_hook_list *list, const char *stage, const char *state_json, husk_err **err);
 
+/* Run every hook of the list even when some fail, logging each failure as a warning
+ * (runtime.md: a failing poststop hook is a warning, "the remaining hooks and
+ * lifecycle continue as if the hook had succeeded"). Returns how many failed. */
+int hooks_run_warn(const struct oci_hook_list *list, const char *stage, const char *state_json);
+
 #endif

@@ -8,18 +8,118 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <linux/nsfs.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+/* Whether fd is the same namespace as husk's own of that type. */
+static bool is_own_ns(int fd, enum oci_ns_type t)
+{
+    struct stat a, b;
+    _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", ns_proc_name(t));
+    if (fstat(fd, &a) < 0 || stat(self, &b) < 0)
+        return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Host id that id 0 maps to in a /proc/PID/{uid,gid}_map, read from the host: the
+ * kernel prints each line as "inside outside count" with `outside` in the reader's
+ * namespace. -1 if 0 is not mapped. */
+static long map_root(pid_t pid, const char *file)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+    FILE *f = fopen(path, "re");
+    unsigned long in, out, n;
+    long id = -1;
+    while (f && fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
+        if (in == 0 && n > 0)
+            id = (long)out;
+    if (f)
+        fclose(f);
+    return id;
+}
+
+/* The host uid and gid that root of a joined user namespace maps to. A namespace fd
+ * has no maps of its own to read: a short-lived child enters the namespace and waits,
+ * and we read the child's maps from here. */
+static int joined_root_ids(int userfd, const char *path, size_t idx, uid_t *uid, gid_t *gid, husk_err **err)
+{
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+        return husk_fail(err, errno, "socketpair");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sp[0]);
+        close(sp[1]);
+        return husk_fail(err, errno, "fork");
+    }
+    if (pid == 0) {
+        char c = setns(userfd, CLONE_NEWUSER) == 0 ? 0 : 1;
+        close(sp[0]);
+        if (write(sp[1], &c, 1) == 1)
+            while (read(sp[1], &c, 1) < 0 && errno == EINTR)
+                ;   /* until the parent is done reading our maps (EOF) */
+        _exit(0);
+    }
+    close(sp[1]);
+    char c = 1;
+    long u = -1, g = -1;
+    if (read_all(sp[0], &c, 1) == 1 && c == 0) {
+        u = map_root(pid, "uid_map");
+        g = map_root(pid, "gid_map");
+    }
+    close(sp[0]);
+    waitpid(pid, NULL, 0);
+    if (c != 0)
+        return husk_fail(err, 0, "linux.namespaces[%zu].path: cannot enter user namespace %s", idx, path);
+    /* Root of the namespace is who the container's setup runs as: without a mapping
+     * for it there is no uid to become. */
+    if (u < 0 || g < 0)
+        return husk_fail(err, 0, "linux.namespaces[%zu].path: uid and gid 0 must be mapped in user namespace %s",
+                         idx, path);
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    return 0;
+}
+
+/* What the namespaces' own settings need, checked before anything exists. */
+static int ns_check_config(const struct oci_config *cfg, husk_err **err)
+{
+    const struct oci_linux *lx = &cfg->linux_;
+    const struct oci_namespace *user = config_find_ns(cfg, OCI_NS_USER);
+    const struct oci_namespace *time = config_find_ns(cfg, OCI_NS_TIME);
+
+    if (user == NULL && (lx->n_uid_mappings > 0 || lx->n_gid_mappings > 0))
+        return husk_fail(err, 0, "linux.%s: mappings are set but linux.namespaces has no \"user\" entry",
+                         lx->n_uid_mappings > 0 ? "uidMappings" : "gidMappings");
+    if (user && user->path == NULL && (lx->n_uid_mappings == 0 || lx->n_gid_mappings == 0))
+        return husk_fail(err, 0, "linux.%s: required with a new user namespace",
+                         lx->n_uid_mappings == 0 ? "uidMappings" : "gidMappings");
+    /* Offsets can only be written into a time namespace no process has entered yet
+     * (time_namespaces(7)): a new one, never a joined one. */
+    if (lx->n_time_offsets > 0 && (time == NULL || time->path != NULL))
+        return husk_fail(err, 0, "linux.timeOffsets: needs a new time namespace (a \"time\" entry without path "
+                                 "in linux.namespaces)");
+    return 0;
+}
+
 int ns_open_joins(const struct oci_config *cfg, struct ns_join *j, husk_err **err)
 {
-    for (int i = 0; i < OCI_NS_COUNT; i++)
+    for (int i = 0; i < OCI_NS_COUNT; i++) {
         j->fd[i] = -1;
+        j->host[i] = false;
+    }
+    j->root_uid = 0;
+    j->root_gid = 0;
     if (!cfg->has_linux)
         return 0;
+    if (ns_check_config(cfg, err) < 0)
+        return -1;
     for (size_t i = 0; i < cfg->linux_.n_namespaces; i++) {
         const struct oci_namespace *ns = &cfg->linux_.namespaces[i];
         if (ns->path == NULL)
@@ -33,12 +133,23 @@ int ns_open_joins(const struct oci_config *cfg, struct ns_join *j, husk_err **er
          * container sharing the host's: check the kernel's own idea of its type. */
         int type = ioctl(fd, NS_GET_NSTYPE);
         if (type < 0 || type != ns_clone_flag(ns->type)) {
+            const char *is = NULL;
+            for (int t = 0; type >= 0 && t < OCI_NS_COUNT; t++)
+                if (ns_clone_flag((enum oci_ns_type)t) == type)
+                    is = ns_type_name((enum oci_ns_type)t);
             close(fd);
-            husk_fail(err, 0, "linux.namespaces[%zu].path: %s is not a %s namespace", i, ns->path,
-                      ns_type_name(ns->type));
+            if (is)
+                husk_fail(err, 0, "linux.namespaces[%zu].path: %s is a %s namespace, not a %s namespace", i,
+                          ns->path, is, ns_type_name(ns->type));
+            else
+                husk_fail(err, 0, "linux.namespaces[%zu].path: %s is not a namespace", i, ns->path);
             goto fail;
         }
         j->fd[ns->type] = fd;
+        j->host[ns->type] = is_own_ns(fd, ns->type);
+        if (ns->type == OCI_NS_USER && !j->host[ns->type] &&
+            joined_root_ids(fd, ns->path, i, &j->root_uid, &j->root_gid, err) < 0)
+            goto fail;
     }
     return 0;
 fail:
@@ -74,10 +185,18 @@ int ns_join_all(struct ns_join *j, husk_err **err)
                                               OCI_NS_PID, OCI_NS_CGROUP, OCI_NS_TIME, OCI_NS_MOUNT };
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
         int fd = j->fd[order[i]];
-        if (fd < 0)
+        /* Our own user namespace cannot be "joined" (EINVAL): we are in it already. */
+        if (fd < 0 || (order[i] == OCI_NS_USER && j->host[OCI_NS_USER]))
             continue;
         if (setns(fd, ns_clone_flag(order[i])) < 0)
             return husk_fail(err, errno, "join %s namespace", ns_type_name(order[i]));
+        /* setns() gave us every capability in the joined user namespace, but our ids
+         * are still the host's, unmapped there: become its root, as with a new one, so
+         * that what the setup creates is owned by the container's root. gid first:
+         * changing it needs CAP_SETGID, which a uid switch could take away. */
+        if (order[i] == OCI_NS_USER && !j->host[OCI_NS_USER] &&
+            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+            return husk_fail(err, errno, "switch to root in the joined user namespace");
     }
     return 0;
 }

@@ -10,15 +10,21 @@
 #ifndef HUSK_NAMESPACES_H
 #define HUSK_NAMESPACES_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "config.h"
 
 struct ns_join {
     int fd[OCI_NS_COUNT];       /* -1 where not joined */
+    bool host[OCI_NS_COUNT];    /* the joined namespace is husk's own (the host's) */
+    uid_t root_uid;             /* joined user ns: the host ids its root maps to */
+    gid_t root_gid;
 };
 
 /* Open every linux.namespaces[].path, checking with NS_GET_NSTYPE that each is a
- * namespace of the declared type. */
+ * namespace of the declared type, and note which of them are husk's own: "joining"
+ * those shares the host's, and host-wide settings (hostname, sysctl) must then be
+ * refused as if there were no namespace at all. */
 int ns_open_joins(const struct oci_config *cfg, struct ns_join *j, husk_err **err);
 void ns_close_joins(struct ns_join *j);
 
@@ -26,7 +32,7 @@ void ns_close_joins(struct ns_join *j);
 int ns_new_flags(const struct oci_config *cfg);
 
 /* setns() into every joined namespace: user first (it grants the privileges the
- * others need), mount last. */
+ * others need; we then become its root, as with a new one), mount last. */
 int ns_join_all(struct ns_join *j, husk_err **err);
 
 /* Parent: write /proc/PID/{uid_map,gid_map} from linux.uidMappings/gidMappings. */

@@ -4,7 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
@@ -50,16 +55,18 @@ static const char *const ipc_sysctls[] = {
     "kernel.auto_msgmni",
 };
 
-/* A namespace the container owns: present in linux.namespaces. A joined namespace
- * (path set) counts too; whether it is the host's is the caller's business. */
-static bool has_ns(const struct oci_config *cfg, enum oci_ns_type t)
+/* A namespace the container owns: present in linux.namespaces, and not a "join" of
+ * the host's own namespace (host[t], known only to the parent; NULL in the container,
+ * where the parent has already checked). */
+static bool has_ns(const struct oci_config *cfg, const bool *host, enum oci_ns_type t)
 {
-    return config_find_ns(cfg, t) != NULL;
+    return config_find_ns(cfg, t) != NULL && !(host && host[t]);
 }
 
 /* Check that the key only touches the container's own namespaces. `dotted` is the key
  * in dot form. */
-static int sysctl_allowed(const struct oci_config *cfg, const char *key, const char *dotted, husk_err **err)
+static int sysctl_allowed(const struct oci_config *cfg, const bool *host, const char *key, const char *dotted,
+                          husk_err **err)
 {
     for (size_t i = 0; i < ARRAY_SIZE(ipc_sysctls); i++)
         if (strcmp(dotted, ipc_sysctls[i]) == 0)
@@ -67,18 +74,18 @@ static int sysctl_allowed(const struct oci_config *cfg, const char *key, const c
     if (strncmp(dotted, "fs.mqueue.", 10) == 0)
         goto ipc;
     if (strncmp(dotted, "net.", 4) == 0) {
-        if (!has_ns(cfg, OCI_NS_NETWORK))
+        if (!has_ns(cfg, host, OCI_NS_NETWORK))
             return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's network namespace", key);
         return 0;
     }
     if (strcmp(dotted, "kernel.hostname") == 0 || strcmp(dotted, "kernel.domainname") == 0) {
-        if (!has_ns(cfg, OCI_NS_UTS))
+        if (!has_ns(cfg, host, OCI_NS_UTS))
             return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's UTS namespace", key);
         return 0;
     }
     return husk_fail(err, 0, "sysctl \"%s\" is not namespaced and cannot be set in a container", key);
 ipc:
-    if (!has_ns(cfg, OCI_NS_IPC))
+    if (!has_ns(cfg, host, OCI_NS_IPC))
         return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's IPC namespace", key);
     return 0;
 }
@@ -145,6 +152,29 @@ static int write_sysctl(int dirfd, const char *key, const char *path, const char
     return 0;
 }
 
+static int check_sysctl(const struct oci_config *cfg, const bool *host, husk_err **err)
+{
+    if (!cfg->has_linux)
+        return 0;
+    for (size_t i = 0; i < cfg->linux_.n_sysctl; i++) {
+        _cleanup_free_ char *path = NULL, *dotted = NULL;
+        const char *key = cfg->linux_.sysctl[i].key;
+        if (sysctl_path(key, &path, &dotted, err) < 0 || sysctl_allowed(cfg, host, key, dotted, err) < 0)
+            return husk_err_prefix(err, "linux.sysctl");
+    }
+    return 0;
+}
+
+int process_check_host_settings(const struct oci_config *cfg, const bool host[OCI_NS_COUNT], husk_err **err)
+{
+    /* Joining the host's own UTS namespace by path is sharing it: a hostname would
+     * rename the host. */
+    if (host[OCI_NS_UTS] && ((cfg->hostname && cfg->hostname[0]) || (cfg->domainname && cfg->domainname[0])))
+        return husk_fail(err, 0, "%s is set but linux.namespaces joins the host's UTS namespace",
+                         cfg->hostname && cfg->hostname[0] ? "hostname" : "domainname");
+    return check_sysctl(cfg, host, err);
+}
+
 int process_setup_sysctl(const struct oci_config *cfg, husk_err **err)
 {
     _cleanup_close_ int dirfd = -1;
@@ -152,12 +182,8 @@ int process_setup_sysctl(const struct oci_config *cfg, husk_err **err)
     if (!cfg->has_linux || cfg->linux_.n_sysctl == 0)
         return 0;
     /* Validate every key first: refuse the whole list rather than apply half of it. */
-    for (size_t i = 0; i < cfg->linux_.n_sysctl; i++) {
-        _cleanup_free_ char *path = NULL, *dotted = NULL;
-        const char *key = cfg->linux_.sysctl[i].key;
-        if (sysctl_path(key, &path, &dotted, err) < 0 || sysctl_allowed(cfg, key, dotted, err) < 0)
-            return -1;
-    }
+    if (check_sysctl(cfg, NULL, err) < 0)
+        return -1;
     dirfd = open_proc_sys(err);
     if (dirfd < 0)
         return -1;
@@ -248,9 +274,86 @@ int process_setup_cwd(const struct oci_process *p, husk_err **err)
 {
     if (p->cwd == NULL || p->cwd[0] == '\0')
         return 0;
+    if (chdir(p->cwd) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return husk_fail(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+    /* A missing cwd is created (owned by the container's root, 0755), as runc and
+     * crun do: images commonly name a WORKDIR they do not ship. We are past
+     * pivot_root, so every component and symlink resolves inside the container. */
+    if (mkdir_p(p->cwd, 0755, err) < 0)
+        return husk_err_prefix(err, "create cwd \"%s\"", p->cwd);
     if (chdir(p->cwd) < 0)
         return husk_fail(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
     return 0;
+}
+
+/* ---- fds husk was started with ---------------------------------------------- */
+
+/* --preserve-fds and LISTEN_FDS hand "fds 3 .. 3+N-1" to the container, meaning the
+ * caller's. If the caller had no fd there, the number may by then belong to husk
+ * itself (its --log file, run's signalfd ...), and passing that on would give the
+ * container a handle on a host file. So the fds open when husk starts are noted
+ * here, before main() opens anything, and only those are ever passed on. */
+#define INHERITED_FD_MAX 65536
+static unsigned char inherited_fds[INHERITED_FD_MAX / 8];
+
+static void mark_inherited(int fd)
+{
+    if (fd >= 3 && fd < INHERITED_FD_MAX)
+        inherited_fds[fd / 8] |= (unsigned char)(1u << (fd % 8));
+}
+
+__attribute__((constructor)) static void note_inherited_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) {
+        /* No /proc: probe the low fds one by one. */
+        for (int fd = 3; fd < 1024; fd++)
+            if (fcntl(fd, F_GETFD) >= 0)
+                mark_inherited(fd);
+        return;
+    }
+    int self = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (e->d_name[0] != '.' && *end == '\0' && fd != self && fd < INT_MAX)
+            mark_inherited((int)fd);
+    }
+    closedir(d);
+}
+
+bool process_fd_inherited(int fd)
+{
+    return fd >= 3 && fd < INHERITED_FD_MAX && (inherited_fds[fd / 8] & (1u << (fd % 8)));
+}
+
+/* ---- HOME ------------------------------------------------------------------- */
+
+char *process_home_env(uid_t uid)
+{
+    /* The image's /etc/passwd (we are past pivot_root). Only a regular file is read,
+     * non-blocking: a fifo planted there must not hang the container's setup. */
+    _cleanup_close_ int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return xstrdup("HOME=/");
+    FILE *f = fdopen(fd, "re");
+    if (f == NULL)
+        return xstrdup("HOME=/");
+    fd = -1;
+    char *home = NULL;
+    struct passwd *pw;
+    while ((pw = fgetpwent(f)) != NULL)
+        if (pw->pw_uid == uid) {
+            if (pw->pw_dir && pw->pw_dir[0])
+                home = xasprintf("HOME=%s", pw->pw_dir);
+            break;
+        }
+    fclose(f);
+    return home ? home : xstrdup("HOME=/");
 }
 
 /* ---- executable lookup ------------------------------------------------------ */

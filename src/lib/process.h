@@ -14,6 +14,10 @@
  * container namespaces, /proc already mounted (after pivot_root). */
 int process_setup_uts(const struct oci_config *cfg, husk_err **err);
 int process_setup_sysctl(const struct oci_config *cfg, husk_err **err);
+/* The parent's early check, before anything is forked: the sysctl keys, and neither
+ * sysctl nor hostname/domainname aimed at a namespace that is joined by path but is
+ * in fact the host's own (host[], from ns_open_joins). */
+int process_check_host_settings(const struct oci_config *cfg, const bool host[OCI_NS_COUNT], husk_err **err);
 
 /* Every process.rlimits entry with setrlimit(). A hard limit above the current one
  * fails with the kernel's error (EPERM without CAP_SYS_RESOURCE), naming the rlimit. */
@@ -26,7 +30,16 @@ int process_setup_oom_score_adj(const struct oci_process *p, husk_err **err);
  * so caps_apply() can then set the configured sets. */
 int process_setup_user(const struct oci_process *p, husk_err **err);
 
-/* chdir(process.cwd) — resolved inside the new root (we are already pivoted). */
+/* Whether fd was open when husk started (the caller's, not one of husk's own):
+ * only those may be passed on by --preserve-fds / LISTEN_FDS. */
+bool process_fd_inherited(int fd);
+
+/* "HOME=<dir>" of uid from the container's /etc/passwd ("HOME=/" if none): the
+ * default HOME when process.env has none, as runc sets it. Call after pivot_root. */
+char *process_home_env(uid_t uid);
+
+/* chdir(process.cwd) — resolved inside the new root (we are already pivoted); a
+ * missing cwd is created 0755, as runc does. */
 int process_setup_cwd(const struct oci_process *p, husk_err **err);
 
 /* Find args[0] on the PATH from process.env (not husk's own PATH), as runc does.

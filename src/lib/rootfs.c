@@ -16,14 +16,15 @@
 #include "paths.h"
 #include "util.h"
 
-/* linux.rootfsPropagation → MS_* (without MS_REC); 0 and -1 for unknown. */
+/* linux.rootfsPropagation → MS_*, with MS_REC for the "r" forms; 0 when unset,
+ * -1 for unknown. */
 static long propagation_flag(const char *name)
 {
     static const struct { const char *name; unsigned long flag; } t[] = {
-        { "shared", MS_SHARED },     { "rshared", MS_SHARED },
-        { "slave", MS_SLAVE },       { "rslave", MS_SLAVE },
-        { "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE },
-        { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE },
+        { "shared", MS_SHARED },     { "rshared", MS_SHARED | MS_REC },
+        { "slave", MS_SLAVE },       { "rslave", MS_SLAVE | MS_REC },
+        { "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE | MS_REC },
+        { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
     };
     if (name == NULL || *name == '\0')
         return 0;
@@ -43,6 +44,7 @@ int rootfs_prepare(struct husk_container *c, husk_err **err)
     long prop = propagation_flag(rootfs_propagation(c));
     if (prop < 0)
         return husk_fail(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", rootfs_propagation(c));
+    prop &= ~(long)MS_REC; /* here always applied to every mount */
 
     /* Our mount namespace is a copy of the host's, and the copies of shared mounts
      * are still peers of the host's: anything we mount would appear on the host.
@@ -52,8 +54,12 @@ int rootfs_prepare(struct husk_container *c, husk_err **err)
      * then shared with each other, never pushed back to the host). */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return husk_fail(err, errno, "make / rslave");
-    /* private/slave/unbindable as asked, on every mount: rprivate also stops the
-     * host's mounts from coming in. */
+    /* private/unbindable as asked, on every mount: rprivate also stops the host's
+     * mounts from coming in. "unbindable" is private for now: the rootfs still has
+     * to be bind-mounted onto itself below, which an unbindable source refuses
+     * (EINVAL); rootfs_finalize makes it unbindable once everything is in place. */
+    if (prop == MS_UNBINDABLE)
+        prop = MS_PRIVATE;
     if (prop != 0 && prop != MS_SHARED && prop != MS_SLAVE &&
         mount(NULL, "/", NULL, (unsigned long)prop | MS_REC, NULL) < 0)
         return husk_fail(err, errno, "set propagation of / to %s", rootfs_propagation(c));
@@ -88,16 +94,28 @@ int rootfs_pivot(struct husk_container *c, int rootfd, husk_err **err)
         return 0;
     }
 
+    /* The old root, held by fd: after pivot_root it is stacked on top of the new
+     * root, and a path lookup of "." from our cwd yields the mount *below* (the
+     * rootfs), not it. Changing propagation through "." would hit the rootfs tree
+     * and silently undo every "shared" mount option of the config. */
+    _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0)
+        return husk_fail(err, errno, "open the old root");
+
     /* pivot_root(".", "."): the old root ends up mounted on top of the new one, at
      * ".", so no put_old directory is needed inside the rootfs. */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
         return husk_fail(err, errno, "pivot_root into %s (a rootfs on ramfs needs --no-pivot)", c->rootfs);
 
-    /* The old root is still (r)slave of the host's mounts; make sure detaching it
-     * cannot propagate an unmount anywhere, then drop it: the host's filesystem is
-     * gone from the container's view. */
-    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    /* The old root is already rslave (or rprivate) since rootfs_prepare; make sure
+     * again, on the old root itself, that detaching it cannot propagate an unmount
+     * to the host, then drop it: the host's filesystem is gone from the container's
+     * view. umount2 resolves "." with LOOKUP_MOUNTPOINT, i.e. the top of the stack:
+     * the old root. */
+    struct mount_attr slave = { .propagation = MS_SLAVE };
+    if (mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0)
         return husk_fail(err, errno, "make the old root rslave");
+    closep(&oldroot);
     if (umount2(".", MNT_DETACH) < 0)
         return husk_fail(err, errno, "detach the old root");
     if (chdir("/") < 0)
@@ -252,12 +270,15 @@ int rootfs_finalize(struct husk_container *c, husk_err **err)
 
     /* rootfsPropagation, now that the mounts in the rootfs are in place: for
      * "shared" this is the point where the rootfs becomes a peer group of its own
-     * (still a slave of the host, so nothing flows back there). */
+     * (still a slave of the host, so nothing flows back there). The plain forms
+     * set the rootfs mount alone, as the spec words it, so a config mount's own
+     * propagation option ("shared" on a bind under a "private" rootfs) stands;
+     * the "r" forms (rshared, ...) set every mount in the container. */
     long prop = propagation_flag(cfg->linux_.rootfs_propagation);
     if (prop < 0)
         return husk_fail(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"",
                          cfg->linux_.rootfs_propagation);
-    if (prop != 0 && mount(NULL, "/", NULL, (unsigned long)prop | MS_REC, NULL) < 0)
+    if (prop != 0 && mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0)
         return husk_fail(err, errno, "set propagation of / to %s", cfg->linux_.rootfs_propagation);
     return 0;
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #define STATE_FILE "state.json"
+#define STATE_CONFIG_FILE "config.json"
 #define STATE_MAX (1024 * 1024)
 
 static void json_putp(struct json_object **o)
@@ -259,6 +260,23 @@ int state_dir_remove(const char *root, const char *id, husk_err **err)
         return ret;
     if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return husk_fail(err, errno, "remove state directory %s/%s", root, id);
+    return 0;
+}
+
+/* ---- the config the container was created from ---------------------------- */
+
+int state_save_config(int dirfd, const char *bundle, husk_err **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+
+    /* runtime.md: "Any updates to config.json after this step MUST NOT affect the
+     * container" — start and delete run hooks from this copy, not the bundle's. */
+    if (read_file_at(AT_FDCWD, path, STATE_MAX * 32, &text, &len, err) < 0)
+        return husk_err_prefix(err, "save config of the container");
+    if (write_file_atomic(dirfd, STATE_CONFIG_FILE, text, len, 0600, err) < 0)
+        return husk_err_prefix(err, "save config of the container");
     return 0;
 }
 
@@ -583,15 +601,14 @@ const char *status_name(enum husk_status st)
     return "unknown";
 }
 
-char *state_oci_json(const struct husk_state *s, enum husk_status st)
+static char *oci_json(const struct husk_state *s, enum husk_status st, bool with_pid)
 {
     _cleanup_json_ struct json_object *o = json_object_new_object();
 
     json_object_object_add(o, "ociVersion", json_object_new_string(HUSK_OCI_VERSION));
     json_object_object_add(o, "id", json_object_new_string(s->id ? s->id : ""));
     json_object_object_add(o, "status", json_object_new_string(status_name(st)));
-    /* runtime.md: pid is required when created or running; paused still has one. */
-    if (st == HUSK_CREATED || st == HUSK_RUNNING || st == HUSK_PAUSED)
+    if (with_pid)
         json_object_object_add(o, "pid", json_object_new_int64(s->pid));
     json_object_object_add(o, "bundle", json_object_new_string(s->bundle ? s->bundle : ""));
     if (s->n_annotations > 0) {
@@ -601,6 +618,20 @@ char *state_oci_json(const struct husk_state *s, enum husk_status st)
         json_object_object_add(o, "annotations", ann);
     }
     return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+char *state_oci_json(const struct husk_state *s, enum husk_status st)
+{
+    /* runtime.md: pid is required when created or running; paused still has one. */
+    return oci_json(s, st, st == HUSK_CREATED || st == HUSK_RUNNING || st == HUSK_PAUSED);
+}
+
+char *state_hook_json(const struct husk_state *s, enum husk_status st)
+{
+    /* While creating, the init already exists: createRuntime hooks find its
+     * namespaces through /proc/<pid>/ns (the way CNI plugins are driven), as runc's
+     * hooks get it. A stopped container's pid means nothing any more. */
+    return oci_json(s, st, st != HUSK_STOPPED && s->pid > 0);
 }
 
 /* ---- listing, time -------------------------------------------------------- */

@@ -2,6 +2,7 @@
  *
  *   <root>/<id>/state.json   husk's record (written atomically: temp + rename)
  *   <root>/<id>/exec.fifo    exists while the container is "created"; `start` opens it
+ *   <root>/<id>/config.json  the bundle's config.json as it was at create
  *
  * Commands on one id serialize with flock() on the container's directory. Status is
  * derived from the live process: its pid plus the start time from /proc/PID/stat, so
@@ -16,7 +17,10 @@
 #include "config.h"
 #include "error.h"
 
-#define HUSK_ID_MAX 1024
+/* The id names the state directory and the cgroup directories: one path component,
+ * so NAME_MAX (255) is the most any filesystem takes. Checked up front, so a long id
+ * is "too long", not an ENAMETOOLONG from halfway through create. */
+#define HUSK_ID_MAX 255
 
 enum husk_status { HUSK_CREATING, HUSK_CREATED, HUSK_RUNNING, HUSK_PAUSED, HUSK_STOPPED };
 
@@ -54,6 +58,11 @@ int state_dir_open(const char *root, const char *id, husk_err **err);
 /* Remove <root>/<id> and everything in it (only regular files/fifos are expected). */
 int state_dir_remove(const char *root, const char *id, husk_err **err);
 
+/* Copy <bundle>/config.json into the container's directory (as config.json), so that
+ * later commands (hooks of start and delete) see the config of create even if the
+ * bundle changes or goes away. config_load(<root>/<id>) reads it back. */
+int state_save_config(int dirfd, const char *bundle, husk_err **err);
+
 int state_write(int dirfd, const struct husk_state *s, husk_err **err);
 /* Read state.json; a missing, half-written or corrupt file is an error naming it. */
 int state_read(int dirfd, const char *id, struct husk_state **out, husk_err **err);
@@ -69,6 +78,8 @@ unsigned long long proc_start_time(pid_t pid);
 /* The OCI state JSON (runtime.md): ociVersion, id, status, pid (when running or
  * created), bundle, annotations. Returns a new string. */
 char *state_oci_json(const struct husk_state *s, enum husk_status st);
+/* The same for hooks: with the pid whenever the init exists, "creating" included. */
+char *state_hook_json(const struct husk_state *s, enum husk_status st);
 
 /* Ids of every container under root (names of subdirectories), sorted. */
 int state_list_ids(const char *root, char ***ids, husk_err **err);

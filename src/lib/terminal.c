@@ -54,6 +54,15 @@ static int bind_console(int slave, husk_err **err)
     char src[64], dst[64];
 
     target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (target >= 0 && fstat(target, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* An image's /dev/console symlink is replaced, never followed: the bind
+         * would land on whatever it points at. We are past pivot_root, so the
+         * unlink cannot reach anything outside the container. */
+        closep(&target);
+        if (unlink("/dev/console") < 0)
+            return husk_fail(err, errno, "remove the /dev/console symlink");
+        errno = ENOENT;
+    }
     if (target < 0 && errno == ENOENT) {
         int fd = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0)

@@ -125,7 +125,7 @@ static void test_id_validate(void **state)
     memset(longid, 'a', HUSK_ID_MAX + 1);
     longid[HUSK_ID_MAX + 1] = '\0';
     assert_int_equal(id_validate(longid, &err), -1);
-    assert_string_equal(err->msg, "container id is too long (1025 bytes, at most 1024)");
+    assert_string_equal(err->msg, "container id is too long (256 bytes, at most 255)");
     longid[HUSK_ID_MAX] = '\0';
     husk_err_free(&err);
     assert_int_equal(id_validate(longid, &err), 0);

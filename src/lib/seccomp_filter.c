@@ -1,0 +1,449 @@
+/* seccomp_filter.c — see seccomp_filter.h. */
+#include "seccomp_filter.h"
+
+#include "husk-config.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define PFX "config.json: linux.seccomp"
+
+struct husk_seccomp {
+    scmp_filter_ctx ctx;
+    bool notify;        /* some action is SCMP_ACT_NOTIFY: the load makes a listener fd */
+    size_t n_rules;
+};
+
+/* ---- name tables -------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    uint32_t value;
+    bool takes_errno;   /* the low 16 bits carry errnoRet (ERRNO) or the tracer's msg (TRACE) */
+} actions[] = {
+    { "SCMP_ACT_KILL", SCMP_ACT_KILL, false },
+    { "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false },
+    { "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false },
+    { "SCMP_ACT_TRAP", SCMP_ACT_TRAP, false },
+    { "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true },
+    { "SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true },
+    { "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false },
+    { "SCMP_ACT_LOG", SCMP_ACT_LOG, false },
+    { "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false },
+};
+
+/* The spec's list (libseccomp 2.6); the ones this libseccomp predates map to 0. */
+static const struct {
+    const char *name;
+    uint32_t token;
+} arches[] = {
+    { "SCMP_ARCH_X86", SCMP_ARCH_X86 },
+    { "SCMP_ARCH_X86_64", SCMP_ARCH_X86_64 },
+    { "SCMP_ARCH_X32", SCMP_ARCH_X32 },
+    { "SCMP_ARCH_ARM", SCMP_ARCH_ARM },
+    { "SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64 },
+    { "SCMP_ARCH_MIPS", SCMP_ARCH_MIPS },
+    { "SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64 },
+    { "SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32 },
+    { "SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL },
+    { "SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64 },
+    { "SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32 },
+    { "SCMP_ARCH_PPC", SCMP_ARCH_PPC },
+    { "SCMP_ARCH_PPC64", SCMP_ARCH_PPC64 },
+    { "SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE },
+    { "SCMP_ARCH_S390", SCMP_ARCH_S390 },
+    { "SCMP_ARCH_S390X", SCMP_ARCH_S390X },
+    { "SCMP_ARCH_PARISC", SCMP_ARCH_PARISC },
+    { "SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64 },
+    { "SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64 },
+#ifdef SCMP_ARCH_LOONGARCH64
+    { "SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64 },
+#else
+    { "SCMP_ARCH_LOONGARCH64", 0 },
+#endif
+#ifdef SCMP_ARCH_M68K
+    { "SCMP_ARCH_M68K", SCMP_ARCH_M68K },
+#else
+    { "SCMP_ARCH_M68K", 0 },
+#endif
+#ifdef SCMP_ARCH_SH
+    { "SCMP_ARCH_SH", SCMP_ARCH_SH },
+#else
+    { "SCMP_ARCH_SH", 0 },
+#endif
+#ifdef SCMP_ARCH_SHEB
+    { "SCMP_ARCH_SHEB", SCMP_ARCH_SHEB },
+#else
+    { "SCMP_ARCH_SHEB", 0 },
+#endif
+};
+
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
+#define HAVE_WAITKILL 1
+#else
+#define HAVE_WAITKILL 0
+#endif
+
+int seccomp_action_value(const char *name, bool has_errno, uint32_t errno_ret, uint32_t *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+        if (strcmp(name, actions[i].name) != 0)
+            continue;
+        uint32_t v = actions[i].value;
+        /* EPERM when errnoRet is absent (the spec's default, for TRACE too as runc). */
+        if (actions[i].takes_errno)
+            v |= (has_errno ? errno_ret : (uint32_t)EPERM) & 0xffffu;
+        *out = v;
+        return 0;
+    }
+    return -1;
+}
+
+int seccomp_arch_value(const char *name, uint32_t *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(arches); i++) {
+        if (strcmp(name, arches[i].name) != 0)
+            continue;
+        if (arches[i].token == 0)
+            return -1;
+        *out = arches[i].token;
+        return 0;
+    }
+    *out = 0;
+    return 0;
+}
+
+bool seccomp_uses_notify(const struct oci_seccomp *s)
+{
+    if (s->default_action && strcmp(s->default_action, "SCMP_ACT_NOTIFY") == 0)
+        return true;
+    for (size_t i = 0; i < s->n_syscalls; i++)
+        if (s->syscalls[i].action && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
+            return true;
+    return false;
+}
+
+/* ---- building the filter ------------------------------------------------------- */
+
+/* The kernel's return value has 16 bits for the errno; a larger errnoRet would be cut
+ * to something else silently. */
+static int check_errno(bool has, uint32_t v, const char *path, husk_err **err)
+{
+    if (has && v > 0xffff)
+        return husk_fail(err, 0, PFX "%s: %u out of range [0, 65535]", path, v);
+    return 0;
+}
+
+static int add_arches(struct husk_seccomp *f, const struct oci_seccomp *s, husk_err **err)
+{
+    for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
+        const char *name = s->architectures[i];
+        uint32_t token;
+        if (seccomp_arch_value(name, &token) < 0)
+            return husk_fail(err, 0, PFX ".architectures[%zu]: architecture \"%s\" is not supported by "
+                                     "libseccomp %d.%d.%d", i, name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
+        if (token == 0)
+            return husk_fail(err, 0, PFX ".architectures[%zu]: unknown architecture \"%s\"", i, name);
+        /* The native architecture is in every new filter already. */
+        int r = seccomp_arch_add(f->ctx, token);
+        if (r < 0 && r != -EEXIST)
+            return husk_fail(err, -r, PFX ".architectures[%zu]: add architecture \"%s\"", i, name);
+    }
+    return 0;
+}
+
+static int set_flags(struct husk_seccomp *f, const struct oci_seccomp *s, husk_err **err)
+{
+    for (size_t i = 0; s->flags && s->flags[i]; i++) {
+        const char *name = s->flags[i];
+        enum scmp_filter_attr attr;
+        if (strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
+            attr = SCMP_FLTATR_CTL_TSYNC;
+        } else if (strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0) {
+            attr = SCMP_FLTATR_CTL_LOG;
+        } else if (strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
+            attr = SCMP_FLTATR_CTL_SSB;
+        } else if (strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0) {
+#if HAVE_WAITKILL
+            attr = SCMP_FLTATR_CTL_WAITKILL;
+#else
+            return husk_fail(err, 0, PFX ".flags[%zu]: \"%s\" needs libseccomp >= 2.6.0, husk is built with "
+                                     "%d.%d.%d", i, name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
+#endif
+        } else {
+            return husk_fail(err, 0, PFX ".flags[%zu]: unknown seccomp flag \"%s\"", i, name);
+        }
+        /* libseccomp refuses a flag the running kernel lacks (EOPNOTSUPP): better an
+         * error now than a filter that is not what the config asked for. */
+        int r = seccomp_attr_set(f->ctx, attr, 1);
+        if (r < 0)
+            return husk_fail(err, -r, PFX ".flags[%zu]: \"%s\" cannot be applied", i, name);
+    }
+    return 0;
+}
+
+/* One entry of syscalls[] for one syscall number. The args follow runc's semantics:
+ * all conditions on one rule (they must all match: AND), unless an argument index
+ * appears more than once — libseccomp cannot hold two conditions on one argument in a
+ * rule — in which case each condition is a rule of its own (any may match: OR). */
+static int add_syscall_rules(struct husk_seccomp *f, const struct oci_seccomp_syscall *sc, size_t i,
+                             size_t k, int nr, uint32_t action, husk_err **err)
+{
+    struct scmp_arg_cmp cmp[6 * 8];
+    unsigned count[6] = { 0 };
+    bool repeated = false;
+    size_t n = sc->n_args;
+    int r;
+
+    if (n > ARRAY_SIZE(cmp))
+        return husk_fail(err, 0, PFX ".syscalls[%zu].args: too many conditions (%zu, at most %zu)", i, n,
+                         ARRAY_SIZE(cmp));
+    for (size_t a = 0; a < n; a++) {
+        const struct oci_seccomp_arg *arg = &sc->args[a];
+        if (arg->index > 5)
+            return husk_fail(err, 0, PFX ".syscalls[%zu].args[%zu].index: %u out of range [0, 5]", i, a,
+                             arg->index);
+        if (arg->op < SCMP_CMP_NE || arg->op > SCMP_CMP_MASKED_EQ)
+            return husk_fail(err, 0, PFX ".syscalls[%zu].args[%zu].op: unknown operator", i, a);
+        /* For SCMP_CMP_MASKED_EQ, value is the mask and valueTwo what the masked
+         * argument must equal; the other operators use value only. */
+        cmp[a] = (struct scmp_arg_cmp){
+            .arg = arg->index, .op = (enum scmp_compare)arg->op, .datum_a = arg->value, .datum_b = arg->value_two,
+        };
+        if (++count[arg->index] > 1)
+            repeated = true;
+    }
+
+    if (!repeated) {
+        r = seccomp_rule_add_array(f->ctx, action, nr, (unsigned)n, n ? cmp : NULL);
+        if (r < 0)
+            goto fail;
+        f->n_rules++;
+        return 0;
+    }
+    for (size_t a = 0; a < n; a++) {
+        r = seccomp_rule_add_array(f->ctx, action, nr, 1, &cmp[a]);
+        if (r < 0)
+            goto fail;
+        f->n_rules++;
+    }
+    return 0;
+fail:
+    return husk_fail(err, -r, PFX ".syscalls[%zu].names[%zu]: add rule for \"%s\"", i, k, sc->names[k]);
+}
+
+static int add_syscalls(struct husk_seccomp *f, const struct oci_seccomp *s, uint32_t def, husk_err **err)
+{
+    for (size_t i = 0; i < s->n_syscalls; i++) {
+        const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+        uint32_t action;
+        char path[64];
+
+        snprintf(path, sizeof path, ".syscalls[%zu].errnoRet", i);
+        if (check_errno(sc->has_errno_ret, sc->errno_ret, path, err) < 0)
+            return -1;
+        if (seccomp_action_value(sc->action, sc->has_errno_ret, sc->errno_ret, &action) < 0)
+            return husk_fail(err, 0, PFX ".syscalls[%zu].action: unknown seccomp action \"%s\"", i, sc->action);
+        for (size_t k = 0; k < sc->n_names; k++) {
+            const char *name = sc->names[k];
+            /* Sending the listener its fd is itself a sendmsg(): a NOTIFY on it would
+             * wait for an answer from a listener that has no fd yet. */
+            if (action == SCMP_ACT_NOTIFY && strcmp(name, "sendmsg") == 0)
+                return husk_fail(err, 0, PFX ".syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be used for "
+                                         "\"sendmsg\": husk sends the listener its fd with it", i, k);
+            int nr = seccomp_syscall_resolve_name(name);
+            if (nr == __NR_SCMP_ERROR) {
+                /* Profiles list syscalls of other kernels and libseccomp versions. */
+                husk_log(HUSK_LOG_DEBUG, "seccomp: unknown syscall \"%s\" (syscalls[%zu]) skipped", name, i);
+                continue;
+            }
+            if (action == def) {
+                husk_log(HUSK_LOG_DEBUG, "seccomp: rule for \"%s\" (syscalls[%zu]) has the default action, "
+                                         "skipped", name, i);
+                continue;
+            }
+            if (add_syscall_rules(f, sc, i, k, nr, action, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err)
+{
+    struct husk_seccomp *f;
+    uint32_t def;
+
+    if (check_errno(s->has_default_errno_ret, s->default_errno_ret, ".defaultErrnoRet", err) < 0)
+        return -1;
+    if (s->default_action == NULL)
+        return husk_fail(err, 0, PFX ".defaultAction: missing required field");
+    if (seccomp_action_value(s->default_action, s->has_default_errno_ret, s->default_errno_ret, &def) < 0)
+        return husk_fail(err, 0, PFX ".defaultAction: unknown seccomp action \"%s\"", s->default_action);
+    /* Between the kernel accepting the filter and the listener receiving its fd husk
+     * makes syscalls of its own; with NOTIFY as the default they would wait forever. */
+    if (def == SCMP_ACT_NOTIFY)
+        return husk_fail(err, 0, PFX ".defaultAction: SCMP_ACT_NOTIFY is not supported as the default action "
+                                 "(husk's own syscalls before the listener has the fd would block)");
+    if (seccomp_uses_notify(s) && (s->listener_path == NULL || s->listener_path[0] == '\0'))
+        return husk_fail(err, 0, PFX ".listenerPath: required when SCMP_ACT_NOTIFY is used");
+
+    f = xcalloc(1, sizeof *f);
+    f->notify = seccomp_uses_notify(s);
+    f->ctx = seccomp_init(def);
+    if (f->ctx == NULL) {
+        free(f);
+        return husk_fail(err, ENOMEM, "seccomp_init");
+    }
+    /* no_new_privs follows process.noNewPrivileges, set by husk itself: libseccomp
+     * would otherwise set it on every load. The kernel's errors come back as they are. */
+    int r = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_NNP, 0);
+    if (r == 0)
+        r = seccomp_attr_set(f->ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+    if (r < 0) {
+        husk_fail(err, -r, "seccomp: set filter attributes");
+        goto fail;
+    }
+    if (add_arches(f, s, err) < 0 || set_flags(f, s, err) < 0 || add_syscalls(f, s, def, err) < 0)
+        goto fail;
+    *out = f;
+    return 0;
+fail:
+    seccomp_filter_free(f);
+    return -1;
+}
+
+size_t seccomp_filter_n_rules(const struct husk_seccomp *f)
+{
+    return f->n_rules;
+}
+
+int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **err)
+{
+    int r = seccomp_export_pfc(f->ctx, fd);
+    if (r < 0)
+        return husk_fail(err, -r, "seccomp: export filter");
+    return 0;
+}
+
+int seccomp_filter_load(struct husk_seccomp *f, int *notify_fd, husk_err **err)
+{
+    *notify_fd = -1;
+    int r = seccomp_load(f->ctx);
+    if (r < 0)
+        return husk_fail(err, -r, "load seccomp filter");
+    if (f->notify) {
+        /* libseccomp kept the fd the kernel returned; no syscall happens here. */
+        int fd = seccomp_notify_fd(f->ctx);
+        if (fd < 0)
+            return husk_fail(err, -fd, "seccomp: notify fd");
+        *notify_fd = fd;
+    }
+    return 0;
+}
+
+void seccomp_filter_free(struct husk_seccomp *f)
+{
+    if (f == NULL)
+        return;
+    seccomp_release(f->ctx);
+    free(f);
+}
+
+/* ---- the listener --------------------------------------------------------------- */
+
+int seccomp_listener_connect(const char *path, husk_err **err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    _cleanup_close_ int fd = -1;
+    int r;
+
+    if (strlen(path) >= sizeof sa.sun_path)
+        return husk_fail(err, ENAMETOOLONG, PFX ".listenerPath: \"%s\"", path);
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return husk_fail(err, errno, "seccomp listener %s: socket", path);
+    do
+        r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return husk_fail(err, errno, "connect to seccomp listener %s (linux.seccomp.listenerPath)", path);
+    return steal_fd(fd);
+}
+
+char *seccomp_process_state(const char *state_json, const char *metadata, husk_err **err)
+{
+    struct json_object *state = json_tokener_parse(state_json);
+    struct json_object *pid;
+
+    if (state == NULL || !json_object_is_type(state, json_type_object)) {
+        json_object_put(state);
+        husk_fail(err, 0, "seccomp: container state is not a JSON object");
+        return NULL;
+    }
+    if (!json_object_object_get_ex(state, "pid", &pid) || !json_object_is_type(pid, json_type_int)) {
+        json_object_put(state);
+        husk_fail(err, 0, "seccomp: container state has no pid");
+        return NULL;
+    }
+    struct json_object *o = json_object_new_object();
+    struct json_object *fds = json_object_new_array();
+    json_object_array_add(fds, json_object_new_string("seccompFd"));
+    json_object_object_add(o, "ociVersion", json_object_new_string(HUSK_OCI_VERSION));
+    json_object_object_add(o, "fds", fds);
+    json_object_object_add(o, "pid", json_object_new_int(json_object_get_int(pid)));
+    if (metadata)
+        json_object_object_add(o, "metadata", json_object_new_string(metadata));
+    json_object_object_add(o, "state", state);   /* o owns it now */
+    char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+int seccomp_listener_send(int sock, int notify_fd, const char *msg, husk_err **err)
+{
+    size_t len = strlen(msg), off = 0;
+    struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t r;
+
+    memset(&u, 0, sizeof u);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
+
+    /* The fd goes with the first sendmsg() only, as the spec requires; a stream socket
+     * may take less than all of the JSON at once. MSG_NOSIGNAL: a listener that went
+     * away is an error to report, not a SIGPIPE to die of. */
+    do
+        r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return husk_fail(err, errno, "send seccomp fd to the listener (linux.seccomp.listenerPath)");
+    off = (size_t)r;
+    while (off < len) {
+        r = send(sock, msg + off, len - off, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return husk_fail(err, errno, "send container process state to the seccomp listener");
+        off += (size_t)r;
+    }
+    /* One state per connection, and the listener sees the end of it. */
+    shutdown(sock, SHUT_WR);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* seccomp_filter.h — linux.seccomp: the syscall filter of the container process, built with
+ * libseccomp (config-linux.md "Seccomp").
+ *
+ * The filter is translated from the config by `husk create`, before anything of the
+ * container exists, so a profile libseccomp cannot express fails with one error naming
+ * its JSON path and leaves nothing behind. Stage 2 inherits the built filter over fork
+ * and loads it at start:
+ *   - without noNewPrivileges, while it still holds CAP_SYS_ADMIN (the kernel refuses
+ *     a filter from an unprivileged task that may still gain privileges by execve),
+ *     i.e. before the bounding set, uid switch and capability sets;
+ *   - with noNewPrivileges, as late as possible — after the capability sets and
+ *     no_new_privs, right before telling `husk start` and execve() — so the profile
+ *     only has to allow write, close and execve of husk's own.
+ * With SCMP_ACT_NOTIFY, the notify fd is sent right after loading, with SCM_RIGHTS
+ * and the containerProcessState JSON, over a socket to linux.seccomp.listenerPath that
+ * `create` connected from the host (stage 2 no longer sees the host's filesystem). */
+#ifndef HUSK_SECCOMP_FILTER_H
+#define HUSK_SECCOMP_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+
+struct husk_seccomp;   /* a built filter, ready to load */
+
+/* libseccomp's action value for an action name and its errnoRet (EPERM when !has_errno,
+ * for SCMP_ACT_ERRNO and SCMP_ACT_TRACE as runc does). -1 for an unknown name. */
+int seccomp_action_value(const char *name, bool has_errno, uint32_t errno_ret, uint32_t *out);
+
+/* libseccomp's token for "SCMP_ARCH_X86_64" etc. 0 when the name is unknown, -1 when
+ * it is a valid spec name this libseccomp cannot filter for. */
+int seccomp_arch_value(const char *name, uint32_t *out);
+
+/* True when the default action or a rule uses SCMP_ACT_NOTIFY: a listener is needed. */
+bool seccomp_uses_notify(const struct oci_seccomp *s);
+
+/* Translate s into a filter. Unknown syscall names are skipped (debug log), as runc
+ * does: profiles list syscalls of newer kernels. A rule whose action is the default
+ * action is skipped too (it is what the default does anyway). Errors read
+ * "config.json: linux.seccomp.<path>: <problem>". */
+int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err);
+
+/* How many libseccomp rules the filter was given (per syscall and condition set, before
+ * libseccomp's per-architecture expansion); for tests and debug output. */
+size_t seccomp_filter_n_rules(const struct husk_seccomp *f);
+
+/* Write the filter in libseccomp's pseudo-filter-code text to fd (tests, --debug). */
+int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **err);
+
+/* Load into the calling thread. no_new_privs is husk's business (set by the caller as
+ * the config says), never implicitly libseccomp's. *notify_fd is the listener fd when
+ * the filter uses SCMP_ACT_NOTIFY, else -1. Only syscalls without allocation happen
+ * between the kernel accepting the filter and the return. */
+int seccomp_filter_load(struct husk_seccomp *f, int *notify_fd, husk_err **err);
+
+void seccomp_filter_free(struct husk_seccomp *f);
+static inline void seccomp_filter_freep(struct husk_seccomp **f) { seccomp_filter_free(*f); }
+#define _cleanup_seccomp_ __attribute__((cleanup(seccomp_filter_freep)))
+
+/* Connect a SOCK_STREAM socket to listenerPath (from the runtime's namespaces). */
+int seccomp_listener_connect(const char *path, husk_err **err);
+
+/* The containerProcessState (config-linux.md) for a state JSON (runtime.md "State") of
+ * the container: {"ociVersion", "fds": ["seccompFd"], "pid", "metadata"?, "state"}.
+ * pid is taken from the state. New string, or NULL with err when state is not JSON. */
+char *seccomp_process_state(const char *state_json, const char *metadata, husk_err **err);
+
+/* Send msg with notify_fd as SCM_RIGHTS in the first sendmsg(), the rest of msg after
+ * it, then shut the connection down: one state per connection, as the spec says. */
+int seccomp_listener_send(int sock, int notify_fd, const char *msg, husk_err **err);
+
+#endif

@@ -1,0 +1,409 @@
+#!/usr/bin/env bats
+# The container process: args, env, cwd, user and groups, umask, rlimits, oomScoreAdj,
+# noNewPrivileges, the five capability sets, fds, the session keyring, the sealed
+# /proc/PID/exe, and `husk --version`.
+
+load helpers
+
+# status_field NAME — the value of NAME: in /proc/self/status of a container process
+# (the current bundle's, run now).
+status_of() {
+    ctr_run sh -c 'cat /proc/self/status'
+    assert_success
+}
+
+field() {
+    grep "^$1:" <<<"$output" | cut -f2-
+}
+
+has_python() {
+    command -v python3 >/dev/null && python3 -c 'import ctypes' 2>/dev/null
+}
+
+# ---------------------------------------------------------------- args, env, cwd
+
+@test "args are passed verbatim, env is exactly process.env" {
+    update_config '.process.env = ["PATH=/bin:/usr/bin", "FOO=bar baz", "EMPTY="]'
+    ctr_run sh -c 'printf "[%s]" "$0" "$@"; echo; env | sort' 'a 1' '' '*' '$HOME'
+    assert_success
+    assert_equal "${lines[0]}" '[a 1][][*][$HOME]'
+    # env: ours, plus what sh itself sets (PWD, SHLVL), nothing of husk's or the host's
+    run grep -v -e '^PWD=' -e '^SHLVL=' <<<"$(printf '%s\n' "${lines[@]:1}")"
+    # HOME, not in process.env, is the user's from the image's /etc/passwd (as runc)
+    assert_equal "$output" $'EMPTY=\nFOO=bar baz\nHOME=/root\nPATH=/bin:/usr/bin'
+}
+
+@test "HOME: the config's wins; else the image's passwd entry; else /" {
+    update_config '.process.env = ["PATH=/bin", "HOME=/srv"]'
+    ctr_run sh -c 'echo "$HOME"'
+    assert_equal "$output" /srv
+    update_config '.process.env = ["PATH=/bin"] | .process.user = {uid: 4321, gid: 4321}'
+    ctr_run sh -c 'echo "$HOME"'
+    assert_equal "$output" /
+    echo 'svc:x:4321:4321::/home/svc:/bin/sh' >>"$BUNDLE/rootfs/etc/passwd"
+    ctr_run sh -c 'echo "$HOME"'
+    assert_equal "$output" /home/svc
+}
+
+@test "the program is looked up in process.env's PATH; not found fails create" {
+    mkdir -p "$BUNDLE/rootfs/opt/tools"
+    printf '#!/bin/sh\necho mytool ran\n' >"$BUNDLE/rootfs/opt/tools/mytool"
+    chmod 755 "$BUNDLE/rootfs/opt/tools/mytool"
+    update_config '.process.env = ["PATH=/opt/tools:/bin"]'
+    ctr_run mytool
+    assert_success
+    assert_equal "$output" "mytool ran"
+    update_config '.process.env = ["PATH=/bin"]'
+    set_cmd mytool
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains 'exec: "mytool": executable file not found in $PATH'
+    assert_no_trace "$ID"
+}
+
+@test "cwd is set; a missing cwd is created (root-owned, 0755)" {
+    update_config '.process.cwd = "/var/tmp"'
+    ctr_run pwd
+    assert_success
+    assert_equal "$output" /var/tmp
+    update_config '.process.cwd = "/work/a/b" | .process.user = {uid: 1000, gid: 1000}'
+    ctr_run sh -c 'pwd; stat -c "%u %a" /work/a/b /work/a'
+    assert_success
+    assert_equal "${lines[0]}" /work/a/b
+    assert_equal "${lines[1]}" "0 755"
+    assert_equal "${lines[2]}" "0 755"
+}
+
+@test "cwd must be absolute; a cwd that is a file fails create; nothing left" {
+    update_config '.process.cwd = "relative/dir"'
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "process.cwd"
+    assert_no_trace "$ID"
+    update_config '.process.cwd = "/etc/passwd"'
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains 'cwd ("/etc/passwd")'
+    assert_no_trace "$ID"
+    assert_root_empty
+}
+
+# ---------------------------------------------------------------- user
+
+@test "user: uid, gid and additionalGids (and nothing of the host's groups)" {
+    update_config '.process.user = {uid: 1000, gid: 1001, additionalGids: [5, 6, 4242]}'
+    status_of
+    assert_equal "$(field Uid)" $'1000\t1000\t1000\t1000'
+    assert_equal "$(field Gid)" $'1001\t1001\t1001\t1001'
+    assert_equal "$(field Groups)" "5 6 4242 "
+    # root with no additionalGids has no supplementary groups at all
+    update_config '.process.user = {uid: 0, gid: 0}'
+    ctr_run sh -c 'id -G; grep ^Groups: /proc/self/status'
+    assert_success
+    assert_equal "${lines[0]}" 0
+    [[ ${lines[1]} =~ ^Groups:[[:space:]]*$ ]] || fail "groups: ${lines[1]}"
+}
+
+@test "umask: process.user.umask, default 0022" {
+    ctr_run sh -c 'umask; touch /tmp/f; stat -c %a /tmp/f'
+    assert_success
+    assert_equal "$output" $'0022\n644'
+    update_config '.process.user.umask = 63'
+    ctr_run sh -c 'umask; touch /tmp/g; stat -c %a /tmp/g'
+    assert_success
+    assert_equal "$output" $'0077\n600'
+}
+
+# ---------------------------------------------------------------- rlimits, oom, nnp
+
+@test "rlimits: NOFILE soft below hard, and CORE" {
+    local hard
+    hard=$(nofile_hard)
+    update_config '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 100, hard: ($h - 1)},
+                                       {type: "RLIMIT_CORE", soft: 0, hard: 4096}]' --argjson h "$hard"
+    ctr_run sh -c 'ulimit -Sn; ulimit -Hn; grep "Max open files" /proc/self/limits; grep "Max core" /proc/self/limits'
+    assert_success
+    assert_equal "${lines[0]}" 100
+    assert_equal "${lines[1]}" "$((hard - 1))"
+    [[ ${lines[2]} =~ Max\ open\ files\ +100\ +$((hard - 1))\ +files ]] || fail "limits: ${lines[2]}"
+    [[ ${lines[3]} =~ Max\ core\ file\ size\ +0\ +4096\ +bytes ]] || fail "limits: ${lines[3]}"
+}
+
+@test "rlimits: raising a hard limit is refused (no CAP_SYS_RESOURCE), nothing left" {
+    local hard
+    hard=$(nofile_hard)
+    # Asking more than the hard limit we run under fails in the kernel, not here.
+    update_config '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 10, hard: ($h + 1)}]' --argjson h "$hard"
+    run husk create --bundle "$BUNDLE" "$ID"
+    if [ "$status" -eq 0 ]; then
+        # only possible with CAP_SYS_RESOURCE, which this machine does not grant
+        husk delete --force "$ID"
+        skip "this runtime may raise hard limits here"
+    fi
+    is_husk && assert_contains "setrlimit RLIMIT_NOFILE"
+    assert_no_trace "$ID"
+}
+
+@test "oomScoreAdj is written to /proc/self/oom_score_adj" {
+    update_config '.process.oomScoreAdj = 321'
+    ctr_run cat /proc/self/oom_score_adj
+    assert_success
+    assert_equal "$output" 321
+}
+
+@test "noNewPrivileges: NoNewPrivs 1 when set, 0 when not" {
+    update_config '.process.noNewPrivileges = true'
+    status_of
+    assert_equal "$(field NoNewPrivs)" 1
+    update_config '.process.noNewPrivileges = false'
+    status_of
+    assert_equal "$(field NoNewPrivs)" 0
+}
+
+# ---------------------------------------------------------------- capabilities
+
+@test "capabilities, root: the five sets are exactly the config's" {
+    local bnd inh
+    update_config '.process.capabilities = {
+        bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_NET_RAW"],
+        permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_NET_RAW"],
+        effective: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_NET_RAW"],
+        inheritable: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
+        ambient: ["CAP_NET_BIND_SERVICE"]}'
+    status_of
+    bnd=$(cap_mask CAP_CHOWN CAP_KILL CAP_NET_BIND_SERVICE CAP_SETUID CAP_NET_RAW)
+    assert_equal "$(field CapBnd)" "$bnd"
+    assert_equal "$(field CapPrm)" "$bnd"
+    assert_equal "$(field CapEff)" "$bnd"
+    assert_equal "$(field CapInh)" "$(cap_mask CAP_NET_BIND_SERVICE CAP_KILL)"
+    assert_equal "$(field CapAmb)" "$(cap_mask CAP_NET_BIND_SERVICE)"
+}
+
+@test "capabilities, non-root user with ambient caps: the five sets are exactly the config's" {
+    update_config '.process.user = {uid: 1000, gid: 1000}
+        | .process.capabilities = {
+        bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        permitted: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        effective: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        inheritable: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        ambient: ["CAP_KILL", "CAP_NET_BIND_SERVICE"]}'
+    status_of
+    local two
+    two=$(cap_mask CAP_KILL CAP_NET_BIND_SERVICE)
+    assert_equal "$(field CapBnd)" "$(cap_mask CAP_CHOWN CAP_KILL CAP_NET_BIND_SERVICE)"
+    assert_equal "$(field CapPrm)" "$two"
+    assert_equal "$(field CapEff)" "$two"
+    assert_equal "$(field CapInh)" "$two"
+    assert_equal "$(field CapAmb)" "$two"
+    assert_equal "$(field Uid)" $'1000\t1000\t1000\t1000'
+}
+
+@test "capabilities: non-root without ambient has empty effective/permitted sets" {
+    update_config '.process.user = {uid: 1000, gid: 1000}
+        | .process.capabilities = {bounding: ["CAP_KILL"], permitted: ["CAP_KILL"], effective: ["CAP_KILL"]}'
+    status_of
+    assert_equal "$(field CapPrm)" 0000000000000000
+    assert_equal "$(field CapEff)" 0000000000000000
+    assert_equal "$(field CapBnd)" "$(cap_mask CAP_KILL)"
+}
+
+@test "capabilities: inheritable and ambient sets of the caller are not inherited" {
+    command -v setpriv >/dev/null || skip "setpriv not installed"
+    # husk runs with CAP_KILL inheritable and ambient: the container must get neither
+    # (an inherited inheritable set lets file caps in the image escalate, CVE-2022-29162).
+    set_cmd sh -c 'grep -E "^Cap(Inh|Amb)" /proc/self/status'
+    run setpriv --inh-caps +kill --ambient-caps +kill -- "$HUSK_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID" 3>&-
+    assert_success
+    assert_contains $'CapInh:\t0000000000000000'
+    assert_contains $'CapAmb:\t0000000000000000'
+    # no capabilities at all in the config: every set is empty, bounding too
+    update_config 'del(.process.capabilities)'
+    status_of
+    local f
+    for f in CapInh CapPrm CapEff CapBnd CapAmb; do
+        assert_equal "$(field $f)" 0000000000000000
+    done
+}
+
+@test "capabilities: inconsistent sets are refused with the capability named" {
+    require_husk   # runc silently accepts effective outside permitted
+    update_config '.process.capabilities = {bounding: ["CAP_KILL"], permitted: ["CAP_KILL"], effective: ["CAP_KILL", "CAP_CHOWN"]}'
+    set_cmd true
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "CAP_CHOWN is in the effective set but not in the permitted set"
+    update_config '.process.capabilities = {bounding: ["CAP_KILL"], permitted: ["CAP_KILL"], effective: ["CAP_KILL"], ambient: ["CAP_KILL"]}'
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "ambient capability CAP_KILL must also be in the permitted and inheritable sets"
+    update_config '.process.capabilities = {bounding: ["CAP_NOPE"]}'
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "process.capabilities.bounding[0]"
+    assert_no_trace "$ID"
+    assert_root_empty
+}
+
+# ---------------------------------------------------------------- fds
+
+@test "no fd of the caller leaks: pid 1 has only 0, 1, 2" {
+    set_cmd sh -c 'ls /proc/1/fd; true'
+    run "$HUSK_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID" 3>&- 4</dev/null 5>"$TEST_DIR/x" 9</etc/passwd
+    assert_success
+    assert_equal "$output" $'0\n1\n2'
+}
+
+@test "--preserve-fds N passes fds 3..3+N-1, and no more" {
+    echo three >"$TEST_DIR/f3"
+    echo four >"$TEST_DIR/f4"
+    set_cmd sh -c 'ls /proc/1/fd; cat <&3; cat <&4; env | grep ^LISTEN_ || echo no-listen; true'
+    run "$HUSK_BIN" --root "$ROOT" run --preserve-fds 2 --bundle "$BUNDLE" "$ID" \
+        3<"$TEST_DIR/f3" 4<"$TEST_DIR/f4" 5</dev/null 6</dev/null
+    assert_success
+    assert_equal "$output" $'0\n1\n2\n3\n4\nthree\nfour\nno-listen'
+}
+
+@test "--preserve-fds never passes husk's own fds (caller had none there)" {
+    require_husk   # runc would pass its own fds at those numbers
+    set_cmd sh -c 'ls -l /proc/1/fd; true'
+    # fds 3.. free in the caller: husk's --log file and run's own fds land there
+    run "$HUSK_BIN" --root "$ROOT" --log "$TEST_DIR/husk.log" run --preserve-fds 4 --bundle "$BUNDLE" "$ID" \
+        3>&- 4>&- 5>&- 6>&-
+    assert_success
+    assert_not_contains "husk.log"
+    assert_not_contains " 3 -> "
+    assert_not_contains " 4 -> "
+    assert_not_contains " 5 -> "
+    assert_not_contains " 6 -> "
+    # with a hole: only the caller's fd 4 passes
+    run "$HUSK_BIN" --root "$ROOT" --log "$TEST_DIR/husk.log" run --preserve-fds 4 --bundle "$BUNDLE" "$ID" \
+        3>&- 4<"$TEST_DIR/husk.log" 5>&- 6>&-
+    assert_success
+    assert_contains " 4 -> $TEST_DIR/husk.log"
+    assert_not_contains " 3 -> "
+    assert_not_contains " 5 -> "
+}
+
+@test "LISTEN_FDS/LISTEN_PID meant for husk pass the fds and the env (as runc)" {
+    echo l3 >"$TEST_DIR/f3"
+    echo l4 >"$TEST_DIR/f4"
+    echo p5 >"$TEST_DIR/f5"
+    set_cmd sh -c 'ls /proc/1/fd; cat <&3; cat <&4; cat <&5; env | grep ^LISTEN_ | sort; true'
+    # LISTEN_PID is the pid of the process that becomes husk (exec)
+    run bash -c 'export LISTEN_FDS=2 LISTEN_PID=$$; exec "$0" --root "$1" run --preserve-fds 1 --bundle "$2" "$3"' \
+        "$HUSK_BIN" "$ROOT" "$BUNDLE" "$ID" 3<"$TEST_DIR/f3" 4<"$TEST_DIR/f4" 5<"$TEST_DIR/f5" 6</dev/null
+    assert_success
+    assert_equal "$output" $'0\n1\n2\n3\n4\n5\nl3\nl4\np5\nLISTEN_FDS=2\nLISTEN_PID=1'
+}
+
+@test "LISTEN_FDS meant for another process is ignored" {
+    set_cmd sh -c 'ls /proc/1/fd; env | grep ^LISTEN_ || echo no-listen; true'
+    run env LISTEN_FDS=2 LISTEN_PID=1 "$HUSK_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID" 3</dev/null 4</dev/null
+    assert_success
+    assert_equal "$output" $'0\n1\n2\nno-listen'
+}
+
+# ---------------------------------------------------------------- session keyring
+
+# Run the bundle as uid 1000 with /proc/keys visible: a non-root user sees only the
+# keys it possesses (its keyrings) and its own, so the listing shows its session keyring.
+keys_as_user() {
+    update_config '.linux.maskedPaths -= ["/proc/keys"] | .process.user = {uid: 1000, gid: 1000}'
+    set_cmd cat /proc/keys
+}
+
+@test "session keyring: a new one named _ses.<id>" {
+    keys_as_user
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_contains "keyring   _ses.$ID: empty"
+    # the caller's session keyring is not reachable
+    if has_python; then
+        run python3 -c 'import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+# keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a session keyring of our own
+if libc.syscall(250, 1, sys.argv[1].encode()) < 0: sys.exit("keyctl failed")
+os.execv(sys.argv[2], sys.argv[2:])' "husk-caller-$ID" "$HUSK_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+        assert_success
+        assert_contains "_ses.$ID"
+        assert_not_contains "husk-caller-$ID"
+    fi
+}
+
+@test "session keyring: --no-new-keyring keeps the caller's" {
+    keys_as_user
+    if has_python; then
+        run python3 -c 'import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(250, 1, sys.argv[1].encode()) < 0: sys.exit("keyctl failed")
+os.execv(sys.argv[2], sys.argv[2:])' "husk-caller-$ID" "$HUSK_BIN" --root "$ROOT" run --no-new-keyring --bundle "$BUNDLE" "$ID"
+        assert_success
+        assert_contains "keyring   husk-caller-$ID:"
+        assert_not_contains "_ses.$ID"
+    else
+        run husk run --no-new-keyring --bundle "$BUNDLE" "$ID"
+        assert_success
+        assert_not_contains "_ses.$ID"
+    fi
+}
+
+# ---------------------------------------------------------------- /proc/PID/exe
+
+@test "/proc/PID/exe of the container init is a sealed copy: the husk binary cannot be rewritten" {
+    require_husk
+    local sum pid
+    sum=$(sha256sum <"$HUSK_BIN")
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_success
+    pid=$(state_field "$ID" pid)
+    # the init (husk until exec) runs from a memfd, not from the binary on disk
+    [[ $(readlink "/proc/$pid/exe") == /memfd:husk* ]] || fail "exe: $(readlink "/proc/$pid/exe")"
+    [ "$(stat -L -c %d:%i "/proc/$pid/exe")" != "$(stat -c %d:%i "$HUSK_BIN")" ]
+    # writing through it fails
+    run bash -c 'echo x >"/proc/$1/exe"' _ "$pid"
+    assert_failure
+    assert_contains "Text file busy"
+    if has_python; then
+        # and the copy is sealed against writes for good (F_SEAL_WRITE | F_SEAL_SEAL ...)
+        run python3 -c 'import fcntl, os, sys
+fd = os.open("/proc/%s/exe" % sys.argv[1], os.O_RDONLY)
+print(fcntl.fcntl(fd, 1034) & 0xf)' "$pid"
+        assert_success
+        assert_equal "$output" 15
+    fi
+    assert_equal "$(sha256sum <"$HUSK_BIN")" "$sum"
+}
+
+@test "/proc/1/exe seen from inside before exec (startContainer hook) cannot be written" {
+    require_husk
+    local sum
+    sum=$(sha256sum <"$HUSK_BIN")
+    update_config '.hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c",
+        "readlink /proc/1/exe > /hook.out; (echo x > /proc/1/exe) 2>> /hook.out; echo rc=$? >> /hook.out"]}]'
+    set_cmd true
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_success
+    run cat "$BUNDLE/rootfs/hook.out"
+    [[ ${lines[0]} == /memfd:husk* ]] || fail "exe: ${lines[0]}"
+    assert_contains "Text file busy"
+    assert_contains "rc=1"
+    assert_equal "$(sha256sum <"$HUSK_BIN")" "$sum"
+}
+
+# ---------------------------------------------------------------- --version
+
+@test "husk --version: version, OCI spec version and features" {
+    require_husk
+    run "$HUSK_BIN" --version
+    assert_success
+    [[ ${lines[0]} =~ ^husk\ version\ [0-9]+\.[0-9]+\.[0-9]+ ]] || fail "line 1: ${lines[0]}"
+    assert_contains "spec: 1.3.0"
+    assert_contains "+namespaces(pid,net,ipc,uts,mnt,user,cgroup,time)"
+    assert_contains "+caps"
+    assert_contains "+sealed-self-exec"
+    # the spec version matches what `husk spec` writes
+    local d=$TEST_DIR/v
+    mkdir -p "$d"
+    "$HUSK_BIN" spec --bundle "$d"
+    assert_contains "spec: $(jq -r .ociVersion "$d/config.json")"
+}
