@@ -76,8 +76,8 @@ static void print_version(void)
     printf("spec: %s\n", HUSK_OCI_VERSION);
     printf("json-c: %s\n", json_c_version());
     printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
-    printf("features: +namespaces(pid,net,ipc,uts,mnt,user,cgroup,time) +cgroup-v1 +hybrid +caps +hooks "
-           "+pivot_root +openat2 +sealed-self-exec +seccomp -cgroup-v2-resources -systemd -selinux -apparmor "
+    printf("features: +namespaces(pid,net,ipc,uts,mnt,user,cgroup,time) +cgroup-v1 +cgroup-v2 +hybrid +caps +hooks "
+           "+pivot_root +openat2 +sealed-self-exec +seccomp -systemd -selinux -apparmor "
            "-criu\n");
 }
 

@@ -1,7 +1,8 @@
 /* update.c — `husk update [flags] ID`: change the cgroup limits of a created,
  * running or paused container, with runc's flags or a linux.resources JSON
- * document (--resources FILE, or - for stdin). Flags win over the document.
- * As with runc, a value of 0 leaves that setting unchanged. */
+ * document (--resources FILE, or - for stdin). As with runc, the other flags
+ * are ignored when a document is given (with a warning here), and a value of 0
+ * leaves that setting unchanged. */
 #include "cli.h"
 #include "container.h"
 #include "config_json.h"
@@ -41,7 +42,8 @@ enum {
 static const char usage_text[] =
     "usage: husk update [flags] ID\n\n"
     "Updates the cgroup resource limits of a container. A value of 0 leaves a setting unchanged.\n\n"
-    "  -r, --resources FILE|-      a linux.resources JSON object (- reads it from stdin)\n"
+    "  -r, --resources FILE|-      a linux.resources JSON object (- reads it from stdin);\n"
+    "                              the flags below are then ignored, as with runc\n"
     "  --memory SIZE               memory limit (k, m, g, t suffixes; -1 = unlimited)\n"
     "  --memory-swap SIZE          memory+swap limit (-1 = unlimited swap)\n"
     "  --memory-reservation SIZE   soft limit\n"
@@ -294,7 +296,13 @@ int cmd_update(struct cli_global *g, int argc, char **argv)
         l = xcalloc(1, sizeof(*l));
     }
 
-    /* Flags over the document. */
+    /* runc's rule: with a document, the other flags are ignored. Said out loud. */
+    if (resources && any_flag) {
+        husk_log(HUSK_LOG_WARNING, "update: --resources is given, so the other resource flags are ignored");
+        f = (struct oci_resources){ 0 };
+        free(steal_ptr(cpus));
+        free(steal_ptr(mems));
+    }
     struct oci_resources *r = &l->resources;
     l->has_resources = true;
     if (f.has_memory) {

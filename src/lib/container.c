@@ -494,15 +494,33 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     if ((flags & CLONE_NEWTIME) && cfg->has_linux && ns_write_time_offsets(&cfg->linux_, &err) < 0)
         goto fail;
 
-    /* The new pid (and time) namespace applies to our children: fork the init. */
+    /* The new pid (and time) namespace applies to our children: fork the init.
+     * Stage 2 shares our socket to the parent, and the parent must learn its pid
+     * before anything stage 2 says (READY, HOOKS_PLS, an error): so stage 2 first
+     * waits on a pipe that we write to only once SYNC_PID is sent. If we die
+     * instead, it reads EOF and gives up. */
+    int order[2];
+    if (pipe2(order, O_CLOEXEC) < 0) {
+        husk_fail(&err, errno, "pipe");
+        goto fail;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         husk_fail(&err, errno, "fork container init");
         goto fail;
     }
-    if (pid == 0)
+    if (pid == 0) {
+        char go;
+        close(order[1]);
+        if (TEMP_FAILURE_RETRY(read(order[0], &go, 1)) != 1)
+            _exit(1);
+        close(order[0]);
         stage2_main(s);   /* never returns */
+    }
+    close(order[0]);
     if (sync_send(s->sock, SYNC_PID, (int)pid, NULL) < 0)
+        _exit(1);
+    if (TEMP_FAILURE_RETRY(write(order[1], "", 1)) != 1)
         _exit(1);
     _exit(0);
 
@@ -513,6 +531,30 @@ fail:
 
 /* ------------------------------------------------------------------------ */
 /* create (the parent)                                                       */
+
+/* SIGKILL every process in the container's cgroup, but only when husk created its
+ * leaf directory: a cgroupsPath naming an existing cgroup may hold others' processes. */
+static void kill_new_cgroup_procs(const struct husk_cgroup *cg)
+{
+    if (!cg->paths || !cg->paths[0] || !cg->created)
+        return;
+    bool ours = false;
+    for (char **p = cg->created; *p; p++)
+        if (strcmp(*p, cg->paths[0]) == 0)
+            ours = true;
+    if (!ours)
+        return;
+    pid_t *pids = NULL;
+    size_t n = 0;
+    husk_err *e = NULL;
+    if (cgroup_pids(cg, &pids, &n, &e) < 0) {
+        husk_err_free(&e);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        kill(pids[i], SIGKILL);
+    free(pids);
+}
 
 static void kill_and_reap(pid_t pid)
 {
@@ -758,6 +800,9 @@ fail:
         kill(c->pid, SIGKILL);
     if (stage1 > 0)
         kill_and_reap(stage1);
+    /* A container init whose pid never reached us (stage 1 failed after forking it)
+     * is still in the cgroup: kill what is there, if the cgroup is one we made. */
+    kill_new_cgroup_procs(&cg);
     if (cg.paths) {
         /* The init may take a moment to die; cgroup_destroy retries EBUSY. */
         husk_err *e2 = NULL;

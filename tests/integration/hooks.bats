@@ -159,11 +159,12 @@ EOF
 assert_create_left_nothing() {
     assert_no_trace "$ID"
     assert_root_empty
-    local p r rootfs
-    rootfs=$(readlink -f "$BUNDLE/rootfs")
+    # readlink /proc/PID/root says "/" after pivot_root: compare device and inode
+    local p want
+    want=$(stat -c '%d:%i' "$BUNDLE/rootfs")
     for p in /proc/[0-9]*; do
-        r=$(readlink "$p/root" 2>/dev/null) || continue
-        [ "$r" != "$rootfs" ] || fail "process ${p#/proc/} left with the container's root"
+        [ "$(stat -Lc '%d:%i' "$p/root" 2>/dev/null)" != "$want" ] ||
+            fail "process ${p#/proc/} left with the container's root"
     done
     ! grep -q "$TEST_DIR" /proc/self/mountinfo || fail "mount left under $TEST_DIR"
 }
@@ -207,6 +208,8 @@ assert_create_left_nothing() {
 }
 
 @test "hooks: a hook past its timeout is killed and fails create" {
+    # runc 1.1 kills the hook but then waits for its children, which hold its stdout
+    is_husk || skip "runc 1.1 waits for the timed-out hook's children"
     # not `exec sleep`: the shell's child must be killed with it
     update_config '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "echo $$ >'"$TEST_DIR"'/hookpid; sleep 29.123; true"], timeout: 1}]'
     local t0=$SECONDS
@@ -296,9 +299,11 @@ EOF
     husk create --bundle "$BUNDLE" "$ID"
     run husk delete --force "$ID"
     assert_success
-    is_husk && assert_contains "poststop hook #0"
-    grep -q '^poststop ' "$LOG" || fail "the poststop hook after the failing one did not run"
     assert_no_trace "$ID"
+    # runc 1.1 stops the list at the failing hook, against runtime.md step 13
+    is_husk || skip "runc 1.1 skips the poststop hooks after a failing one"
+    assert_contains "poststop hook #0"
+    grep -q '^poststop ' "$LOG" || fail "the poststop hook after the failing one did not run"
 }
 
 # runtime.md: "Any updates to config.json after this step [create] MUST NOT affect the

@@ -78,12 +78,12 @@ start_counter() {
     ctr_start sleep 100
     run husk resume "$ID"
     assert_failure
-    is_husk && assert_contains "not paused"
+    ! is_husk || assert_contains "not paused"
     run husk pause "$ID"
     assert_success
     run husk pause "$ID"
     assert_failure
-    is_husk && assert_contains "already paused"
+    ! is_husk || assert_contains "already paused"
     run husk resume "$ID"
     assert_success
 
@@ -92,7 +92,7 @@ start_counter() {
     wait_status "$ID" stopped
     run husk pause "$ID"
     assert_failure
-    is_husk && assert_contains "stopped"
+    ! is_husk || assert_contains "stopped"
     run husk resume "$ID"
     assert_failure
 
@@ -158,7 +158,7 @@ start_counter() {
     require_v1 cpu
     ctr_start sleep 100
     run husk update --memory 64m --memory-reservation 32M --pids-limit 50 --cpu-period 100000 \
-        --cpu-quota 50000 --cpu-shares 512 "$ID"
+        --cpu-quota 50000 --cpu-share 512 "$ID"
     assert_success
     assert_equal "$(cat "$(cgdir memory)/memory.limit_in_bytes")" 67108864
     assert_equal "$(cat "$(cgdir memory)/memory.soft_limit_in_bytes")" 33554432
@@ -186,7 +186,7 @@ start_counter() {
     # --kernel-memory is accepted and ignored with a warning
     run --separate-stderr husk update --kernel-memory 100m "$ID"
     assert_success
-    is_husk && assert_contains "ignored" "$stderr"
+    ! is_husk || assert_contains "ignored" "$stderr"
 }
 
 @test "update: memory with memory-swap in either order (v1 memsw ordering)" {
@@ -213,7 +213,7 @@ start_counter() {
     [ "$(cat "$d/memory.limit_in_bytes")" -gt 1000000000000 ] || fail "memory not unlimited"
 }
 
-@test "update --resources FILE and - (stdin); flags win over the document" {
+@test "update --resources FILE and - (stdin); other flags are then ignored (runc's rule)" {
     require_v1 pids
     require_v1 cpu
     ctr_start sleep 100
@@ -225,10 +225,11 @@ EOF
     assert_equal "$(cat "$(cgdir pids)/pids.max")" 33
     assert_equal "$(cat "$(cgdir cpu)/cpu.cfs_quota_us")" 20000
 
-    run husk update -r - --pids-limit 44 "$ID" <<<'{"pids": {"limit": 55}, "cpu": {"quota": 30000}}'
+    run --separate-stderr husk update -r - --pids-limit 44 "$ID" <<<'{"pids": {"limit": 55}, "cpu": {"quota": 30000}}'
     assert_success
-    assert_equal "$(cat "$(cgdir pids)/pids.max")" 44
+    assert_equal "$(cat "$(cgdir pids)/pids.max")" 55
     assert_equal "$(cat "$(cgdir cpu)/cpu.cfs_quota_us")" 30000
+    ! is_husk || assert_contains "ignored" "$stderr"
 }
 
 @test "update refuses bad input with one clear error and changes nothing" {
@@ -240,25 +241,28 @@ EOF
     echo '{"pids": {"limit": "many"}}' >"$TEST_DIR/bad.json"
     run husk update --resources "$TEST_DIR/bad.json" "$ID"
     assert_failure
-    is_husk && assert_contains "pids.limit"
+    ! is_husk || assert_contains "pids.limit"
 
     echo '{"pids": ' >"$TEST_DIR/broken.json"
     run husk update --resources "$TEST_DIR/broken.json" "$ID"
     assert_failure
-    is_husk && assert_contains "invalid JSON"
+    ! is_husk || assert_contains "invalid JSON"
 
     run husk update --resources "$TEST_DIR/nonexistent.json" "$ID"
     assert_failure
 
     run husk update --memory lots "$ID"
     assert_failure
-    is_husk && assert_contains "--memory"
+    ! is_husk || assert_contains "--memory"
 
     run husk update --pids-limit 12x "$ID"
     assert_failure
 
-    run husk update --blkio-weight 5 "$ID"
-    assert_failure
+    if is_husk; then
+        run husk update --blkio-weight 5 "$ID"
+        assert_failure
+        assert_contains "10 to 1000"
+    fi
 
     run husk update --pids-limit 10 nosuch
     assert_failure
@@ -276,7 +280,7 @@ EOF
     wait_status "$ID" stopped
     run husk update --pids-limit 10 "$ID"
     assert_failure
-    is_husk && assert_contains "stopped"
+    ! is_husk || assert_contains "stopped"
 }
 
 @test "update: a new pids limit stops forks in the running container" {
@@ -373,6 +377,8 @@ EOF
     jq -e -s 'all(.[]; .id == $id and (.type == "stats" or .type == "oom"))' --arg id "$ID" \
         <"$TEST_DIR/events" >/dev/null || fail "bad lines:" "$(cut -c1-200 "$TEST_DIR/events")"
 
+    # husk ends the stream when the container stops (runc only once it is deleted)
+    is_husk || return 0
     run husk kill "$ID" KILL
     assert_success
     for ((i = 0; i < 50; i++)); do
@@ -395,13 +401,13 @@ EOF
     assert_failure
     run husk events --interval fast "$ID"
     assert_failure
-    is_husk && assert_contains "--interval"
+    ! is_husk || assert_contains "--interval"
     run husk kill "$ID" KILL
     assert_success
     wait_status "$ID" stopped
     run husk events --stats "$ID"
     assert_failure
-    is_husk && assert_contains "not running"
+    ! is_husk || assert_contains "not running"
 }
 
 # ---------------------------------------------------------------- ps
@@ -440,7 +446,7 @@ EOF
 
     run husk ps "$ID" -o comm
     assert_failure
-    is_husk && assert_contains "PID"
+    ! is_husk || assert_contains "PID"
     run husk ps -f yaml "$ID"
     assert_failure
     run husk ps nosuch
