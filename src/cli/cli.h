@@ -33,6 +33,8 @@ int cmd_resume(struct cli_global *g, int argc, char **argv);
 int cmd_update(struct cli_global *g, int argc, char **argv);
 int cmd_events(struct cli_global *g, int argc, char **argv);
 int cmd_ps(struct cli_global *g, int argc, char **argv);
+int cmd_exec(struct cli_global *g, int argc, char **argv);
+int cmd_features(struct cli_global *g, int argc, char **argv);
 
 /* Print the error once and return the exit status 1. */
 int cli_fail(husk_err **err);
@@ -62,5 +64,11 @@ int cli_check_create_globals(const struct cli_global *g);
 int cli_prepare_container(const struct cli_global *g, const struct create_flags *f, const char *id,
                           struct husk_container *c, husk_err **err);
 void cli_release_container(struct husk_container *c);
+
+/* run.c, shared with exec: wait for pid (our child) reading signals from the signalfd
+ * sfd (every signal blocked), forwarding them to it and SIGWINCH to the pty master;
+ * reaps the tty proxy. Returns its exit code, or 128+N when signal N killed it. */
+#include <sys/types.h>
+int cli_wait_container(pid_t init, int sfd, int master, pid_t proxy);
 
 #endif

@@ -30,6 +30,8 @@ static const struct verb {
     { "update", cmd_update, false, "update the cgroup resource limits of a container" },
     { "events", cmd_events, false, "print container statistics and OOM events as JSON lines" },
     { "ps", cmd_ps, false, "list the processes running in a container" },
+    { "exec", cmd_exec, true, "run a new process inside a running container" },
+    { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
 };
 
 int cli_fail(husk_err **err)

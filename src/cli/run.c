@@ -22,7 +22,7 @@
 
 int cli_parse_create_flags(const char *verb, int argc, char **argv, struct create_flags *f, bool is_run);
 
-static int wait_container(pid_t init, int sfd, int master, pid_t proxy)
+int cli_wait_container(pid_t init, int sfd, int master, pid_t proxy)
 {
     for (;;) {
         struct signalfd_siginfo si;
@@ -112,7 +112,7 @@ int cmd_run(struct cli_global *g, int argc, char **argv)
         return 0;
     }
 
-    int status = wait_container(c.pid, sfd, master, proxy);
+    int status = cli_wait_container(c.pid, sfd, master, proxy);
     if (!f.keep && container_delete(g->root, id, true, &err) < 0)
         husk_err_report(&err);
     if (proxy > 0)

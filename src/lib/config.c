@@ -555,6 +555,19 @@ static int parse_hook_list(const struct cj *c, struct json_object *hooks, const 
     return 0;
 }
 
+/* The hook lists config.json may hold, in the order runtime.md runs them. */
+static const struct {
+    const char *name;
+    size_t offset;   /* of the list in struct oci_hooks */
+} hook_table[] = {
+    { "prestart", offsetof(struct oci_hooks, prestart) },
+    { "createRuntime", offsetof(struct oci_hooks, create_runtime) },
+    { "createContainer", offsetof(struct oci_hooks, create_container) },
+    { "startContainer", offsetof(struct oci_hooks, start_container) },
+    { "poststart", offsetof(struct oci_hooks, poststart) },
+    { "poststop", offsetof(struct oci_hooks, poststop) },
+};
+
 static int parse_hooks(const struct cj *c, struct json_object *doc, struct oci_config *cfg)
 {
     struct json_object *hooks;
@@ -564,14 +577,16 @@ static int parse_hooks(const struct cj *c, struct json_object *doc, struct oci_c
     if (r <= 0)
         return r;
     cfg->has_hooks = true;
-    if (parse_hook_list(c, hooks, "prestart", &h->prestart) < 0 ||
-        parse_hook_list(c, hooks, "createRuntime", &h->create_runtime) < 0 ||
-        parse_hook_list(c, hooks, "createContainer", &h->create_container) < 0 ||
-        parse_hook_list(c, hooks, "startContainer", &h->start_container) < 0 ||
-        parse_hook_list(c, hooks, "poststart", &h->poststart) < 0 ||
-        parse_hook_list(c, hooks, "poststop", &h->poststop) < 0)
-        return -1;
+    for (size_t i = 0; i < ARRAY_SIZE(hook_table); i++)
+        if (parse_hook_list(c, hooks, hook_table[i].name,
+                            (struct oci_hook_list *)((char *)h + hook_table[i].offset)) < 0)
+            return -1;
     return 0;
+}
+
+const char *config_hook_name(size_t i)
+{
+    return i < ARRAY_SIZE(hook_table) ? hook_table[i].name : NULL;
 }
 
 static int parse_annotations(const struct cj *c, struct json_object *doc, struct oci_config *cfg)

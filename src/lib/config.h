@@ -310,6 +310,11 @@ const char *ns_type_name(enum oci_ns_type t);        /* "pid", "network", ... */
 int ns_type_from_name(const char *name);             /* -1 if unknown */
 int ns_clone_flag(enum oci_ns_type t);               /* CLONE_NEWPID, ... */
 const char *ns_proc_name(enum oci_ns_type t);        /* "pid", "net", "mnt", ... (/proc/PID/ns/NAME) */
+/* The i-th name of the tables the parser checks, NULL past the end: hook lists
+ * ("prestart", ...), linux.seccomp args[].op and linux.seccomp.flags. */
+const char *config_hook_name(size_t i);
+const char *config_seccomp_op_name(size_t i);
+const char *config_seccomp_flag_name(size_t i);
 
 /* Find a namespace of a type in linux.namespaces, or NULL. */
 const struct oci_namespace *config_find_ns(const struct oci_config *c, enum oci_ns_type t);

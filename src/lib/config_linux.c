@@ -43,6 +43,22 @@ static const enum scmp_compare seccomp_op_values[] = {
     SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ,
 };
 
+/* The i-th entry of a NULL-terminated table, NULL at or past its end. */
+static const char *name_at(const char *const *table, size_t n, size_t i)
+{
+    return i < n ? table[i] : NULL;
+}
+
+const char *config_seccomp_op_name(size_t i)
+{
+    return name_at(seccomp_ops, ARRAY_SIZE(seccomp_ops), i);
+}
+
+const char *config_seccomp_flag_name(size_t i)
+{
+    return name_at(seccomp_flags, ARRAY_SIZE(seccomp_flags), i);
+}
+
 static const char *const time_clocks[] = { "monotonic", "boottime", NULL };
 static const char *const personality_domains[] = { "LINUX", "LINUX32", NULL };
 

@@ -103,7 +103,7 @@ static char *state_json_with_status(const char *json, const char *status)
     return xasprintf("%.*s\"status\":\"%s\"%s", (int)(p - json), json, status, p + strlen(needle));
 }
 
-static int write_pid_file(const char *path, pid_t pid, husk_err **err)
+int container_write_pid_file(const char *path, pid_t pid, husk_err **err)
 {
     _cleanup_free_ char *dir = xstrdup(path);
     char *slash = strrchr(dir, '/');
@@ -212,7 +212,7 @@ static int caller_listen_fds(void)
 /* The LISTEN_FDS fds (3 ..), then --preserve-fds N more, pass to the container;
  * every other fd of husk's is closed on exec (CVE-2024-21626: a leaked fd of a host
  * directory is a way out of the rootfs). */
-static int prepare_fds(struct husk_container *c, int *n_listen, husk_err **err)
+int container_prepare_fds(struct husk_container *c, int *n_listen, husk_err **err)
 {
     int keep = c->listen_fds + c->preserve_fds;
     *n_listen = c->listen_fds;
@@ -238,7 +238,7 @@ static int prepare_fds(struct husk_container *c, int *n_listen, husk_err **err)
     return 0;
 }
 
-static char **build_env(const struct oci_process *p, int n_listen)
+char **container_build_env(const struct oci_process *p, int n_listen)
 {
     size_t n = p->n_env;
     char **env = xcalloc(n + 4, sizeof(char *));
@@ -328,9 +328,9 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         return -1;
 
     int n_listen = 0;
-    if (prepare_fds(c, &n_listen, err) < 0)
+    if (container_prepare_fds(c, &n_listen, err) < 0)
         return -1;
-    *env_out = build_env(&cfg->process, n_listen);
+    *env_out = container_build_env(&cfg->process, n_listen);
     return 0;
 }
 
@@ -658,7 +658,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
             return husk_fail(err, errno, "sync with container setup");
     }
 
-    if (c->pid_file && write_pid_file(c->pid_file, c->pid, err) < 0)
+    if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
         return -1;
     return 0;
 }

@@ -58,6 +58,14 @@ int container_peek(const char *root, const char *id, struct husk_state **st, int
 /* Signal numbers from "KILL", "SIGKILL", "9". -1 if unknown. */
 int signal_parse(const char *s);
 
+/* Shared with exec.c (a process joining a running container is set up the same way):
+ * write pid to a pid file atomically; mark every fd close-on-exec but the caller's
+ * LISTEN_FDS and --preserve-fds ones (c->listen_fds, c->preserve_fds); the process's
+ * environment with HOME from the image's /etc/passwd when unset (new strv). */
+int container_write_pid_file(const char *path, pid_t pid, husk_err **err);
+int container_prepare_fds(struct husk_container *c, int *n_listen, husk_err **err);
+char **container_build_env(const struct oci_process *p, int n_listen);
+
 /* ---- container_cgroup.c: verbs that work through the container's cgroups ---- */
 #include <stdint.h>
 #include <stdio.h>

@@ -193,6 +193,17 @@ void mount_opts_parse(char *const *options, struct mount_opts *out)
     out->recursive_ro = (out->attr_set & MOUNT_ATTR_RDONLY) != 0;
 }
 
+const char *mount_opt_name_at(size_t i, bool *applied)
+{
+    if (i >= ARRAY_SIZE(opt_table))
+        return NULL;
+    /* idmap, ridmap and tmpcopyup are recognised only so that mount_one() can refuse
+     * them by name instead of passing them to the filesystem as data. */
+    enum opt_kind k = opt_table[i].kind;
+    *applied = k != OPT_IDMAP && k != OPT_RIDMAP && k != OPT_TMPCOPYUP;
+    return opt_table[i].name;
+}
+
 void mount_opts_free(struct mount_opts *o)
 {
     free(o->data);

@@ -22,6 +22,10 @@ struct mount_opts {
 /* Parse options; unknown ones go to data. Never fails on unknown options. */
 void mount_opts_parse(char *const *options, struct mount_opts *out);
 void mount_opts_free(struct mount_opts *o);
+/* The i-th option name of the table mount_opts_parse() uses, NULL past the end (for
+ * `husk features`). *applied is false for a name that is recognised only to be
+ * refused by mounts_setup (idmap, ridmap, tmpcopyup). */
+const char *mount_opt_name_at(size_t i, bool *applied);
 
 int mounts_setup(struct husk_container *c, int rootfd, husk_err **err);
 

@@ -8,10 +8,25 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <seccomp.h>
+#include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 
 #define PFX "config.json: linux.seccomp"
 
@@ -19,6 +34,12 @@ struct husk_seccomp {
     scmp_filter_ctx ctx;
     bool notify;        /* some action is SCMP_ACT_NOTIFY: the load makes a listener fd */
     size_t n_rules;
+    /* The BPF program libseccomp generated from ctx, by seccomp_filter_build (see
+     * compile_filter()), and how the kernel is to take it. */
+    struct sock_filter *prog;
+    unsigned short prog_len;
+    unsigned int load_flags;   /* SECCOMP_FILTER_FLAG_* from linux.seccomp.flags */
+    bool notify_in_prog;       /* the program can return SECCOMP_RET_USER_NOTIF */
 };
 
 /* ---- name tables -------------------------------------------------------------- */
@@ -120,6 +141,19 @@ int seccomp_arch_value(const char *name, uint32_t *out)
     return 0;
 }
 
+const char *seccomp_action_name_at(size_t i)
+{
+    return i < ARRAY_SIZE(actions) ? actions[i].name : NULL;
+}
+
+const char *seccomp_arch_name_at(size_t i, bool *usable)
+{
+    if (i >= ARRAY_SIZE(arches))
+        return NULL;
+    *usable = arches[i].token != 0;
+    return arches[i].name;
+}
+
 bool seccomp_uses_notify(const struct oci_seccomp *s)
 {
     if (s->default_action && strcmp(s->default_action, "SCMP_ACT_NOTIFY") == 0)
@@ -159,27 +193,53 @@ static int add_arches(struct husk_seccomp *f, const struct oci_seccomp *s, husk_
     return 0;
 }
 
+/* The libseccomp attribute of a flag name: 0, -1 for an unknown name, -2 for one this
+ * libseccomp is too old to set. */
+static int flag_attr(const char *name, enum scmp_filter_attr *attr)
+{
+    if (strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
+        *attr = SCMP_FLTATR_CTL_TSYNC;
+    } else if (strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0) {
+        *attr = SCMP_FLTATR_CTL_LOG;
+    } else if (strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
+        *attr = SCMP_FLTATR_CTL_SSB;
+    } else if (strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0) {
+#if HAVE_WAITKILL
+        *attr = SCMP_FLTATR_CTL_WAITKILL;
+#else
+        return -2;
+#endif
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+bool seccomp_flag_supported(const char *name)
+{
+    enum scmp_filter_attr attr;
+    if (flag_attr(name, &attr) < 0)
+        return false;
+    /* The same test set_flags() makes: libseccomp checks the running kernel. */
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == NULL)
+        return false;
+    bool ok = seccomp_attr_set(ctx, attr, 1) == 0;
+    seccomp_release(ctx);
+    return ok;
+}
+
 static int set_flags(struct husk_seccomp *f, const struct oci_seccomp *s, husk_err **err)
 {
     for (size_t i = 0; s->flags && s->flags[i]; i++) {
         const char *name = s->flags[i];
         enum scmp_filter_attr attr;
-        if (strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") == 0) {
-            attr = SCMP_FLTATR_CTL_TSYNC;
-        } else if (strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0) {
-            attr = SCMP_FLTATR_CTL_LOG;
-        } else if (strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
-            attr = SCMP_FLTATR_CTL_SSB;
-        } else if (strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0) {
-#if HAVE_WAITKILL
-            attr = SCMP_FLTATR_CTL_WAITKILL;
-#else
+        int k = flag_attr(name, &attr);
+        if (k == -2)
             return husk_fail(err, 0, PFX ".flags[%zu]: \"%s\" needs libseccomp >= 2.6.0, husk is built with "
                                      "%d.%d.%d", i, name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
-#endif
-        } else {
+        if (k < 0)
             return husk_fail(err, 0, PFX ".flags[%zu]: unknown seccomp flag \"%s\"", i, name);
-        }
         /* libseccomp refuses a flag the running kernel lacks (EOPNOTSUPP): better an
          * error now than a filter that is not what the config asked for. */
         int r = seccomp_attr_set(f->ctx, attr, 1);
@@ -276,6 +336,76 @@ static int add_syscalls(struct husk_seccomp *f, const struct oci_seccomp *s, uin
     return 0;
 }
 
+/* Generate the BPF program here, in `create`, rather than let seccomp_load() generate it
+ * in stage 2: for the ~400-syscall default profile on three architectures the
+ * generation is ~20 ms of CPU and ~300 pages of scratch heap; in stage 2, a fork of the
+ * parent, every one of those pages is first a copy-on-write fault, which made it cost
+ * ~1.5 times that (bench/README.md). The program is the one seccomp_load() would
+ * have generated (the same libseccomp code, from the same ctx); stage 2 only hands it
+ * to the kernel. It also means a filter libseccomp cannot generate fails in `create`,
+ * before the container exists. */
+static int compile_filter(struct husk_seccomp *f, husk_err **err)
+{
+    _cleanup_close_ int fd = memfd_create("husk-seccomp", MFD_CLOEXEC);
+    if (fd < 0)
+        return husk_fail(err, errno, "seccomp: memfd_create");
+    int r = seccomp_export_bpf(f->ctx, fd);
+    if (r < 0)
+        return husk_fail(err, -r, "seccomp: generate the filter");
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0)
+        return husk_fail(err, errno, "seccomp: generate the filter");
+    size_t n = (size_t)size / sizeof(struct sock_filter);
+    if (size == 0 || (size_t)size % sizeof(struct sock_filter) != 0 || n > USHRT_MAX)
+        return husk_fail(err, EINVAL, "seccomp: libseccomp generated a filter of %lld bytes", (long long)size);
+    f->prog = xmalloc((size_t)size);
+    for (size_t done = 0; done < (size_t)size;) {
+        ssize_t k = pread(fd, (char *)f->prog + done, (size_t)size - done, (off_t)done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return husk_fail(err, k < 0 ? errno : EIO, "seccomp: read the generated filter");
+        done += (size_t)k;
+    }
+    f->prog_len = (unsigned short)n;
+    /* libseccomp asks the kernel for a listener only when the program can notify
+     * (a NOTIFY rule may have been skipped: unknown syscall, default action). */
+    for (size_t i = 0; i < n; i++)
+        if (f->prog[i].code == (BPF_RET | BPF_K) && (f->prog[i].k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF)
+            f->notify_in_prog = true;
+    /* linux.seccomp.flags, as set_flags() gave them to libseccomp. */
+    static const struct {
+        enum scmp_filter_attr attr;
+        unsigned int flag;
+    } flag_attrs[] = {
+        { SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC },
+        { SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG },
+        { SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+#if HAVE_WAITKILL
+        { SCMP_FLTATR_CTL_WAITKILL, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
+#endif
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(flag_attrs); i++) {
+        uint32_t v = 0;
+        r = seccomp_attr_get(f->ctx, flag_attrs[i].attr, &v);
+        if (r < 0)
+            return husk_fail(err, -r, "seccomp: read filter attributes");
+        if (v)
+            f->load_flags |= flag_attrs[i].flag;
+    }
+    /* As libseccomp does where the kernel has it (its API level 6): a thread that
+     * cannot be synchronised is then reported as ESRCH rather than by its id. */
+    if ((f->load_flags & SECCOMP_FILTER_FLAG_TSYNC) && seccomp_api_get() >= 6)
+        f->load_flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+#ifdef __GLIBC__
+    /* The generation's ~1.2 MB of scratch heap is free again: give it back before
+     * the fork, or it stays in the peak RSS of create and of every stage (+~300 KiB
+     * measured; no measurable time). */
+    malloc_trim(0);
+#endif
+    return 0;
+}
+
 int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err)
 {
     struct husk_seccomp *f;
@@ -311,7 +441,8 @@ int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out,
         husk_fail(err, -r, "seccomp: set filter attributes");
         goto fail;
     }
-    if (add_arches(f, s, err) < 0 || set_flags(f, s, err) < 0 || add_syscalls(f, s, def, err) < 0)
+    if (add_arches(f, s, err) < 0 || set_flags(f, s, err) < 0 || add_syscalls(f, s, def, err) < 0 ||
+        compile_filter(f, err) < 0)
         goto fail;
     *out = f;
     return 0;
@@ -333,18 +464,30 @@ int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **e
     return 0;
 }
 
+/* The program compiled by seccomp_filter_build, with the flags libseccomp's
+ * seccomp_load() would pass: NEW_LISTENER when the program can notify (TSYNC then needs
+ * TSYNC_ESRCH, for the return value to be the fd), and a failed TSYNC is ESRCH. */
 int seccomp_filter_load(struct husk_seccomp *f, int *notify_fd, husk_err **err)
 {
+    struct sock_fprog prog = { .len = f->prog_len, .filter = f->prog };
+    unsigned int flags = f->load_flags;
+
     *notify_fd = -1;
-    int r = seccomp_load(f->ctx);
+    if (f->notify_in_prog) {
+        flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        if (flags & SECCOMP_FILTER_FLAG_TSYNC)
+            flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    }
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     if (r < 0)
-        return husk_fail(err, -r, "load seccomp filter");
+        return husk_fail(err, errno, "load seccomp filter");
+    if (r > 0 && !f->notify_in_prog)   /* TSYNC: the id of a thread that could not sync */
+        return husk_fail(err, ESRCH, "load seccomp filter");
     if (f->notify) {
-        /* libseccomp kept the fd the kernel returned; no syscall happens here. */
-        int fd = seccomp_notify_fd(f->ctx);
-        if (fd < 0)
-            return husk_fail(err, -fd, "seccomp: notify fd");
-        *notify_fd = fd;
+        if (!f->notify_in_prog)
+            return husk_fail(err, 0, "seccomp: no listener fd: every SCMP_ACT_NOTIFY rule was skipped "
+                                     "(unknown syscall or the default action)");
+        *notify_fd = (int)r;
     }
     return 0;
 }
@@ -354,6 +497,7 @@ void seccomp_filter_free(struct husk_seccomp *f)
     if (f == NULL)
         return;
     seccomp_release(f->ctx);
+    free(f->prog);
     free(f);
 }
 

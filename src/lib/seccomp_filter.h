@@ -34,13 +34,22 @@ int seccomp_action_value(const char *name, bool has_errno, uint32_t errno_ret, u
  * it is a valid spec name this libseccomp cannot filter for. */
 int seccomp_arch_value(const char *name, uint32_t *out);
 
+/* The tables above, for `husk features`: the i-th name, NULL past the end. *usable is
+ * false for an architecture name this libseccomp predates. */
+const char *seccomp_action_name_at(size_t i);
+const char *seccomp_arch_name_at(size_t i, bool *usable);
+/* Whether a linux.seccomp.flags name can be applied here: known to husk, settable with
+ * this libseccomp, and accepted by the running kernel (libseccomp probes it). */
+bool seccomp_flag_supported(const char *name);
+
 /* True when the default action or a rule uses SCMP_ACT_NOTIFY: a listener is needed. */
 bool seccomp_uses_notify(const struct oci_seccomp *s);
 
 /* Translate s into a filter. Unknown syscall names are skipped (debug log), as runc
  * does: profiles list syscalls of newer kernels. A rule whose action is the default
  * action is skipped too (it is what the default does anyway). Errors read
- * "config.json: linux.seccomp.<path>: <problem>". */
+ * "config.json: linux.seccomp.<path>: <problem>". The BPF program is generated here
+ * too, so that the forked process that loads it does no libseccomp work. */
 int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err);
 
 /* How many libseccomp rules the filter was given (per syscall and condition set, before

@@ -89,7 +89,7 @@ static int bind_console(int slave, husk_err **err)
     return 0;
 }
 
-int terminal_setup(int sock, const struct oci_process *p, husk_err **err)
+static int setup_pty(int sock, const struct oci_process *p, bool console, husk_err **err)
 {
     _cleanup_close_ int master = -1, slave = -1;
     char name[64] = "";
@@ -118,7 +118,7 @@ int terminal_setup(int sock, const struct oci_process *p, husk_err **err)
     if (fchown(slave, p->user.uid, (gid_t)-1) < 0)
         return husk_fail(err, errno, "chown the pty slave %s to uid %u", name, (unsigned)p->user.uid);
 
-    if (bind_console(slave, err) < 0)
+    if (console && bind_console(slave, err) < 0)
         return -1;
     /* Hand the master over before the slave becomes our controlling terminal: if we
      * closed the only master while being its controlling process (any error path
@@ -137,6 +137,16 @@ int terminal_setup(int sock, const struct oci_process *p, husk_err **err)
         if (dup2(slave, i) < 0)
             return husk_fail(err, errno, "dup2 the pty slave onto fd %d", i);
     return 0;
+}
+
+int terminal_setup(int sock, const struct oci_process *p, husk_err **err)
+{
+    return setup_pty(sock, p, true, err);
+}
+
+int terminal_setup_exec(int sock, const struct oci_process *p, husk_err **err)
+{
+    return setup_pty(sock, p, false, err);
 }
 
 int terminal_recv_master(int sock, int *master, husk_err **err)

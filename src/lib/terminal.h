@@ -14,6 +14,9 @@ int terminal_connect_socket(const char *path, husk_err **err);
  * controlling tty (setsid + TIOCSCTTY), bind it on /dev/console, apply consoleSize,
  * send the master through sock and close it. */
 int terminal_setup(int sock, const struct oci_process *p, husk_err **err);
+/* The same for `husk exec`: a new pty of the container's /dev/pts for the joining
+ * process, leaving /dev/console (the init's terminal) alone. */
+int terminal_setup_exec(int sock, const struct oci_process *p, husk_err **err);
 
 /* For `husk run` with terminal:true and no --console-socket: a socketpair that
  * receives the master, then copy between our stdio (raw mode if a tty) and the master
