@@ -53,6 +53,8 @@ int container_state_json(const char *root, const char *id, char **out, husk_err 
  * atomically, so a reader never sees half of it): for list and state, which must
  * not wait behind a create in progress. */
 struct husk_state;
+/* Open and lock <root>/<id> (a validated id) and read its state; *dirfd holds the lock. */
+int container_load_state(const char *root, const char *id, int *dirfd, struct husk_state **st, husk_err **err);
 int container_peek(const char *root, const char *id, struct husk_state **st, int *status, husk_err **err);
 
 /* Signal numbers from "KILL", "SIGKILL", "9". -1 if unknown. */

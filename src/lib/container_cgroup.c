@@ -31,22 +31,6 @@ static void cgroup_of(const struct husk_state *st, struct husk_cgroup *cg)
     cg->freezer = st->cgroup_freezer;
 }
 
-/* Open, lock and read the container's state. */
-static int load_locked(const char *root, const char *id, int *dirfd, struct husk_state **st, husk_err **err)
-{
-    if (id_validate(id, err) < 0)
-        return -1;
-    *dirfd = state_dir_open(root, id, err);
-    if (*dirfd < 0)
-        return -1;
-    if (state_read(*dirfd, id, st, err) < 0) {
-        close(*dirfd);
-        *dirfd = -1;
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- pause, resume ------------------------------------------------------------- */
 
 int container_pause(const char *root, const char *id, husk_err **err)
@@ -55,7 +39,7 @@ int container_pause(const char *root, const char *id, husk_err **err)
     _cleanup_state_ struct husk_state *st = NULL;
     struct husk_cgroup cg;
 
-    if (load_locked(root, id, &dirfd, &st, err) < 0)
+    if (container_load_state(root, id, &dirfd, &st, err) < 0)
         return -1;
     enum husk_status s = state_status(dirfd, st);
     if (s == HUSK_PAUSED)
@@ -75,7 +59,7 @@ int container_resume(const char *root, const char *id, husk_err **err)
     _cleanup_state_ struct husk_state *st = NULL;
     struct husk_cgroup cg;
 
-    if (load_locked(root, id, &dirfd, &st, err) < 0)
+    if (container_load_state(root, id, &dirfd, &st, err) < 0)
         return -1;
     enum husk_status s = state_status(dirfd, st);
     if (s != HUSK_PAUSED)
@@ -171,7 +155,7 @@ int container_update(const char *root, const char *id, struct oci_linux *l, husk
     struct husk_cgroup cg;
     struct oci_resources *res = &l->resources;
 
-    if (load_locked(root, id, &dirfd, &st, err) < 0)
+    if (container_load_state(root, id, &dirfd, &st, err) < 0)
         return -1;
     enum husk_status s = state_status(dirfd, st);
     if (s == HUSK_STOPPED || s == HUSK_CREATING)

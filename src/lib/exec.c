@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -553,7 +554,10 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
     if (cgroup_enter(&c.cg, child, err) < 0)
         goto out;
     /* It is the container's now: delete --force kills it with the rest. Unlock, so
-     * that `resume` can thaw a paused container we are entering (--ignore-paused). */
+     * that `resume` can thaw a paused container we are entering (--ignore-paused).
+     * flock(LOCK_UN), not just close: the child shares the open file description of
+     * the lock until it closes its copy, which a frozen child never gets to do. */
+    flock(c.dirfd, LOCK_UN);
     closep(&c.dirfd);
     if (sync_send(c.sock[0], SYNC_GO, 0, NULL) < 0) {
         husk_fail(err, errno, "sync with the exec'd process");

@@ -406,9 +406,8 @@ static int compile_filter(struct husk_seccomp *f, husk_err **err)
     return 0;
 }
 
-int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err)
+int seccomp_filter_check(const struct oci_seccomp *s, husk_err **err)
 {
-    struct husk_seccomp *f;
     uint32_t def;
 
     if (check_errno(s->has_default_errno_ret, s->default_errno_ret, ".defaultErrnoRet", err) < 0)
@@ -424,7 +423,18 @@ int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out,
                                  "(husk's own syscalls before the listener has the fd would block)");
     if (seccomp_uses_notify(s) && (s->listener_path == NULL || s->listener_path[0] == '\0'))
         return husk_fail(err, 0, PFX ".listenerPath: required when SCMP_ACT_NOTIFY is used");
+    return 0;
+}
 
+int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err)
+{
+    struct husk_seccomp *f;
+    uint32_t def;
+
+    if (seccomp_filter_check(s, err) < 0)
+        return -1;
+    /* Checked above: known, with a valid errnoRet. */
+    seccomp_action_value(s->default_action, s->has_default_errno_ret, s->default_errno_ret, &def);
     f = xcalloc(1, sizeof *f);
     f->notify = seccomp_uses_notify(s);
     f->ctx = seccomp_init(def);
@@ -464,6 +474,47 @@ int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **e
     return 0;
 }
 
+/* What seccomp_filter_save writes: this header, then prog_len BPF instructions. */
+struct saved_filter {
+    uint32_t magic;
+    uint32_t load_flags;
+    uint16_t prog_len;
+    uint8_t notify, notify_in_prog;
+};
+#define SAVED_FILTER_MAGIC 0x6875736bU   /* "husk" */
+
+int seccomp_filter_save(const struct husk_seccomp *f, int fd, husk_err **err)
+{
+    struct saved_filter h = { .magic = SAVED_FILTER_MAGIC, .load_flags = f->load_flags,
+                              .prog_len = f->prog_len, .notify = f->notify, .notify_in_prog = f->notify_in_prog };
+    size_t len = (size_t)f->prog_len * sizeof *f->prog;
+    /* pwrite: the file offset is shared with the forked processes that hold the fd. */
+    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+        pwrite(fd, f->prog, len, sizeof h) != (ssize_t)len)
+        return husk_fail(err, errno, "seccomp: save the filter program");
+    return 0;
+}
+
+int seccomp_filter_restore(int fd, struct husk_seccomp **out, husk_err **err)
+{
+    struct saved_filter h;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || h.magic != SAVED_FILTER_MAGIC)
+        return husk_fail(err, errno ? errno : EINVAL, "seccomp: the filter program was not handed over");
+    struct husk_seccomp *f = xcalloc(1, sizeof *f);
+    size_t len = (size_t)h.prog_len * sizeof *f->prog;
+    f->prog = xmalloc(len ? len : 1);
+    if (pread(fd, f->prog, len, sizeof h) != (ssize_t)len) {
+        seccomp_filter_free(f);
+        return husk_fail(err, errno ? errno : EINVAL, "seccomp: read the filter program");
+    }
+    f->prog_len = h.prog_len;
+    f->load_flags = h.load_flags;
+    f->notify = h.notify;
+    f->notify_in_prog = h.notify_in_prog;
+    *out = f;
+    return 0;
+}
+
 /* The program compiled by seccomp_filter_build, with the flags libseccomp's
  * seccomp_load() would pass: NEW_LISTENER when the program can notify (TSYNC then needs
  * TSYNC_ESRCH, for the return value to be the fd), and a failed TSYNC is ESRCH. */
@@ -496,7 +547,8 @@ void seccomp_filter_free(struct husk_seccomp *f)
 {
     if (f == NULL)
         return;
-    seccomp_release(f->ctx);
+    if (f->ctx)
+        seccomp_release(f->ctx);
     free(f->prog);
     free(f);
 }

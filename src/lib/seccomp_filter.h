@@ -51,6 +51,9 @@ bool seccomp_uses_notify(const struct oci_seccomp *s);
  * "config.json: linux.seccomp.<path>: <problem>". The BPF program is generated here
  * too, so that the forked process that loads it does no libseccomp work. */
 int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out, husk_err **err);
+/* The checks seccomp_filter_build starts with, alone and cheap (no libseccomp work):
+ * default action, errnoRet values, listenerPath with NOTIFY. */
+int seccomp_filter_check(const struct oci_seccomp *s, husk_err **err);
 
 /* How many libseccomp rules the filter was given (per syscall and condition set, before
  * libseccomp's per-architecture expansion); for tests and debug output. */
@@ -64,6 +67,13 @@ int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **e
  * the filter uses SCMP_ACT_NOTIFY, else -1. Only syscalls without allocation happen
  * between the kernel accepting the filter and the return. */
 int seccomp_filter_load(struct husk_seccomp *f, int *notify_fd, husk_err **err);
+
+/* Hand a generated program to a process forked before it was generated (create
+ * overlaps the generation with the container's set-up, see container.c): save writes
+ * it to fd (a memfd both hold), restore reads it back as a filter that can only be
+ * loaded (no libseccomp context). */
+int seccomp_filter_save(const struct husk_seccomp *f, int fd, husk_err **err);
+int seccomp_filter_restore(int fd, struct husk_seccomp **out, husk_err **err);
 
 void seccomp_filter_free(struct husk_seccomp *f);
 static inline void seccomp_filter_freep(struct husk_seccomp **f) { seccomp_filter_free(*f); }
