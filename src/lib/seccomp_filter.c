@@ -187,6 +187,11 @@ static int add_arches(struct husk_seccomp *f, const struct oci_seccomp *s, husk_
             return husk_fail(err, 0, PFX ".architectures[%zu]: unknown architecture \"%s\"", i, name);
         /* The native architecture is in every new filter already. */
         int r = seccomp_arch_add(f->ctx, token);
+        /* One filter holds one byte order: libseccomp refuses a big-endian arch beside a
+         * little-endian native one (and the reverse) with EDOM. */
+        if (r == -EDOM)
+            return husk_fail(err, 0, PFX ".architectures[%zu]: architecture \"%s\" has another byte order than "
+                                     "this host's and cannot be in the same filter", i, name);
         if (r < 0 && r != -EEXIST)
             return husk_fail(err, -r, PFX ".architectures[%zu]: add architecture \"%s\"", i, name);
     }
