@@ -9,14 +9,6 @@
 
 load helpers
 
-CG=/sys/fs/cgroup
-
-# v1 dir of the container for a controller
-cgdir() { echo "$CG/$1/husk/$ID"; }
-
-require_v1() {
-    [ -d "$CG/$1" ] && [ "$(stat -f -c %T "$CG/$1")" = cgroupfs ] || skip "no cgroup v1 $1 controller here"
-}
 
 # Major:minor of a real block device of this machine.
 block_dev() {

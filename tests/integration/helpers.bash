@@ -250,6 +250,15 @@ husk_setup() {
     ' --argjson h "$hard"
 }
 
+# The cgroup mount point; cgdir CONTROLLER: the v1 dir of container $ID for it.
+CG=/sys/fs/cgroup
+cgdir() { echo "$CG/$1/husk/$ID"; }
+
+# require_v1 CONTROLLER: skip the test where that v1 controller is not mounted.
+require_v1() {
+    [ -d "$CG/$1" ] && [ "$(stat -f -c %T "$CG/$1")" = cgroupfs ] || skip "no cgroup v1 $1 controller here"
+}
+
 # Cgroup dirs of a container, on every hierarchy, that exist now.
 cgroup_dirs() {
     local d

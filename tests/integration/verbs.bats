@@ -8,13 +8,6 @@
 
 load helpers
 
-CG=/sys/fs/cgroup
-
-cgdir() { echo "$CG/$1/husk/$ID"; }
-
-require_v1() {
-    [ -d "$CG/$1" ] && [ "$(stat -f -c %T "$CG/$1")" = cgroupfs ] || skip "no cgroup v1 $1 controller here"
-}
 
 # Start a container detached (create + start) and wait until it runs.
 ctr_start() {
