@@ -6,7 +6,7 @@ DESTDIR ?=
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all build deps demo check unit integration vm-check asan asan-check install bench clean
+.PHONY: all build deps demo check unit integration vm-check asan asan-check install bench load-check clean valgrind-check fuzz fuzz-build
 
 all: build
 
@@ -46,17 +46,47 @@ check: deps build
 	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
 	$(MAKE) vm-check
 	$(MAKE) asan-check
+	$(MAKE) fuzz FUZZ_TIME=15
+
+# libFuzzer targets for the config and state.json parsers (tests/fuzz/), clang with
+# ASan+UBSan in their own build dir; the gcc builds above are unaffected.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 3600
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) fuzz_config fuzz_state
+
+# Long run: FUZZ_TIME seconds per target (default one hour each).
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
 
 asan-check: asan
 	meson test -C $(ASAN_BUILD) --print-errorlogs
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  HUSK=$(CURDIR)/$(ASAN_BUILD)/husk tests/run-integration.sh
 
+# The integration suite with every husk process under valgrind's memcheck (leaks
+# and memory errors in husk's own processes, not in the container's programs):
+# slow (see README, Tests), so not part of check. tests/valgrind/run.sh.
+VG_BUILD ?= build-valgrind
+valgrind-check: deps
+	[ -f $(VG_BUILD)/build.ninja ] || meson setup $(VG_BUILD) >/dev/null
+	ninja -C $(VG_BUILD)
+	sh tests/valgrind/run.sh $(VG_BUILD)/husk
+
 install: build
 	install -D -m 0755 $(BUILD)/husk $(DESTDIR)$(PREFIX)/bin/husk
 
 bench: deps build
 	bash bench/bench.sh $(CURDIR)/$(BUILD)/husk
+
+# Long load tests (minutes, not in check): 500 lifecycles 8 at a time with contested
+# ids, then 200 containers running at once; each prints a "load:" summary line.
+load-check: deps build
+	HUSK=$(CURDIR)/$(BUILD)/husk bash tests/load/lifecycles.sh 500 8
+	HUSK=$(CURDIR)/$(BUILD)/husk bash tests/load/many.sh 200 8
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# bench.sh HUSK — start-up cost of a container: husk run vs runc run vs crun run.
+# bench.sh HUSK — start-up cost of a container: husk run vs runc run vs crun run; the
+# cost of an exec into a running container; podman run with each as its runtime.
 #
-# Two scenarios, measured side by side in the same hyperfine invocations (-N: no
-# intermediate shell, with warmup runs), each container's process /bin/true, run to
-# completion (create + start + wait + delete) by each runtime:
+# Three scenarios, measured side by side in the same hyperfine invocations (-N: no
+# intermediate shell, with warmup runs); in the first two each container's process is
+# /bin/true, run to completion (create + start + wait + delete) by each runtime:
 #   plain   the busybox bundle of `husk spec` (pid, net, ipc, uts, mount and cgroup
 #           namespaces, masked/read-only paths, no resources but the device rule);
 #   podman  "podman-like": the same, plus memory (512 MiB), pids (2048) and cpu
 #           (shares 1024, quota/period 100000/100000) limits in linux.resources and the
 #           ~400-syscall default seccomp profile of the integration tests
 #           (tests/integration/fixtures/seccomp-default.json) as linux.seccomp;
+#   exec    `RUNTIME exec ID /bin/true` into a running container of that runtime (the
+#           plain bundle with `sleep` as its init, started once before the rounds):
+#           join its namespaces and cgroups, run /bin/true, wait for it; and the
+#           same into a container of the podman-like bundle (exec-pm), whose exec'd
+#           process gets the container's seccomp filter too;
 # plus, for the plain scenario only, the bare-kernel floor
 #   unshare -mupin --fork chroot ROOTFS /bin/true
 # (five of those namespaces, none of a runtime's work: config, cgroups, /dev, pivot_root,
 # capabilities, state).
+# And, in hyperfine invocations of their own (a podman run costs ~100 plain runs):
+#   podman-run  `podman --runtime RUNTIME run --rm --network none localhost/bb true`, with
+#           a podman root of the bench's own (--root/--runroot/--tmpdir under the temp
+#           dir, a containers.conf in CONTAINERS_CONF: cgroupfs, file events, and
+#           default_ulimits the caller's hard limits allow, as nothing here has
+#           CAP_SYS_RESOURCE) and the busybox rootfs imported as localhost/bb. Its own
+#           /dev/shm (a tmpfs in the private mount namespace, see below) keeps podman's
+#           shm lock segment apart from any other podman's on the host. --network none:
+#           the default bridge network is netavark's work, the same whatever the runtime,
+#           and would leave a podman0 bridge and iptables chains on the host.
 #
 # Peak RSS: GNU time's %M is ru_maxrss of the process it waited for, which Linux also
 # raises to the largest of that process's own waited-for descendants (the runtime's
@@ -36,9 +52,17 @@
 # ones it still has state for, then any cgroup directory of those ids still under
 # /sys/fs/cgroup/*/ has its processes killed and is removed, then the temp dir.
 #
+# The exec containers have ids of the same form (bench-SUFFIX-RUNTIME-ex, -xp), so the same
+# cleanup deletes them. The podman part's containers and image are removed (podman rm,
+# rmi), then whatever is still mounted under the temp dir is unmounted, then the
+# libpod_parent cgroups podman made, if they did not exist before the run and are empty.
+#
 # Knobs (environment): RUNS (hyperfine runs per command, default 100), ROUNDS (the runs
 # are split over this many hyperfine invocations in rotated order, default 5), WARMUP
-# (per invocation, default 10), RSS_RUNS (default 30), BENCH_KEEP=1 keeps the temp dir.
+# (per invocation, default 10), RSS_RUNS (default 30), PODMAN_RUNS (podman runs per
+# runtime, also over ROUNDS rounds, default 30; 0 skips the podman scenario, which is
+# also skipped, saying so, when podman or conmon is not installed), BENCH_KEEP=1 keeps
+# the temp dir.
 set -euo pipefail
 
 if [ $# -ne 1 ] && ! { [ "${BENCH_INNER:-}" = 1 ] && [ $# -eq 2 ]; }; then
@@ -53,6 +77,12 @@ RUNS=${RUNS:-100}
 WARMUP=${WARMUP:-10}
 RSS_RUNS=${RSS_RUNS:-30}
 ROUNDS=${ROUNDS:-5}
+PODMAN_RUNS=${PODMAN_RUNS:-30}
+if [ "$PODMAN_RUNS" != 0 ] && { ! command -v podman >/dev/null 2>&1 || ! command -v conmon >/dev/null 2>&1; }; then
+    echo "bench: podman or conmon not found: the podman-run scenario is skipped" >&2
+    PODMAN_RUNS=0
+fi
+export PODMAN_RUNS
 
 for tool in hyperfine runc crun jq unshare chroot; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
@@ -70,6 +100,34 @@ rt_cmd() {
         husk) echo "$HUSK --root $WORK/st-husk $*" ;;
         *) echo "$rt --root $WORK/st-$rt $*" ;;
     esac
+}
+# pm_cmd RUNTIME ARGS...: podman with the bench's own root, that runtime by path. Not
+# --runtime-flag root=...: podman's cleanup (conmon's exit command) does not pass it
+# on, and would leave every container's state and cgroups behind; so under podman
+# each runtime keeps its state in its default root (/run/husk, /run/crun, /run/runc),
+# where `run --rm` removes it.
+pm_cmd() {
+    local rt=$1 path
+    shift
+    case $rt in
+        husk) path=$HUSK ;;
+        *) path=$(command -v "$rt") ;;
+    esac
+    echo "podman --root $WORK/pm/r --runroot $WORK/pm/rr --tmpdir $WORK/pm/tmp --runtime $path $*"
+}
+# pm_clean: remove every podman container and image of the bench's podman root.
+pm_clean() {
+    [ -d "$WORK/pm/r" ] || return 0
+    CONTAINERS_CONF=$WORK/pm/containers.conf $(pm_cmd husk rm -af -t 0) >/dev/null 2>&1 || true
+    CONTAINERS_CONF=$WORK/pm/containers.conf $(pm_cmd husk rmi -af) >/dev/null 2>&1 || true
+}
+# umount_under DIR: whatever is mounted under DIR in this mount namespace (podman's
+# overlay and shm mounts of a failed run), innermost first.
+umount_under() {
+    local m
+    findmnt -rn -o TARGET | awk -v p="$1/" 'index($1, p) == 1' | sort -r | while read -r m; do
+        umount -l "$m" 2>/dev/null || echo "bench: could not unmount $m" >&2
+    done
 }
 
 # ------------------------------------------------------------------ the inner part
@@ -89,7 +147,7 @@ if [ "${BENCH_INNER:-}" = 1 ]; then
             done
         done
     }
-    trap inner_cleanup EXIT
+    trap 'inner_cleanup; pm_clean; umount_under "$WORK"' EXIT
     trap 'exit 130' INT TERM HUP
     cmds=() names=()
     for rt in "${runtimes[@]}"; do
@@ -98,6 +156,23 @@ if [ "${BENCH_INNER:-}" = 1 ]; then
     names+=(floor) cmds+=("unshare -mupin --fork chroot $WORK/bundle/rootfs /bin/true")
     for rt in "${runtimes[@]}"; do
         names+=("pm-$rt") cmds+=("$(rt_cmd "$rt" run --bundle "$WORK/bundle-pm" "bench-$sfx-$rt-pm")")
+    done
+    # The exec scenario: one running container per runtime (sleep as init, stdio on
+    # /dev/null so nothing holds the bench's), deleted by inner_cleanup like the rest.
+    for x in ex xp; do
+        for rt in "${runtimes[@]}"; do
+            c=$(rt_cmd "$rt" create --bundle "$WORK/bundle-$x" "bench-$sfx-$rt-$x")
+            $c </dev/null >/dev/null 2>"$WORK/$x-$rt.err" || {
+                cat "$WORK/$x-$rt.err" >&2; echo "bench: failed: $c" >&2; exit 1; }
+            c=$(rt_cmd "$rt" start "bench-$sfx-$rt-$x")
+            $c </dev/null >/dev/null || { echo "bench: failed: $c" >&2; exit 1; }
+            names+=("$x-$rt") cmds+=("$(rt_cmd "$rt" exec "bench-$sfx-$rt-$x" /bin/true)")
+        done
+    done
+    # exec-pm: the exec'd process must be under the container's filter in every runtime.
+    for rt in "${runtimes[@]}"; do
+        c=$(rt_cmd "$rt" exec "bench-$sfx-$rt-xp" grep ^Seccomp: /proc/self/status)
+        $c | grep -q '^Seccomp:[[:space:]]*2$' || { echo "bench: exec-pm: no seccomp filter with $rt" >&2; exit 1; }
     done
     for c in "${cmds[@]}"; do   # each must work once, or the numbers mean nothing
         $c >/dev/null || { echo "bench: failed: $c" >&2; exit 1; }
@@ -141,6 +216,56 @@ if [ "${BENCH_INNER:-}" = 1 ]; then
             /usr/bin/time -a -o "$WORK/rss-${names[$i]}" -f %M ${cmds[$i]} >/dev/null
         done
     done
+    # An exec leaves nothing but the sleeping init: every runtime's container must
+    # still be running the one process (a leaked exec would be a second).
+    for x in ex xp; do
+        for rt in "${runtimes[@]}"; do
+            n=$($(rt_cmd "$rt" ps "bench-$sfx-$rt-$x") | awk 'NR > 1' | wc -l)
+            [ "$n" = 1 ] || { echo "bench: exec: $rt's container has $n processes, expected 1" >&2; exit 1; }
+        done
+    done
+    inner_cleanup
+
+    # ---------------------------------------------------------- podman run
+    if [ "$PODMAN_RUNS" -gt 0 ]; then
+        # podman's locks live in a shm segment (/dev/shm/libpod_lock) that every
+        # podman on the host with the default num_locks shares: a private /dev/shm
+        # here (this mount namespace's only) keeps the bench's locks apart.
+        mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev bench-shm /dev/shm
+        export CONTAINERS_CONF=$WORK/pm/containers.conf
+        $(pm_cmd husk import -q "$WORK/pm/bb.tar" localhost/bb) >/dev/null 2>"$WORK/pm/import.err" || {
+            cat "$WORK/pm/import.err" >&2; echo "bench: podman import failed" >&2; exit 1; }
+        pcmds=() pnames=()
+        for rt in "${runtimes[@]}"; do
+            # Each must work once, and run the container as configured: the seccomp
+            # filter of podman's default profile in force (read from inside).
+            c=$(pm_cmd "$rt" run --rm --network none localhost/bb grep ^Seccomp: /proc/self/status)
+            $c >"$WORK/pm/check-$rt" 2>"$WORK/pm/check-$rt.err" || {
+                cat "$WORK/pm/check-$rt" "$WORK/pm/check-$rt.err" >&2; echo "bench: failed: $c" >&2; exit 1; }
+            grep -q '^Seccomp:[[:space:]]*2$' "$WORK/pm/check-$rt" || {
+                cat "$WORK/pm/check-$rt" >&2; echo "bench: podman with $rt: no seccomp filter in force" >&2; exit 1; }
+            pnames+=("podman-$rt") pcmds+=("$(pm_cmd "$rt" run --rm --network none localhost/bb true)")
+        done
+        pper=$(((PODMAN_RUNS + ROUNDS - 1) / ROUNDS))
+        pwarm=$((WARMUP < 2 ? WARMUP : 2))
+        for ((k = 0; k < ROUNDS; k++)); do
+            args=()
+            for ((j = 0; j < ${#pcmds[@]}; j++)); do
+                i=$(((j + k) % ${#pcmds[@]}))
+                args+=(-n "${pnames[$i]}" "${pcmds[$i]}")
+            done
+            echo "== podman round $((k + 1))/$ROUNDS" >&2
+            hyperfine -N --warmup "$pwarm" --runs "$pper" --style basic \
+                --export-json "$WORK/pm/hyperfine-$k.json" "${args[@]}" >&2
+        done
+        jq -s '[.[].results[]] | group_by(.command)
+               | map({command: .[0].command, times: (map(.times) | add),
+                      user: (map(.user) | add / length), system: (map(.system) | add / length)})' \
+            "$WORK"/pm/hyperfine-*.json >"$WORK/hyperfine-pm.json"
+        # --rm must have removed every container: none may be left, running or not.
+        left=$($(pm_cmd husk ps -aq) 2>/dev/null | wc -l)
+        [ "$left" = 0 ] || { echo "bench: podman run --rm left $left containers" >&2; exit 1; }
+    fi
     exit 0
 fi
 
@@ -166,6 +291,18 @@ cleanup() {
             unshare -m sh -c 'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
                 exec "$@"' sh $(rt_cmd "$rt" delete --force "${d##*/}") >/dev/null 2>&1 || true
         done
+    done
+    # The podman part cleans up after itself in its mount namespace; if it could not
+    # (killed), its containers and image are removed here, then any mount under WORK.
+    if [ -d "$WORK/pm/r" ]; then
+        WORK=$WORK HUSK=$HUSK unshare -m bash -c "$(declare -f pm_cmd pm_clean umount_under)"'
+            if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
+            pm_clean; umount_under "$WORK"' >/dev/null 2>&1 || true
+    fi
+    umount_under "$WORK"
+    for d in /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent; do
+        [ -d "$d" ] || continue
+        grep -qxF "$d" "$WORK/libpod-cgroups-before" 2>/dev/null || rmdir "$d" 2>/dev/null || true
     done
     for d in $(bench_cgroups); do
         echo "bench: removing leftover cgroup $d" >&2
@@ -227,8 +364,48 @@ jq --arg r "$P/rootfs" '.root.path = $r | .process.args = ["/bin/sh", "-c",
          cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us"]' \
     "$P/config.json" >"$WORK/bundle-check/config.json"
 
+# The exec bundle: the plain one with a long sleep as the container's init.
+mkdir "$WORK/bundle-ex"
+jq --arg r "$B/rootfs" '.root.path = $r | .process.args = ["/bin/sleep", "1000000"]' \
+    "$B/config.json" >"$WORK/bundle-ex/config.json"
+mkdir "$WORK/bundle-xp"
+jq --arg r "$P/rootfs" '.root.path = $r | .process.args = ["/bin/sleep", "1000000"]' \
+    "$P/config.json" >"$WORK/bundle-xp/config.json"
+
+# The podman part's root: its containers.conf and the busybox rootfs as an image tar.
+# default_ulimits: podman's default asks for nofile 1048576, which a process without
+# CAP_SYS_RESOURCE cannot raise its hard limit to; 20000 and 32768 are below the
+# caller's (checked).
+if [ "$PODMAN_RUNS" -gt 0 ]; then
+    [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 20000 ] || {
+        echo "bench: podman-run: the hard nofile limit ($(ulimit -Hn)) is below 20000" >&2; exit 1; }
+    [ "$(ulimit -Hu)" = unlimited ] || [ "$(ulimit -Hu)" -ge 32768 ] || {
+        echo "bench: podman-run: the hard nproc limit ($(ulimit -Hu)) is below 32768" >&2; exit 1; }
+    for d in /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent; do
+        if [ -d "$d" ]; then echo "$d"; fi
+    done >"$WORK/libpod-cgroups-before"
+    mkdir -p "$WORK/pm/tmp" "$WORK/pm/netconf"
+    cat >"$WORK/pm/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$WORK/pm/tmp/events.log"
+tmp_dir = "$WORK/pm/tmp"
+volume_path = "$WORK/pm/r/volumes"
+
+[network]
+network_backend = "netavark"
+network_config_dir = "$WORK/pm/netconf"
+EOF
+    tar -C "$B/rootfs" -cf "$WORK/pm/bb.tar" .
+fi
+
 echo "bench: husk $("$HUSK" --version | head -1 | awk '{print $3}'), $(runc --version | head -1), $(crun --version | head -1)" >&2
 echo "bench: $RUNS runs (+$WARMUP warmup) each with hyperfine; peak RSS over $RSS_RUNS runs each" >&2
+[ "$PODMAN_RUNS" = 0 ] || echo "bench: podman-run: $(podman --version), $PODMAN_RUNS runs each" >&2
 
 # The measurement, in a private mount namespace without the cgroup2 mount (see top).
 # unshare -m makes every mount private first, so the umount is invisible to the host.
@@ -240,34 +417,56 @@ BENCH_INNER=1 unshare -m bash -c '
 median_of() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 max_of() { sort -n "$1" | tail -1; }
 
-rows=(husk crun runc floor pm-husk pm-crun pm-runc)
+rows=(husk crun runc floor pm-husk pm-crun pm-runc ex-husk ex-crun ex-runc xp-husk xp-crun xp-runc)
+[ "$PODMAN_RUNS" = 0 ] || rows+=(podman-husk podman-crun podman-runc)
 declare -A t_med t_mean t_sd t_cpu rss_med rss_max
 for n in "${rows[@]}"; do
+    json=$WORK/hyperfine.json
+    case $n in podman-*) json=$WORK/hyperfine-pm.json ;; esac
     read -r t_med[$n] t_mean[$n] t_sd[$n] t_cpu[$n] < <(jq -r --arg l "$n" '
         .[] | select(.command == $l) | (.times | sort) as $t | ($t | length) as $n
         | ($t | add / $n) as $m
         | (if $n % 2 == 1 then $t[($n - 1) / 2] else ($t[$n / 2 - 1] + $t[$n / 2]) / 2 end) as $med
         | (if $n > 1 then ($t | map((. - $m) * (. - $m)) | add) / ($n - 1) | sqrt else 0 end) as $sd
-        | "\($med * 1000) \($m * 1000) \($sd * 1000) \((.user + .system) * 1000)"' \
-        "$WORK/hyperfine.json")
-    rss_med[$n]=$(median_of "$WORK/rss-$n")
-    rss_max[$n]=$(max_of "$WORK/rss-$n")
+        | "\($med * 1000) \($m * 1000) \($sd * 1000) \((.user + .system) * 1000)"' "$json")
+    if [ -f "$WORK/rss-$n" ]; then
+        rss_med[$n]=$(median_of "$WORK/rss-$n")
+        rss_max[$n]=$(max_of "$WORK/rss-$n")
+    fi
 done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-printf '%-9s %-8s %10s %13s %8s %15s %10s %9s\n' scenario runtime "median ms" "mean±sd ms" "cpu ms" "peak RSS KiB" "time/crun" "RSS/crun"
+printf '%-10s %-8s %10s %13s %8s %15s %10s %9s\n' scenario runtime "median ms" "mean±sd ms" "cpu ms" "peak RSS KiB" "time/crun" "RSS/crun"
 for n in "${rows[@]}"; do
     case $n in
         pm-*) scen=podman rt=${n#pm-} ref=pm-crun ;;
+        ex-*) scen=exec rt=${n#ex-} ref=ex-crun ;;
+        xp-*) scen=exec-pm rt=${n#xp-} ref=xp-crun ;;
+        podman-*) scen=podman-run rt=${n#podman-} ref=podman-crun ;;
         *) scen=plain rt=$n ref=crun ;;
     esac
-    printf '%-9s %-8s %10.2f %13s %8.1f %15s %10s %9s\n' "$scen" "$rt" "${t_med[$n]}" \
-        "$(printf '%.1f±%.1f' "${t_mean[$n]}" "${t_sd[$n]}")" "${t_cpu[$n]}" \
-        "${rss_med[$n]} [${rss_max[$n]}]" \
-        "$(awk -v a="${t_med[$n]}" -v b="${t_med[$ref]}" 'BEGIN { printf "%.2f", a / b }')" \
-        "$(awk -v a="${rss_med[$n]}" -v b="${rss_med[$ref]}" 'BEGIN { printf "%.2f", a / b }')"
+    if [ -n "${rss_med[$n]:-}" ]; then
+        rss="${rss_med[$n]} [${rss_max[$n]}]" rssr=$(ratio "${rss_med[$n]}" "${rss_med[$ref]}")
+    else
+        rss=- rssr=-   # podman's own process, not the runtime's (conmon runs it)
+    fi
+    printf '%-10s %-8s %10.2f %13s %8.1f %15s %10s %9s\n' "$scen" "$rt" "${t_med[$n]}" \
+        "$(printf '%.1f±%.1f' "${t_mean[$n]}" "${t_sd[$n]}")" "${t_cpu[$n]}" "$rss" \
+        "$(ratio "${t_med[$n]}" "${t_med[$ref]}")" "$rssr"
 done
 echo "($RUNS runs each over $ROUNDS rounds; cpu: user+sys per run; peak RSS: median of $RSS_RUNS"
 echo " GNU time %M maxima [largest]; floor: unshare -mupin --fork chroot; ratios against crun"
-echo " of the same scenario; podman: + memory/pids/cpu limits + default seccomp profile)"
+echo " of the same scenario; podman: + memory/pids/cpu limits + default seccomp profile;"
+echo " exec: RUNTIME exec ID /bin/true into a running container of the plain bundle,"
+echo " exec-pm: of the podman-like one)"
+echo "exec: husk/crun median $(ratio "${t_med[ex-husk]}" "${t_med[ex-crun]}"), husk/runc $(ratio "${t_med[ex-husk]}" "${t_med[ex-runc]}");" \
+    "exec-pm: husk/crun $(ratio "${t_med[xp-husk]}" "${t_med[xp-crun]}"), husk/runc $(ratio "${t_med[xp-husk]}" "${t_med[xp-runc]}")"
+if [ "$PODMAN_RUNS" != 0 ]; then
+    echo "podman-run: podman --runtime R run --rm --network none localhost/bb true, $PODMAN_RUNS runs each"
+    echo " over $ROUNDS rounds (cpu: podman's own process only); husk/runc median" \
+        "$(ratio "${t_med[podman-husk]}" "${t_med[podman-runc]}"), husk/crun $(ratio "${t_med[podman-husk]}" "${t_med[podman-crun]}")"
+else
+    echo "podman-run: skipped (PODMAN_RUNS=0, or podman/conmon not installed)"
+fi

@@ -39,8 +39,18 @@ int cli_prepare_container(const struct cli_global *g, const struct create_flags 
     c->console_sock_fd = -1;
 
     c->bundle = realpath(f->bundle ? f->bundle : ".", NULL);
-    if (c->bundle == NULL)
-        return husk_fail(err, errno, "bundle %s", f->bundle ? f->bundle : ".");
+    if (c->bundle == NULL) {
+        /* The path is the caller's: a newline or escape sequence in it must not
+         * break the one-line error (or a log line), so control bytes show as \xNN. */
+        int e = errno;
+        const char *b = f->bundle ? f->bundle : ".";
+        _cleanup_free_ char *q = xmalloc(strlen(b) * 4 + 1);
+        char *o = q;
+        for (const unsigned char *s = (const unsigned char *)b; *s; s++)
+            o += *s < 0x20 || *s == 0x7f ? sprintf(o, "\\x%02x", *s) : sprintf(o, "%c", *s);
+        *o = '\0';
+        return husk_fail(err, e, "bundle \"%s\"", q);
+    }
     if (config_load(c->bundle, &c->config, err) < 0) {
         free(c->bundle);
         c->bundle = NULL;

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "log.h"
 #include "selfclone.h"
+#include "testhooks.h"
 #include "util.h"
 #include "husk-config.h"
 
@@ -119,6 +120,8 @@ int main(int argc, char **argv)
     const char *log_format = "text";
     int c;
 
+    /* Test builds only (-Dtest_hooks=true): HUSK_TEST_KILL_AT=list prints the kill points. */
+    husk_kill_points_maybe_list();
     opterr = 0;
     while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {
         switch (c) {

@@ -113,9 +113,11 @@ int cmd_ps(struct cli_global *g, int argc, char **argv)
         switch (ch) {
         case 'f': format = optarg; break;
         case 'h':
-            printf("usage: husk ps [-f table|json] ID [ps options]\n\n"
-                   "json: the host pids of the container's processes. table: the host's ps with the\n"
-                   "options given (default -ef), only the container's processes.\n");
+            printf("usage: husk ps [--format|-f table|json] ID [ps options]\n\n"
+                   "  --format, -f table|json  json: the host pids of the container's processes, as a\n"
+                   "                           JSON array (what containerd's shim reads); table (the\n"
+                   "                           default): the host's ps with the options given\n"
+                   "                           (default -ef), only the container's processes\n");
             return 0;
         default: return cli_usage_error("ps", "unknown flag '%s'", argv[optind - 1]);
         }

@@ -552,7 +552,7 @@ int cgroup_oom_watch_open(const struct husk_cgroup *cg, struct cgroup_oom_watch 
         return 0;
     }
     if ((d = dir_with(cg, "memory.events"))) {
-        _cleanup_free_ char *ef = xasprintf("%s/memory.events", d), *text = NULL;
+        _cleanup_free_ char *ef = xasprintf("%s/memory.events", d);
         int fd = open(ef, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return husk_fail(err, errno, "open %s", ef);

@@ -297,11 +297,14 @@ static int parse_scheduler(const struct cj *c, struct json_object *o, const char
     if (cj_enum(c, s, sp, "policy", true, sched_policies, "scheduler policy", &idx) < 0)
         return -1;
     sc->policy = xstrdup(sched_policies[idx]);
-    if ((r = cj_int(c, s, sp, "nice", false, INT32_MIN, INT32_MAX, &v)) < 0)
+    /* The kernel's ranges (sched(7)): nice -20..19; a static priority 1..99 exists
+     * only for the real-time policies, every other policy takes 0. */
+    if ((r = cj_int(c, s, sp, "nice", false, -20, 19, &v)) < 0)
         return -1;
     if (r)
         sc->nice = (int)v;
-    if ((r = cj_int(c, s, sp, "priority", false, INT32_MIN, INT32_MAX, &v)) < 0)
+    bool realtime = strcmp(sc->policy, "SCHED_FIFO") == 0 || strcmp(sc->policy, "SCHED_RR") == 0;
+    if ((r = cj_int(c, s, sp, "priority", false, realtime ? 1 : 0, realtime ? 99 : 0, &v)) < 0)
         return -1;
     if (r)
         sc->priority = (int)v;

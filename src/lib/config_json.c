@@ -172,32 +172,92 @@ static bool digits_exceed(const char *d, size_t n, const char *limit)
     return memcmp(d, limit, n) > 0;
 }
 
+/* Where check_raw_text() is in the document: one frame per open object or array,
+ * enough to name the JSON path of a bad number the way the typed parser would. */
+struct raw_frame {
+    bool is_array;
+    size_t index;              /* arrays: the current element */
+    size_t key_off, key_len;   /* objects: the current key, quotes included (0 len: none yet) */
+};
+
+#define RAW_MAX_DEPTH 64   /* json-c (default depth 32) has accepted the text already */
+
+/* The JSON path of the value at the top of the stack, for an error message. */
+static char *raw_path(const char *text, const struct raw_frame *st, size_t depth)
+{
+    char *path = xstrdup("");
+
+    for (size_t k = 0; k < depth; k++) {
+        char *next;
+        if (st[k].is_array) {
+            next = cj_path_index(path, st[k].index);
+        } else {
+            /* the key as written, decoded by json-c (it may hold \u escapes) */
+            _cleanup_free_ char *raw = xasprintf("%.*s", (int)st[k].key_len, text + st[k].key_off);
+            struct json_object *ks = json_tokener_parse(raw);
+            next = cj_path_key(path, ks && json_object_is_type(ks, json_type_string)
+                                         ? json_object_get_string(ks) : "?");
+            json_object_put(ks);
+        }
+        free(path);
+        path = next;
+    }
+    return path;
+}
+
 /* What json-c lets through in strict mode but JSON (RFC 8259) forbids, checked on
  * the raw text once json-c has accepted it:
  *  - raw control characters inside strings;
  *  - single-quoted strings;
  *  - integers beyond [INT64_MIN, UINT64_MAX], which json-c silently saturates, so
  *    18446744073709551616 would otherwise read as UINT64_MAX (json-c keeps no
- *    trace of the overflow in the parsed value, hence the raw-text check). */
+ *    trace of the overflow in the parsed value, hence the raw-text check). Such an
+ *    error names the JSON path like the typed checks do, from a stack of the
+ *    objects and arrays the scan is in. */
 static int check_raw_text(const char *text, size_t len, const char *name, husk_err **err)
 {
-    bool in_str = false;
+    struct raw_frame st[RAW_MAX_DEPTH];
+    size_t depth = 0;
+    bool in_str = false, expect_key = false;
+    size_t str_start = 0;
 
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
 
         if (in_str) {
-            if (ch == '\\')
+            if (ch == '\\') {
                 i++;
-            else if (ch == '"')
+            } else if (ch == '"') {
                 in_str = false;
-            else if (ch < 0x20)
+                if (expect_key && depth > 0) {
+                    st[depth - 1].key_off = str_start;
+                    st[depth - 1].key_len = i + 1 - str_start;
+                    expect_key = false;
+                }
+            } else if (ch < 0x20) {
                 return husk_fail(err, 0, "%s: invalid JSON: control character in string at line %zu",
                                  name, line_of(text, len, i));
+            }
             continue;
         }
         if (ch == '"') {
             in_str = true;
+            str_start = i;
+        } else if (ch == '{' || ch == '[') {
+            if (depth == RAW_MAX_DEPTH)
+                return husk_fail(err, 0, "%s: invalid JSON: nested too deeply at line %zu", name,
+                                 line_of(text, len, i));
+            st[depth++] = (struct raw_frame){ .is_array = ch == '[' };
+            expect_key = ch == '{';
+        } else if (ch == '}' || ch == ']') {
+            if (depth > 0)
+                depth--;
+            expect_key = false;
+        } else if (ch == ',') {
+            if (depth > 0 && st[depth - 1].is_array)
+                st[depth - 1].index++;
+            else
+                expect_key = true;
         } else if (ch == '\'') {
             return husk_fail(err, 0, "%s: invalid JSON: unexpected character at line %zu", name,
                              line_of(text, len, i));
@@ -216,10 +276,12 @@ static int check_raw_text(const char *text, size_t len, const char *name, husk_e
                                text[i] == '-'))
                 i++;
             if (nd > 0 && !is_double &&
-                digits_exceed(text + d, nd, neg ? "9223372036854775808" : "18446744073709551615"))
-                return husk_fail(err, 0, "%s: invalid JSON: integer %.*s out of range at line %zu", name,
-                                 (int)(i - start > 40 ? 40 : i - start), text + start,
-                                 line_of(text, len, start));
+                digits_exceed(text + d, nd, neg ? "9223372036854775808" : "18446744073709551615")) {
+                _cleanup_free_ char *path = raw_path(text, st, depth);
+                return husk_fail(err, 0, "%s: %s%sinteger %.*s out of range", name, path,
+                                 *path ? ": " : "", (int)(i - start > 40 ? 40 : i - start),
+                                 text + start);
+            }
             i--;
         }
     }

@@ -82,16 +82,24 @@ static int opt_u64(const struct cj *c, struct json_object *o, const char *path, 
     return r;
 }
 
-static int opt_u16(const struct cj *c, struct json_object *o, const char *path, const char *key,
-                   bool *has, uint16_t *out)
+/* A blkio weight: the kernel takes 10..1000 (cgroup v1 blkio.weight, the range the
+ * v2 io.weight conversion starts from), so anything else is refused here rather than
+ * as an ERANGE halfway through create. 0 is Go's "unset" in runc's configs and is
+ * treated as absent, as runc does. */
+static int opt_blkio_weight(const struct cj *c, struct json_object *o, const char *path,
+                            const char *key, bool *has, uint16_t *out)
 {
     uint64_t v;
-    int r = cj_uint(c, o, path, key, false, UINT16_MAX, &v);
-    if (r > 0) {
+    int r = cj_uint(c, o, path, key, false, 1000, &v);
+    if (r > 0 && v != 0 && v < 10) {
+        _cleanup_free_ char *kp = cj_path_key(path, key);
+        return cj_fail(c, kp, "%" PRIu64 " out of range [10, 1000]", v);
+    }
+    if (r > 0 && v != 0) {
         *has = true;
         *out = (uint16_t)v;
     }
-    return r;
+    return r < 0 ? r : 0;
 }
 
 static int opt_u32(const struct cj *c, struct json_object *o, const char *path, const char *key,
@@ -432,8 +440,8 @@ static int parse_weight_device(const struct cj *c, struct json_object *e, const 
 
     if (cj_int(c, e, ip, "major", true, INT64_MIN, INT64_MAX, &w->major) < 0 ||
         cj_int(c, e, ip, "minor", true, INT64_MIN, INT64_MAX, &w->minor) < 0 ||
-        opt_u16(c, e, ip, "weight", &w->has_weight, &w->weight) < 0 ||
-        opt_u16(c, e, ip, "leafWeight", &w->has_leaf_weight, &w->leaf_weight) < 0)
+        opt_blkio_weight(c, e, ip, "weight", &w->has_weight, &w->weight) < 0 ||
+        opt_blkio_weight(c, e, ip, "leafWeight", &w->has_leaf_weight, &w->leaf_weight) < 0)
         return -1;
     if (!w->has_weight && !w->has_leaf_weight)
         return cj_fail(c, ip, "must specify weight or leafWeight");
@@ -482,8 +490,8 @@ static int parse_block_io(const struct cj *c, struct json_object *res_o, const c
     if (r <= 0)
         return r;
     res->has_block_io = true;
-    if (opt_u16(c, b, bp, "weight", &bio->has_weight, &bio->weight) < 0 ||
-        opt_u16(c, b, bp, "leafWeight", &bio->has_leaf_weight, &bio->leaf_weight) < 0 ||
+    if (opt_blkio_weight(c, b, bp, "weight", &bio->has_weight, &bio->weight) < 0 ||
+        opt_blkio_weight(c, b, bp, "leafWeight", &bio->has_leaf_weight, &bio->leaf_weight) < 0 ||
         each_object(c, b, bp, "weightDevice", &bio->n_weight_device, alloc_weight_device,
                     parse_weight_device, res) < 0 ||
         each_object(c, b, bp, "throttleReadBpsDevice", &bio->n_throttle_read_bps, alloc_throttle,

@@ -38,12 +38,14 @@
 #include "log.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "newsys.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
 #include "terminal.h"
+#include "testhooks.h"
 #include "util.h"
 
 #include <errno.h>
@@ -287,6 +289,7 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         return -1;
     if (devices_setup(c, rootfd, err) < 0)
         return -1;
+    husk_kill_point("create.stage2.after-mounts");
 
     /* prestart and createRuntime run in the runtime namespace, by the parent, now that
      * our namespaces exist; the parent also sends the state JSON our own hooks (and the
@@ -303,6 +306,7 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     if (cfg->has_hooks && hooks_run(&cfg->hooks.create_container, "createContainer", s->state_json, err) < 0)
         return -1;
 
+    husk_kill_point("create.stage2.before-pivot");
     if (rootfs_pivot(c, rootfd, err) < 0)
         return -1;
     if (process_setup_uts(cfg, err) < 0 || process_setup_sysctl(cfg, err) < 0)
@@ -381,9 +385,17 @@ static void stage2_main(struct stage_ctx *s)
         _exit(1);
     }
 
-    /* Tell the parent we are set up; create returns now. */
+    husk_kill_point("create.stage2.before-ready");
+    /* Tell the parent we are set up, and wait until it has recorded everything (state,
+     * pid file): a create killed before that must not leave an init that waits for a
+     * start forever — the EOF of its socket tells us, and we go. */
     if (sync_send(s->sock, SYNC_READY, 0, NULL) < 0)
         _exit(1);
+    {
+        _cleanup_free_ struct sync_msg *ack = xmalloc(sizeof *ack);
+        if (sync_recv(s->sock, ack, SYNC_READY_ACK, NULL) < 0)
+            _exit(1);
+    }
     close(s->sock);
 
     /* Block until `husk start` opens the fifo for reading. The fd was opened O_PATH
@@ -429,6 +441,7 @@ static void stage2_main(struct stage_ctx *s)
     if (s->seccomp_prog_fd >= 0 && cfg->process.no_new_privileges && stage2_seccomp(s, &err) < 0)
         goto fail_started;
 
+    husk_kill_point("start.init.before-exec");
     /* '0': the start succeeded; `husk start` returns and runs poststart hooks. */
     if (write(wfd, "0", 1) != 1)
         _exit(1);
@@ -498,6 +511,7 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     }
     if ((flags & CLONE_NEWTIME) && cfg->has_linux && ns_write_time_offsets(&cfg->linux_, &err) < 0)
         goto fail;
+    husk_kill_point("create.stage1.after-namespaces");
 
     /* The new pid (and time) namespace applies to our children: fork the init.
      * Stage 2 shares our socket to the parent, and the parent must learn its pid
@@ -523,6 +537,7 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
         stage2_main(s);   /* never returns */
     }
     close(order[0]);
+    husk_kill_point("create.stage1.after-fork");
     if (sync_send(s->sock, SYNC_PID, (int)pid, NULL) < 0)
         _exit(1);
     if (TEMP_FAILURE_RETRY(write(order[1], "", 1)) != 1)
@@ -618,6 +633,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         return -1;
     if (sync_send(sock, SYNC_GO, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
+    husk_kill_point("create.after-go");
 
     if (ns_new_flags(cfg) & CLONE_NEWUSER) {
         if (sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
@@ -632,11 +648,13 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
      * on another CPU, rather than before the fork: libseccomp takes ~15 ms for a
      * podman-sized profile. Stage 2 reads it from the memfd only once `start` lets it
      * go on, after this function has returned. A profile libseccomp refuses fails
-     * create here, and create's clean-up removes what was made. */
+     * create here, and create's clean-up removes what was made. The program is also
+     * kept in the state dir, for `husk exec` to load as it is (seccomp_filter.h). */
     if (seccomp_prog_fd >= 0) {
         _cleanup_seccomp_ struct husk_seccomp *filter = NULL;
         if (seccomp_filter_build(&cfg->linux_.seccomp, &filter, err) < 0 ||
-            seccomp_filter_save(filter, seccomp_prog_fd, err) < 0)
+            seccomp_filter_save(filter, seccomp_prog_fd, err) < 0 ||
+            seccomp_filter_save_at(filter, dirfd, SECCOMP_SAVED_NAME, err) < 0)
             return -1;
     }
 
@@ -645,11 +663,13 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     c->pid = msg.value;
     int status;
     waitpid(stage1, &status, 0);
+    husk_kill_point("create.after-pid");
 
     fill_state(&st, c, cg);
     st.created = (char *)created;
     if (state_write(dirfd, &st, err) < 0)
         return -1;
+    husk_kill_point("create.after-state-written");
 
     for (;;) {
         if (sync_recv(sock, &msg, 0, err) < 0)
@@ -677,6 +697,10 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
 
     if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
         return -1;
+    /* Everything is recorded: the init may now outlive us (see stage2_main). */
+    if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
+        return husk_fail(err, errno, "sync with container setup");
+    husk_kill_point("create.before-return");
     return 0;
 }
 
@@ -730,6 +754,7 @@ int container_create(struct husk_container *c, husk_err **err)
     if (dirfd < 0)
         return -1;
     made_dir = true;
+    husk_kill_point("create.after-state-dir");
 
     created = time_rfc3339();
     {
@@ -757,9 +782,23 @@ int container_create(struct husk_container *c, husk_err **err)
         husk_fail(err, errno, "open exec.fifo");
         goto fail;
     }
+    husk_kill_point("create.after-state");
 
     if (cgroup_create(cfg->has_linux ? cfg->linux_.cgroups_path : NULL, c->id, &cg, err) < 0)
         goto fail;
+    husk_kill_point("create.after-cgroup");
+    /* Record the cgroups before any process is in them: if we die from here on,
+     * delete --force finds them (and what is in them) in state.json. A crash before
+     * this write leaves them unrecorded; delete --force then looks for the default
+     * /husk/<id> ones by id (remove_broken_cgroup). */
+    {
+        struct husk_state st;
+        fill_state(&st, c, &cg);
+        st.created = created;
+        if (state_write(dirfd, &st, err) < 0)
+            goto fail;
+    }
+    husk_kill_point("create.after-cgroup-recorded");
     /* Limits and device rules before any process is in the cgroup: the container
      * never runs, not even husk's setup in it, without them. */
     if (cgroup_apply_resources(&cg, cfg->has_linux ? &cfg->linux_ : NULL, err) < 0)
@@ -782,12 +821,20 @@ int container_create(struct husk_container *c, husk_err **err)
         goto fail;
     }
 
+    pid_t creator = getpid();
     stage1 = fork();
     if (stage1 < 0) {
         husk_fail(err, errno, "fork");
         goto fail;
     }
     if (stage1 == 0) {
+        /* Stage 1 dies with us: a create killed before it has even sent GO leaves
+         * no process outside the container's cgroups (the sync socket's EOF does the
+         * same later; this covers a stage 1 that is not reading it). Stage 1 exits by
+         * itself once the init is forked, and the flag is not inherited by the init,
+         * which must outlive create. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != creator)
+            _exit(1);
         close(socks[0]);
         close(dirfd);
         struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
@@ -797,6 +844,7 @@ int container_create(struct husk_container *c, husk_err **err)
     close(socks[1]);
     socks[1] = -1;
     ns_close_joins(&joins);
+    husk_kill_point("create.after-stage1-fork");
 
     if (create_parent(c, socks[0], stage1, dirfd, created, &cg, seccomp_prog_fd, err) < 0)
         goto fail;
@@ -885,12 +933,13 @@ int container_start(const char *root, const char *id, husk_err **err)
     if (load_config_of(root, st, &cfg, err) < 0)
         return husk_err_prefix(err, "start %s", id);
 
+    husk_kill_point("start.before-release");
     /* Opening for reading releases the init's blocked open for writing. O_NONBLOCK so
      * a dead init cannot hang us; we then poll the fifo and the init's pidfd. */
     _cleanup_close_ int fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fifo < 0)
         return husk_fail(err, errno, "open exec.fifo of %s", id);
-    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    _cleanup_close_ int pidfd = husk_pidfd_open(st->pid, 0);
 
     char buf[4096];
     size_t got = 0;
@@ -921,6 +970,7 @@ int container_start(const char *root, const char *id, husk_err **err)
         }
     }
     buf[got] = '\0';
+    husk_kill_point("start.after-release");
     /* The fifo's presence is what says "created": remove it now that we started. */
     unlinkat(dirfd, "exec.fifo", 0);
     if (got == 0)
@@ -940,6 +990,7 @@ int container_start(const char *root, const char *id, husk_err **err)
             return -1;
         }
     }
+    husk_kill_point("start.after-poststart");
     return 0;
 }
 
@@ -993,9 +1044,9 @@ int container_kill(const char *root, const char *id, int sig, bool all, husk_err
     if (status == HUSK_STOPPED || status == HUSK_CREATING)
         return husk_fail(err, 0, "container not running: %s", id);
     /* A pidfd pins the process we checked: the signal cannot hit a reused pid. */
-    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    _cleanup_close_ int pidfd = husk_pidfd_open(st->pid, 0);
     if (pidfd >= 0 && proc_start_time(st->pid) == st->pid_start) {
-        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+        if (husk_pidfd_send_signal(pidfd, sig) < 0)
             return husk_fail(err, errno, "kill container %s", id);
         return thaw_after_kill(st, status, sig, err);
     }
@@ -1007,7 +1058,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, husk_err
 /* Wait until pid (checked against its start time) is gone, up to ms milliseconds. */
 static bool wait_gone(const struct husk_state *st, int ms)
 {
-    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    _cleanup_close_ int pidfd = husk_pidfd_open(st->pid, 0);
     if (pidfd < 0)
         return true;
     if (proc_start_time(st->pid) != st->pid_start)
@@ -1085,6 +1136,11 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     }
 
     enum husk_status status = state_status(dirfd, st);
+    /* We hold the lock its create held until it returned: "creating" now means
+     * that create died half-way. */
+    if (status == HUSK_CREATING && !force)
+        return husk_fail(err, 0, "container %s was left half-made by a create that did not finish (use --force "
+                                 "to remove it)", id);
     if (status != HUSK_STOPPED && status != HUSK_CREATED && !force)
         return husk_fail(err, 0, "cannot delete container %s that is not stopped: %s", id, status_name(status));
 
@@ -1101,15 +1157,21 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
         kill_all(st, SIGKILL, NULL);
         if (st->pid > 0 && !wait_gone(st, 5000))
             return husk_fail(err, 0, "container %s did not die after SIGKILL", id);
+        /* A create that died between making the cgroups and recording them: find
+         * the default ones by id, kill what is in them and remove them. */
+        if (st->pid == 0 && (st->cgroup_paths == NULL || st->cgroup_paths[0] == NULL))
+            remove_broken_cgroup(root, id);
     } else {
         /* Processes of a container without its own pid namespace outlive the init. */
         kill_all(st, SIGKILL, NULL);
     }
+    husk_kill_point("delete.after-kill");
 
     struct husk_cgroup cg;
     cgroup_of_state(st, &cg);
     if (cg.created && cgroup_destroy(&cg, err) < 0)
         return -1;
+    husk_kill_point("delete.after-cgroup-removal");
 
     /* Read before the state dir (which holds the copy) goes. */
     {
@@ -1119,6 +1181,7 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
             husk_err_free(&e2);
         }
     }
+    husk_kill_point("delete.before-state-removal");
     if (state_dir_remove(root, id, err) < 0)
         return -1;
 
@@ -1148,6 +1211,15 @@ int container_peek(const char *root, const char *id, struct husk_state **st, int
     if (state_read(dirfd, id, st, err) < 0)
         return -1;
     *status = (int)state_status(dirfd, *st);
+    /* "creating" while nobody holds the lock create keeps until it returns: that
+     * create died. Report it rather than a status that will never change. */
+    if (*status == HUSK_CREATING && flock(dirfd, LOCK_SH | LOCK_NB) == 0) {
+        flock(dirfd, LOCK_UN);
+        state_free(*st);
+        *st = NULL;
+        return husk_fail(err, 0, "container %s was left half-made by a create that did not finish "
+                                 "(`husk delete --force %s` removes it)", id, id);
+    }
     return 0;
 }
 

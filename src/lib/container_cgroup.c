@@ -10,6 +10,7 @@
 
 #include "cgroups.h"
 #include "config_json.h"
+#include "newsys.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
@@ -252,7 +253,7 @@ int container_events(const char *root, const char *id, bool once, long long inte
     }
 
     /* The pidfd pins the init we checked: its exit ends the stream. */
-    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    _cleanup_close_ int pidfd = husk_pidfd_open(st->pid, 0);
     if (pidfd < 0 || !init_alive(st))
         return husk_fail(err, 0, "container %s is not running", id);
     if (cgroup_oom_watch_open(&cg, &oom, err) < 0) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mounts.h"
+#include "newsys.h"
 #include "paths.h"
 #include "util.h"
 
@@ -52,7 +53,7 @@ static int open_exact(int dirfd, const char *name)
         .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
-    return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+    return husk_openat2(dirfd, name, &how);
 }
 
 static mode_t type_bits(char type)
@@ -82,7 +83,7 @@ static int bind_host_node(int parentfd, const char *name, const char *path, mode
                           husk_err **err)
 {
     struct stat st;
-    _cleanup_close_ int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    _cleanup_close_ int tree = husk_open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
     if (tree < 0)
         return husk_fail(err, errno, "mknod %s not permitted, and host %s cannot be bound", path, path);
     /* Only ever the very device asked for, not whatever the host has at that path. */
@@ -98,7 +99,7 @@ static int bind_host_node(int parentfd, const char *name, const char *path, mode
     _cleanup_close_ int fd = open_exact(parentfd, name);
     if (fd < 0)
         return husk_fail(err, errno, "open %s", path);
-    if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    if (husk_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return husk_fail(err, errno, "bind host %s onto %s", path, path);
     return 0;
 }

@@ -4,7 +4,8 @@
  *   ------------------                          ---------------
  *   lock state dir, read state, check status
  *   load the config copy of create; build the
- *   process, the seccomp filter
+ *   process; read the seccomp program create
+ *   saved (built from the config if none)
  *   open /proc/<init>/ns/NAME, /proc/<init>/root
  *   setns(pid ns), fork, setns back ---------->  not dumpable; wait GO
  *   put it in the cgroups, unlock, GO -------->  setns() user, ..., mount; chroot to
@@ -23,11 +24,13 @@
 #include "cgroups.h"
 #include "container.h"
 #include "namespaces.h"
+#include "newsys.h"
 #include "process.h"
 #include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
 #include "terminal.h"
+#include "testhooks.h"
 #include "util.h"
 
 #include <errno.h>
@@ -230,7 +233,9 @@ struct exec_child {
     int preserve_fds;
     struct husk_seccomp *seccomp;
     int listener_fd;        /* seccomp notify listener, or -1 */
-    const char *listener_msg;
+    const char *listener_state;     /* the container's state JSON, for the listener */
+    const char *listener_metadata;
+    char *listener_msg;     /* the containerProcessState, made once our pid is known */
 };
 
 static int child_seccomp(struct exec_child *x, husk_err **err)
@@ -253,15 +258,24 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
     struct oci_process *p = x->p;
     struct sync_msg *msg = xmalloc(sizeof *msg);
     int r = sync_recv(x->sock, msg, SYNC_GO, err);
+    pid_t host_pid = msg->value;    /* GO carries our pid as the runtime sees it */
     free(msg);
     if (r < 0)
         return -1;
+    /* The agent serves this process, not the init: its containerProcessState says so.
+     * Made now, while allocating is still allowed (the filter may deny mmap/brk). */
+    if (x->listener_fd >= 0) {
+        x->listener_msg = seccomp_process_state_pid(x->listener_state, x->listener_metadata, host_pid, err);
+        if (x->listener_msg == NULL)
+            return -1;
+    }
 
     /* The namespaces: user first (it grants the rights over the others), mount
      * last. The pid namespace was joined by the parent for our fork. */
     if (ns_join_all(x->joins, err) < 0)
         return -1;
     ns_close_joins(x->joins);
+    husk_kill_point("exec.child.after-setns");
 
     /* setns(mnt) put us at the root of the mount namespace, but the init's root may
      * be elsewhere in it (--no-pivot chroots): take the init's own, through the fd
@@ -390,7 +404,7 @@ struct exec_ctx {
     struct ns_join joins;
     int rootfd, pidfd, sock[2], console_fd, listener_fd;
     struct husk_seccomp *seccomp;
-    char *listener_msg;
+    char *listener_state;
     pid_t child;
 };
 
@@ -409,7 +423,7 @@ static void ctx_release(struct exec_ctx *c)
     closep(&c->listener_fd);
     ns_close_joins(&c->joins);
     seccomp_filter_free(c->seccomp);
-    free(c->listener_msg);
+    free(c->listener_state);
     strv_free(c->cg.paths);
     config_free(c->cfg);
     state_free(c->st);
@@ -475,16 +489,21 @@ static int prepare(struct husk_exec *e, struct exec_ctx *c, struct oci_process *
     if (exec_cgroup(c->st, e->cgroup, &c->cg, err) < 0)
         return -1;
 
-    /* The filter is built here, where allocation is free; the child only loads it. */
+    /* The filter is ready here, where allocation is free; the child only loads it.
+     * create saved the program libseccomp generated from this same config in the
+     * state dir: loading that is the same filter without libseccomp's ~20 ms. A
+     * container created by a husk that did not save it gets it built here. */
     const struct oci_linux *lx = &c->cfg->linux_;
     if (c->cfg->has_linux && lx->has_seccomp) {
-        if (seccomp_filter_build(&lx->seccomp, &c->seccomp, err) < 0)
+        if (seccomp_filter_restore_at(c->dirfd, SECCOMP_SAVED_NAME, &c->seccomp, err) < 0)
+            return husk_err_prefix(err, "exec %s", e->id);
+        if (c->seccomp == NULL && seccomp_filter_build(&lx->seccomp, &c->seccomp, err) < 0)
             return -1;
         if (seccomp_uses_notify(&lx->seccomp) && lx->seccomp.listener_path) {
-            _cleanup_free_ char *sj = state_oci_json(c->st, status);
-            c->listener_msg = seccomp_process_state(sj, lx->seccomp.listener_metadata, err);
-            if (c->listener_msg == NULL)
-                return -1;
+            /* The child makes the message from it once it knows its own pid. */
+            c->listener_state = state_oci_json(c->st, status);
+            if (c->listener_state == NULL)
+                return husk_fail(err, 0, "seccomp: cannot make the container state for the listener");
             c->listener_fd = seccomp_listener_connect(lx->seccomp.listener_path, err);
             if (c->listener_fd < 0)
                 return -1;
@@ -495,7 +514,7 @@ static int prepare(struct husk_exec *e, struct exec_ctx *c, struct oci_process *
      * checked after everything of /proc/<pid> is open, proves those files were the
      * container's init's and not a new process's with the same number. */
     pid_t pid = c->st->pid;
-    c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    c->pidfd = husk_pidfd_open(pid, 0);
     if (c->pidfd < 0)
         return husk_fail(err, 0, "cannot exec in a stopped container: %s", e->id);
     _cleanup_free_ char *rootp = xasprintf("/proc/%d/root", (int)pid);
@@ -539,10 +558,12 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
         struct exec_child x = { .p = p, .joins = &c.joins, .rootfd = c.rootfd, .sock = c.sock[1],
                                 .lockfd = c.dirfd, .console_fd = c.console_fd, .preserve_fds = e->preserve_fds,
                                 .seccomp = c.seccomp, .listener_fd = c.listener_fd,
-                                .listener_msg = c.listener_msg };
+                                .listener_state = c.listener_state,
+                                .listener_metadata = c.cfg->linux_.seccomp.listener_metadata };
         child_main(&x);
     }
     c.child = child;
+    husk_kill_point("exec.after-fork");
     closep(&c.sock[1]);
     closep(&c.console_fd);
     closep(&c.listener_fd);
@@ -553,13 +574,14 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
      * `kill --all`, `delete --force` and the freezer all reach it from here on. */
     if (cgroup_enter(&c.cg, child, err) < 0)
         goto out;
+    husk_kill_point("exec.after-cgroup");
     /* It is the container's now: delete --force kills it with the rest. Unlock, so
      * that `resume` can thaw a paused container we are entering (--ignore-paused).
      * flock(LOCK_UN), not just close: the child shares the open file description of
      * the lock until it closes its copy, which a frozen child never gets to do. */
     flock(c.dirfd, LOCK_UN);
     closep(&c.dirfd);
-    if (sync_send(c.sock[0], SYNC_GO, 0, NULL) < 0) {
+    if (sync_send(c.sock[0], SYNC_GO, (int)child, NULL) < 0) {
         husk_fail(err, errno, "sync with the exec'd process");
         goto out;
     }

@@ -7,6 +7,7 @@
  * with runc. */
 #include "hooks.h"
 #include "log.h"
+#include "newsys.h"
 #include "util.h"
 
 #include <errno.h>
@@ -158,7 +159,7 @@ static int run_one(const struct oci_hook *h, size_t idx, const char *stage, cons
 
     /* A pidfd lets us wait for this child alone, with a timeout, without touching the
      * caller's SIGCHLD handling. */
-    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    pidfd = husk_pidfd_open(pid, 0);
     if (fcntl(in_w, F_SETFL, O_NONBLOCK) < 0) {
         int e = errno;
         kill(pid, SIGKILL);

@@ -21,6 +21,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "copyup.h"
+#include "newsys.h"
 #include "paths.h"
 #include "util.h"
 
@@ -197,10 +199,10 @@ const char *mount_opt_name_at(size_t i, bool *applied)
 {
     if (i >= ARRAY_SIZE(opt_table))
         return NULL;
-    /* idmap, ridmap and tmpcopyup are recognised only so that mount_one() can refuse
-     * them by name instead of passing them to the filesystem as data. */
+    /* idmap and ridmap are recognised only so that mount_one() can refuse them by
+     * name instead of passing them to the filesystem as data. */
     enum opt_kind k = opt_table[i].kind;
-    *applied = k != OPT_IDMAP && k != OPT_RIDMAP && k != OPT_TMPCOPYUP;
+    *applied = k != OPT_IDMAP && k != OPT_RIDMAP;
     return opt_table[i].name;
 }
 
@@ -271,7 +273,7 @@ static int reopen_mounted(int rootfd, int destfd, const char *dest, husk_err **e
 static int setattr_fd(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t prop)
 {
     struct mount_attr a = { .attr_set = set, .attr_clr = clr, .propagation = prop };
-    return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a));
+    return husk_mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a));
 }
 
 /* The MOUNT_ATTR_* change for a bind mount's own (non-recursive) options. */
@@ -339,7 +341,7 @@ static int apply_propagation(int mntfd, unsigned long prop, const char *what, hu
 static int clone_tree(const char *src, bool recursive, const struct mount_opts *o, husk_err **err)
 {
     _cleanup_close_ int tree =
-        open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+        husk_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
     if (tree < 0)
         return husk_fail(err, errno, "clone mount tree %s", src);
     if (o && tree_apply_opts(tree, o, src, err) < 0)
@@ -349,7 +351,7 @@ static int clone_tree(const char *src, bool recursive, const struct mount_opts *
 
 static int attach_tree(int tree, int destfd, const char *src, const char *dest, husk_err **err)
 {
-    if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    if (husk_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return husk_fail(err, errno, "attach %s on %s", src, dest);
     return 0;
 }
@@ -778,6 +780,26 @@ static char *data_without(const char *data, const char *prefix)
     return out;
 }
 
+/* tmpcopyup: fill the tmpfs just mounted on `destfd` with a copy of `lower`, the
+ * directory it covers (copyup.c), then make it read-only if it was asked to be.
+ * The tmpfs root keeps the mode/owner the options gave it, else takes lower's. */
+static int tmpfs_copyup(int rootfd, int destfd, int lower, const struct mount_opts *o, const char *dest,
+                        husk_err **err)
+{
+    _cleanup_close_ int top = reopen_mounted(rootfd, destfd, dest, err);
+    if (top < 0)
+        return -1;
+    _cleanup_close_ int dir = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return husk_fail(err, errno, "open %s", dest);
+    bool root_meta = !o->data || (!strstr(o->data, "mode=") && !strstr(o->data, "uid=") && !strstr(o->data, "gid="));
+    if (copyup_tree(lower, dir, root_meta, dest, err) < 0)
+        return husk_err_prefix(err, "tmpcopyup");
+    if ((o->flags & MS_RDONLY) && setattr_fd(top, false, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+        return husk_fail(err, errno, "make %s read-only", dest);
+    return 0;
+}
+
 static int mount_fs(struct husk_container *c, int rootfd, const char *root_path, const struct oci_mount *m,
                     const struct mount_opts *o, const char *dest, husk_err **err)
 {
@@ -795,11 +817,25 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
     if (strcmp(m->type, "cgroup") == 0)
         return mount_cgroup(c, rootfd, destfd, dest, o, err);
 
+    /* tmpcopyup: the directory the tmpfs will hide, opened now; the fd still
+     * reaches it once the tmpfs is on top. */
+    _cleanup_close_ int lower = -1;
+    unsigned long flags = o->flags;
+    if (o->tmpcopyup) {
+        if (flags & MS_REMOUNT)
+            return husk_fail(err, EINVAL, "mount on %s: tmpcopyup with remount", dest);
+        /* Read-only only once the copy is in. */
+        flags &= ~(unsigned long)MS_RDONLY;
+        lower = openat(destfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lower < 0)
+            return husk_fail(err, errno, "open %s for tmpcopyup", dest);
+    }
+
     /* The mount goes onto the fd we resolved, through its /proc/self/fd link:
      * whatever happens to the path since, this is the directory we checked. */
     const char *source = m->source && *m->source ? m->source : m->type;
     _cleanup_close_ int tree = -1;
-    int r = mount(source, fd_path(destfd, p, sizeof(p)), m->type, o->flags, o->data);
+    int r = mount(source, fd_path(destfd, p, sizeof(p)), m->type, flags, o->data);
     if (r < 0 && errno == EINVAL && strcmp(m->type, "devpts") == 0 && o->data && strstr(o->data, "gid=")) {
         /* devpts refuses a gid= that the user namespace does not map (the usual
          * gid=5 of a rootless config): the group is cosmetic, retry without it. */
@@ -820,6 +856,8 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
         return apply_propagation(tree, o->propagation, dest, err);
     }
 
+    if (o->tmpcopyup && tmpfs_copyup(rootfd, destfd, lower, o, dest, err) < 0)
+        return -1;
     if (o->propagation == 0 && o->attr_set == 0 && o->attr_clr == 0)
         return 0;
     /* A remount changed the mount destfd already is the root of. */
@@ -848,8 +886,9 @@ static int mount_one(struct husk_container *c, int rootfd, const char *root_path
 
     if (o.idmap || o.ridmap || m->n_uid_mappings || m->n_gid_mappings)
         return husk_fail(err, ENOTSUP, "mount on %s: idmapped mounts are not supported", dest);
-    if (o.tmpcopyup)
-        return husk_fail(err, ENOTSUP, "mount on %s: tmpcopyup is not supported", dest);
+    if (o.tmpcopyup && !str_eq(m->type, "tmpfs"))
+        return husk_fail(err, EINVAL, "mount on %s: tmpcopyup is only for tmpfs (type is \"%s\")", dest,
+                         m->type ? m->type : "");
 
     /* type "bind" without bind/rbind in the options is taken as rbind: a plain bind
      * would silently hide whatever is mounted below the source. */

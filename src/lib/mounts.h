@@ -16,7 +16,7 @@ struct mount_opts {
     bool has_atime_attr;       /* recursive atime options (ratime, rnoatime, ...) */
     unsigned long attr_set, attr_clr; /* MOUNT_ATTR_* for mount_setattr (rro, rnosuid, ...) */
     bool idmap, ridmap;        /* idmapped mounts: parsed, refused by mounts_setup */
-    bool tmpcopyup;            /* crun's tmpcopyup: parsed, refused by mounts_setup */
+    bool tmpcopyup;            /* crun's tmpcopyup: a tmpfs starts with a copy of what it covers */
     char *data;                /* comma-joined options passed to the filesystem, or NULL */
 };
 /* Parse options; unknown ones go to data. Never fails on unknown options. */
@@ -24,7 +24,7 @@ void mount_opts_parse(char *const *options, struct mount_opts *out);
 void mount_opts_free(struct mount_opts *o);
 /* The i-th option name of the table mount_opts_parse() uses, NULL past the end (for
  * `husk features`). *applied is false for a name that is recognised only to be
- * refused by mounts_setup (idmap, ridmap, tmpcopyup). */
+ * refused by mounts_setup (idmap, ridmap). */
 const char *mount_opt_name_at(size_t i, bool *applied);
 
 int mounts_setup(struct husk_container *c, int rootfd, husk_err **err);

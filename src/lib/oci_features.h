@@ -6,8 +6,8 @@
  * uses (mount options from mounts.c, namespaces from config.c, capabilities from
  * libcap as caps.c/config.c name them, seccomp names from config_linux.c and
  * seccomp_filter.c, hooks from config.c), never copied, so the answer cannot drift
- * from what `husk create` accepts. Names recognised only to be refused (idmap mount
- * options, tmpcopyup) are left out. */
+ * from what `husk create` accepts. Names recognised only to be refused (the idmap mount
+ * options) are left out. */
 #ifndef HUSK_OCI_FEATURES_H
 #define HUSK_OCI_FEATURES_H
 

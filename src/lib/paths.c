@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "newsys.h"
 #include "util.h"
 
 /* Symlinks followed while creating one path; the kernel's own limit is 40. */
@@ -29,7 +30,7 @@ static int openat2_retry(int dirfd, const char *path, struct open_how *how)
      * with a ".." step and it cannot prove the walk stayed inside the root: retrying
      * is what the kernel asks for. */
     for (int i = 0; i < 64; i++) {
-        int fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+        int fd = husk_openat2(dirfd, path, how);
         if (fd >= 0 || errno != EAGAIN)
             return fd;
     }

@@ -1,5 +1,7 @@
 /* process.c — see process.h. */
 #include "process.h"
+#include "newsys.h"
+#include "paths.h"
 #include "util.h"
 
 #include <errno.h>
@@ -142,9 +144,7 @@ static int write_sysctl(int dirfd, const char *key, const char *path, const char
         .flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
-    _cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    if (fd < 0 && errno == ENOSYS)
-        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = husk_openat2(dirfd, path, &how);
     if (fd < 0)
         return husk_fail(err, errno, "sysctl \"%s\": open /proc/sys/%s", key, path);
     if (write_all(fd, value, strlen(value)) < 0)
@@ -206,7 +206,7 @@ int process_setup_rlimits(const struct oci_process *p, husk_err **err)
         struct rlimit rl = { .rlim_cur = (rlim_t)r->soft, .rlim_max = (rlim_t)r->hard };
         /* Raising a hard limit needs CAP_SYS_RESOURCE: the kernel's EPERM is reported
          * as is, with the values, rather than silently clamped. */
-        if (setrlimit((__rlimit_resource_t)r->resource, &rl) < 0)
+        if (husk_setrlimit(r->resource, &rl) < 0)
             return husk_fail(err, errno, "setrlimit %s (soft %llu, hard %llu)", r->type ? r->type : "?",
                              (unsigned long long)r->soft, (unsigned long long)r->hard);
     }
@@ -274,17 +274,38 @@ int process_setup_cwd(const struct oci_process *p, husk_err **err)
 {
     if (p->cwd == NULL || p->cwd[0] == '\0')
         return 0;
-    if (chdir(p->cwd) == 0)
-        return 0;
-    if (errno != ENOENT)
+    /* Not a plain chdir(): the cwd comes from the image (WORKDIR) and we may still
+     * hold fds of host directories (ours, or the caller's, close-on-exec but open
+     * until execve). A cwd of "/proc/self/fd/N", or a symlink to one, would follow
+     * such a fd out of the container (CVE-2024-21626). So it is resolved below our
+     * root with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS (paths.c) and we fchdir()
+     * to what was resolved. We are past pivot_root (or chroot for exec): "/" is
+     * the container's root. */
+    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return husk_fail(err, errno, "open the container's root");
+    _cleanup_err_ husk_err *e = NULL;
+    _cleanup_close_ int fd = open_in_root(rootfd, p->cwd, O_PATH | O_DIRECTORY, 0, &e);
+    if (fd < 0 && e->errnum == ENOENT) {
+        /* A missing cwd is created (owned by the container's root, 0755), as runc
+         * and crun do: images commonly name a WORKDIR they do not ship. Every
+         * component and symlink resolves inside the container, magic links refused. */
+        fd = mkpath_in_root(rootfd, p->cwd, true, err);
+        if (fd < 0)
+            return husk_err_prefix(err, "create cwd \"%s\"", p->cwd);
+    } else if (fd < 0) {
+        if (e->errnum == ELOOP || e->errnum == EXDEV)
+            return husk_fail(err, e->errnum, "cwd (\"%s\") set in config.json goes through a /proc magic link "
+                                             "or out of the container's root", p->cwd);
+        return husk_fail(err, e->errnum, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+    }
+    if (fchdir(fd) < 0)
         return husk_fail(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
-    /* A missing cwd is created (owned by the container's root, 0755), as runc and
-     * crun do: images commonly name a WORKDIR they do not ship. We are past
-     * pivot_root, so every component and symlink resolves inside the container. */
-    if (mkdir_p(p->cwd, 0755, err) < 0)
-        return husk_err_prefix(err, "create cwd \"%s\"", p->cwd);
-    if (chdir(p->cwd) < 0)
-        return husk_fail(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+    /* Belt and braces: a cwd outside our root makes getcwd() fail with ENOENT
+     * (the kernel says "(unreachable)"). */
+    char buf[PATH_MAX];
+    if (getcwd(buf, sizeof buf) == NULL && errno == ENOENT)
+        return husk_fail(err, 0, "cwd (\"%s\") set in config.json is outside the container's root", p->cwd);
     return 0;
 }
 

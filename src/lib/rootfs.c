@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "newsys.h"
 #include "paths.h"
 #include "util.h"
 
@@ -113,7 +114,7 @@ int rootfs_pivot(struct husk_container *c, int rootfd, husk_err **err)
      * view. umount2 resolves "." with LOOKUP_MOUNTPOINT, i.e. the top of the stack:
      * the old root. */
     struct mount_attr slave = { .propagation = MS_SLAVE };
-    if (mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0)
+    if (husk_mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0)
         return husk_fail(err, errno, "make the old root rslave");
     closep(&oldroot);
     if (umount2(".", MNT_DETACH) < 0)
@@ -128,17 +129,17 @@ int rootfs_pivot(struct husk_container *c, int rootfd, husk_err **err)
  * container's /proc being mounted for /proc/self/fd. */
 static int mask_dir(int destfd, const char *path, husk_err **err)
 {
-    _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    _cleanup_close_ int fs = husk_fsopen("tmpfs", FSOPEN_CLOEXEC);
     if (fs < 0)
         return husk_fail(err, errno, "mask %s: fsopen tmpfs", path);
-    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    if (husk_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return husk_fail(err, errno, "mask %s: create tmpfs", path);
-    _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+    _cleanup_close_ int mnt = husk_fsmount(fs, FSMOUNT_CLOEXEC,
                                       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                                           MOUNT_ATTR_NOEXEC);
     if (mnt < 0)
         return husk_fail(err, errno, "mask %s: fsmount tmpfs", path);
-    if (move_mount(mnt, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    if (husk_move_mount(mnt, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return husk_fail(err, errno, "mask %s: mount tmpfs", path);
     return 0;
 }
@@ -146,10 +147,10 @@ static int mask_dir(int destfd, const char *path, husk_err **err)
 /* Hide a file behind the null device. */
 static int mask_file(int nullfd, int destfd, const char *path, husk_err **err)
 {
-    _cleanup_close_ int tree = open_tree(nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    _cleanup_close_ int tree = husk_open_tree(nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
     if (tree < 0)
         return husk_fail(err, errno, "mask %s: clone /dev/null", path);
-    if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    if (husk_move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return husk_fail(err, errno, "mask %s: bind /dev/null", path);
     return 0;
 }
@@ -232,13 +233,13 @@ static int readonly_paths(const struct oci_linux *l, int rootfd, husk_err **err)
             return husk_err_prefix(err, "readonlyPaths");
 
         _cleanup_close_ int tree =
-            open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+            husk_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
         if (tree < 0)
             return husk_fail(err, errno, "readonlyPaths: clone %s", path);
         struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+        if (husk_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
             return husk_fail(err, errno, "readonlyPaths: make %s read-only", path);
-        if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (husk_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
             return husk_fail(err, errno, "readonlyPaths: mount %s over itself", path);
     }
     return 0;
@@ -264,7 +265,7 @@ int rootfs_finalize(struct husk_container *c, husk_err **err)
      * it keep their own options. Flags other than rdonly are untouched. */
     if (cfg->root.readonly) {
         struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+        if (husk_mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
             return husk_fail(err, errno, "make the rootfs read-only");
     }
 

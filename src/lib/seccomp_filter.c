@@ -520,6 +520,59 @@ int seccomp_filter_restore(int fd, struct husk_seccomp **out, husk_err **err)
     return 0;
 }
 
+/* The state-dir copy for exec: the same header and program as above, with a magic
+ * of its own that also names the format's version (a change of struct saved_filter
+ * must change it, so an older container's file is rebuilt rather than misread). */
+#define SAVED_FILE_MAGIC 0x686b3031U   /* "hk01" */
+
+int seccomp_filter_save_at(const struct husk_seccomp *f, int dirfd, const char *name, husk_err **err)
+{
+    struct saved_filter h = { .magic = SAVED_FILE_MAGIC, .load_flags = f->load_flags,
+                              .prog_len = f->prog_len, .notify = f->notify, .notify_in_prog = f->notify_in_prog };
+    size_t len = (size_t)f->prog_len * sizeof *f->prog;
+    _cleanup_free_ char *buf = xmalloc(sizeof h + len);
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + sizeof h, f->prog, len);
+    if (write_file_atomic(dirfd, name, buf, sizeof h + len, 0600, err) < 0)
+        return husk_err_prefix(err, "seccomp: save the filter program for exec");
+    return 0;
+}
+
+int seccomp_filter_restore_at(int dirfd, const char *name, struct husk_seccomp **out, husk_err **err)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t n = 0;
+    struct saved_filter h;
+
+    *out = NULL;
+    /* BPF_MAXINSNS instructions at most: anything larger is not a program of ours. */
+    if (read_file_at(dirfd, name, sizeof h + BPF_MAXINSNS * sizeof(struct sock_filter), &buf, &n, err) < 0) {
+        if (err && *err && (*err)->errnum == ENOENT) {
+            husk_err_free(err);
+            return 0;
+        }
+        return husk_err_prefix(err, "seccomp: the saved filter program");
+    }
+    if (n >= sizeof h)
+        memcpy(&h, buf, sizeof h);
+    if (n >= sizeof h && h.magic != SAVED_FILE_MAGIC) {
+        husk_log(HUSK_LOG_DEBUG, "seccomp: %s is of another format: building the filter from the config", name);
+        return 0;
+    }
+    if (n < sizeof h || h.prog_len == 0 || h.prog_len > BPF_MAXINSNS ||
+        n != sizeof h + (size_t)h.prog_len * sizeof(struct sock_filter))
+        return husk_fail(err, EINVAL, "seccomp: the saved filter program %s is damaged (%zu bytes)", name, n);
+    struct husk_seccomp *f = xcalloc(1, sizeof *f);
+    f->prog = xmalloc(n - sizeof h);
+    memcpy(f->prog, buf + sizeof h, n - sizeof h);
+    f->prog_len = h.prog_len;
+    f->load_flags = h.load_flags;
+    f->notify = h.notify;
+    f->notify_in_prog = h.notify_in_prog;
+    *out = f;
+    return 0;
+}
+
 /* The program compiled by seccomp_filter_build, with the flags libseccomp's
  * seccomp_load() would pass: NEW_LISTENER when the program can notify (TSYNC then needs
  * TSYNC_ESRCH, for the return value to be the fd), and a failed TSYNC is ESRCH. */
@@ -582,6 +635,11 @@ int seccomp_listener_connect(const char *path, husk_err **err)
 
 char *seccomp_process_state(const char *state_json, const char *metadata, husk_err **err)
 {
+    return seccomp_process_state_pid(state_json, metadata, 0, err);
+}
+
+char *seccomp_process_state_pid(const char *state_json, const char *metadata, pid_t proc_pid, husk_err **err)
+{
     struct json_object *state = json_tokener_parse(state_json);
     struct json_object *pid;
 
@@ -600,7 +658,7 @@ char *seccomp_process_state(const char *state_json, const char *metadata, husk_e
     json_object_array_add(fds, json_object_new_string("seccompFd"));
     json_object_object_add(o, "ociVersion", json_object_new_string(HUSK_OCI_VERSION));
     json_object_object_add(o, "fds", fds);
-    json_object_object_add(o, "pid", json_object_new_int(json_object_get_int(pid)));
+    json_object_object_add(o, "pid", json_object_new_int(proc_pid > 0 ? (int)proc_pid : json_object_get_int(pid)));
     if (metadata)
         json_object_object_add(o, "metadata", json_object_new_string(metadata));
     json_object_object_add(o, "state", state);   /* o owns it now */

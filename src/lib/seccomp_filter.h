@@ -75,6 +75,17 @@ int seccomp_filter_load(struct husk_seccomp *f, int *notify_fd, husk_err **err);
 int seccomp_filter_save(const struct husk_seccomp *f, int fd, husk_err **err);
 int seccomp_filter_restore(int fd, struct husk_seccomp **out, husk_err **err);
 
+/* The same program kept for `husk exec`: create writes it to the container's state dir
+ * (SECCOMP_SAVED_NAME, atomically, mode 0600) and exec loads it from there instead of
+ * asking libseccomp again (~20 ms and ~350 page faults for a podman-sized profile). The
+ * state dir is the runtime's own, like the config copy exec reads the profile from.
+ * restore_at: 0 with *out NULL when there is no such file, or one of another husk
+ * version's format (a container created before: the caller builds from the config);
+ * -1 when the file is there but damaged. */
+#define SECCOMP_SAVED_NAME "seccomp.bpf"
+int seccomp_filter_save_at(const struct husk_seccomp *f, int dirfd, const char *name, husk_err **err);
+int seccomp_filter_restore_at(int dirfd, const char *name, struct husk_seccomp **out, husk_err **err);
+
 void seccomp_filter_free(struct husk_seccomp *f);
 static inline void seccomp_filter_freep(struct husk_seccomp **f) { seccomp_filter_free(*f); }
 #define _cleanup_seccomp_ __attribute__((cleanup(seccomp_filter_freep)))
@@ -86,6 +97,9 @@ int seccomp_listener_connect(const char *path, husk_err **err);
  * the container: {"ociVersion", "fds": ["seccompFd"], "pid", "metadata"?, "state"}.
  * pid is taken from the state. New string, or NULL with err when state is not JSON. */
 char *seccomp_process_state(const char *state_json, const char *metadata, husk_err **err);
+/* The same for a process other than the init (exec): "pid" is that process's host pid,
+ * the one the agent serves, while state.pid stays the init's (as runc does). */
+char *seccomp_process_state_pid(const char *state_json, const char *metadata, pid_t pid, husk_err **err);
 
 /* Send msg with notify_fd as SCM_RIGHTS in the first sendmsg(), the rest of msg after
  * it, then shut the connection down: one state per connection, as the spec says. */

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include "state.h"
+#include "config_json.h"
 #include "util.h"
 
 #if defined(__has_include)
@@ -127,6 +128,31 @@ static int fail_exists(husk_err **err, const char *id)
     return -1;
 }
 
+/* The id is taken. If nobody holds the directory's lock (a create in progress holds
+ * it until it returns) and it has no complete state (no state.json, or pid 0: the
+ * init was never recorded), the create that made it died half-way: say so, and how
+ * to clean it. husk does not remove it by itself, as runc does not: delete --force is
+ * the one command that kills and removes, and it finds the cgroups by id. */
+static int fail_exists_at(husk_err **err, int rootfd, const char *id)
+{
+    _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    struct husk_state *st = NULL;
+    bool stale = false;
+
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        stale = state_read(fd, id, &st, NULL) < 0 || st->pid == 0;
+        state_free(st);
+        flock(fd, LOCK_UN);
+    }
+    if (!stale)
+        return fail_exists(err, id);
+    husk_fail(err, 0, "container with id exists: %s (left half-made by a create that did not finish; "
+                      "`husk delete --force %s` removes it)", id, id);
+    if (err && *err)
+        (*err)->errnum = EEXIST;
+    return -1;
+}
+
 static int fail_missing(husk_err **err, const char *id)
 {
     husk_fail(err, 0, "container does not exist: %s", id);
@@ -166,7 +192,7 @@ int state_dir_create(const char *root, const char *id, husk_err **err)
     int e = errno;
     unlinkat(rootfd, tmp, AT_REMOVEDIR);
     if (e == EEXIST)
-        return fail_exists(err, id);
+        return fail_exists_at(err, rootfd, id);
     if (e != EINVAL && e != ENOSYS)
         return husk_fail(err, e, "create state directory %s/%s", root, id);
 
@@ -175,7 +201,7 @@ int state_dir_create(const char *root, const char *id, husk_err **err)
     closep(&fd);
     if (mkdirat(rootfd, id, 0700) < 0) {
         if (errno == EEXIST)
-            return fail_exists(err, id);
+            return fail_exists_at(err, rootfd, id);
         return husk_fail(err, errno, "create state directory %s/%s", root, id);
     }
     fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -427,7 +453,8 @@ static int parse_state(struct reader *r, struct json_object *o, struct husk_stat
     {
         if (val == NULL || !json_object_is_type(val, json_type_string) ||
             strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val)) {
-            _cleanup_free_ char *f = xasprintf("annotations[\"%s\"]", key);
+            /* escaped: the key is file content and the message goes to a terminal */
+            _cleanup_free_ char *f = cj_path_key("annotations", key);
             return corrupt(r, f, "expected a string");
         }
         s->annotations[s->n_annotations].key = xstrdup(key);
@@ -447,17 +474,65 @@ static int parse_state(struct reader *r, struct json_object *o, struct husk_stat
     return get_str(r, o, "config_path", true, &s->config_path);
 }
 
+/* state.json as a regular file only: a symlink is not followed (it could point
+ * anywhere on the host), and a fifo or device must not block list or state. */
+static int read_state_file(int dirfd, const char *id, char **out, size_t *len, husk_err **err)
+{
+    struct reader r = { .id = id, .err = err };
+    _cleanup_close_ int fd = openat(dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            husk_fail(err, 0, "state of container %s is incomplete: no state.json (a create that did not "
+                              "finish? `husk delete --force %s` removes it)", id, id);
+            if (err && *err)
+                (*err)->errnum = ENOENT;
+            return -1;
+        }
+        if (errno == ELOOP)
+            return corrupt(&r, "(file)", "a symlink");
+        if (errno == EISDIR)
+            return corrupt(&r, "(file)", "not a regular file");
+        return husk_fail(err, errno, "state of container %s: open state.json", id);
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) < 0)
+        return husk_fail(err, errno, "state of container %s: stat state.json", id);
+    if (!S_ISREG(sb.st_mode))
+        return corrupt(&r, "(file)", "not a regular file");
+    if (sb.st_size > STATE_MAX)
+        return corrupt(&r, "(file)", "too large");
+    _cleanup_free_ char *buf = xmalloc((size_t)sb.st_size + 2);
+    /* One byte more than the size: a file growing under us is seen as too large. */
+    ssize_t n = read_all(fd, buf, (size_t)sb.st_size + 1);
+    if (n < 0)
+        return husk_fail(err, errno, "state of container %s: read state.json", id);
+    if ((size_t)n > (size_t)sb.st_size)
+        return corrupt(&r, "(file)", "changed while read");
+    buf[n] = '\0';
+    *len = (size_t)n;
+    *out = steal_ptr(buf);
+    return 0;
+}
+
 int state_read(int dirfd, const char *id, struct husk_state **out, husk_err **err)
 {
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
+
+    if (read_state_file(dirfd, id, &text, &len, err) < 0)
+        return -1;
+    return state_parse(text, len, id, out, err);
+}
+
+int state_parse(const char *text, size_t len, const char *id, struct husk_state **out, husk_err **err)
+{
     struct reader r = { .id = id, .err = err };
 
-    if (read_file_at(dirfd, STATE_FILE, STATE_MAX, &text, &len, err) < 0)
-        return husk_err_prefix(err, "state of container %s", id);
+    if (len > STATE_MAX)
+        return corrupt(&r, "(file)", "too large");
     if (len == 0)
         return corrupt(&r, "(file)", "empty");
-    if (strlen(text) != len)
+    if (memchr(text, '\0', len) != NULL)
         return corrupt(&r, "(file)", "contains a NUL byte");
 
     struct json_tokener *tok = json_tokener_new();

@@ -66,6 +66,9 @@ int state_save_config(int dirfd, const char *bundle, husk_err **err);
 int state_write(int dirfd, const struct husk_state *s, husk_err **err);
 /* Read state.json; a missing, half-written or corrupt file is an error naming it. */
 int state_read(int dirfd, const char *id, struct husk_state **out, husk_err **err);
+/* The same on text in memory (len bytes, NUL-terminated at text[len]); id is the
+ * directory name the "id" field must match. state_read() is this on the file. */
+int state_parse(const char *text, size_t len, const char *id, struct husk_state **out, husk_err **err);
 
 /* Live status: stopped if pid is gone or its start time differs; paused if the
  * freezer says FROZEN; created if exec.fifo still exists; else running. */

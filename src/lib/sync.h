@@ -19,6 +19,7 @@ enum sync_type {
     SYNC_HOOKS_DONE,      /* parent -> stage 2: hooks ran */
     SYNC_READY,           /* stage 2 -> parent: set up, now waiting on exec.fifo */
     SYNC_ERROR,           /* any -> parent: value = errno, text = message */
+    SYNC_READY_ACK,       /* parent -> stage 2: state and pid file written; wait for start */
 };
 
 struct sync_msg {

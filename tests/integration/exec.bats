@@ -170,6 +170,51 @@ recvtty_bin() {
     assert_not_contains made
 }
 
+@test "exec: loads the seccomp program create saved, builds it when there is none" {
+    require_husk
+    update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13}]}'
+    start_ctr
+    local f=$ROOT/$ID/seccomp.bpf
+    [ "$(stat -c %a "$f")" = 600 ] || fail "create did not save the program 0600: $(ls -l "$f")"
+
+    # The program of another profile (rmdir denied with EXDEV) in its place: exec loads
+    # the saved program, so that is the filter the exec'd process meets.
+    local id2 b2=$TEST_DIR/bundle2
+    id2=$(new_id)
+    mkdir "$b2"
+    jq --arg r "$BUNDLE/rootfs" '.root.path = $r | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["rmdir", "unlinkat"], action: "SCMP_ACT_ERRNO", errnoRet: 18}]}' \
+        "$BUNDLE/config.json" >"$b2/config.json"
+    run husk create --bundle "$b2" "$id2"
+    assert_success
+    cp "$ROOT/$id2/seccomp.bpf" "$TEST_DIR/other.bpf"
+    run husk delete --force "$id2"
+    assert_success
+    cp "$f" "$TEST_DIR/own.bpf"
+    cp "$TEST_DIR/other.bpf" "$f"
+    run husk exec "$ID" sh -c 'mkdir /tmp/d && echo made; rmdir /tmp/d'
+    assert_contains made
+    assert_contains "Invalid cross-device link"
+
+    # None saved (a container of an older husk): built from the saved config.
+    rm "$f"
+    run husk exec "$ID" sh -c 'mkdir /tmp/e && echo made'
+    assert_contains "Permission denied"
+    assert_not_contains made
+
+    # A damaged one: exec refuses, naming it, and runs nothing.
+    head -c 20 "$TEST_DIR/own.bpf" >"$f"
+    run husk exec "$ID" sh -c 'echo ran'
+    assert_failure
+    assert_contains "seccomp.bpf is damaged"
+    assert_not_contains ran
+    cp "$TEST_DIR/own.bpf" "$f"
+    run husk exec "$ID" sh -c 'mkdir /tmp/g && echo made'
+    assert_contains "Permission denied"
+    assert_not_contains made
+}
+
 @test "exec: no fd of husk's leaks; --preserve-fds passes the caller's" {
     start_ctr
     # (not the last command, so sh does not exec ls: these are sh's own fds)
@@ -352,4 +397,69 @@ EOF
     run husk kill "$ID" KILL
     wait_status "$ID" stopped
     for d in $(cgroup_dirs "$ID"); do rmdir "$d/sub"; done
+}
+
+# The test-only seccomp agent (tests/tools/seccomp_listener.c), built next to husk.
+listener_bin() {
+    local b
+    for b in "$(dirname "$HUSK_BIN")/seccomp_listener" "$HUSK_REPO/build/seccomp_listener"; do
+        [ -x "$b" ] && echo "$b" && return 0
+    done
+    return 1
+}
+
+# start_agent SOCK OUT ERRNO: one seccomp_listener connection on SOCK, in the background.
+start_agent() {
+    local bin i
+    bin=$(listener_bin) || skip "seccomp_listener not built"
+    rm -f "$1"
+    timeout 60 "$bin" "$1" "$2" "$3" 2>>"$TEST_DIR/agent.err" &
+    AGENT=$!
+    on_cleanup "kill $AGENT"
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "listener socket $1 did not appear"
+}
+
+@test "exec with a SCMP_ACT_NOTIFY profile: the exec'd process's fd goes to listenerPath, the agent answers" {
+    local sock=$TEST_DIR/agent.sock
+    update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $s,
+        "listenerMetadata": "exec-test",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}' --arg s "$sock"
+    # The init's filter goes to a first agent (it never calls mkdir) ...
+    start_agent "$sock" "$TEST_DIR/init.json" 30
+    start_ctr
+    wait_for_file "$TEST_DIR/init.json"
+    # ... the exec'd process gets a filter of its own, and its fd reaches a second agent
+    # on the same listenerPath, which answers ENOSPC (28).
+    start_agent "$sock" "$TEST_DIR/exec.json" 28
+    local second=$AGENT
+    exec_d --pid-file "$TEST_DIR/exec.pid" "$ID" sh -c 'mkdir /made; echo "mkdir=$?"; sleep 100'
+    wait_for_file "$TEST_DIR/exec.json"
+    wait_for_file "$TEST_DIR/exec.json.calls"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'mkdir=' "$TEST_DIR/exec_d.out" && break
+        sleep 0.05
+    done
+    run cat "$TEST_DIR/exec_d.out"
+    assert_contains "mkdir: can't create directory '/made': No space left on device"
+    assert_contains "mkdir=1"
+    [ ! -e "$BUNDLE/rootfs/made" ]
+    grep -qxE '83|258' "$TEST_DIR/exec.json.calls"
+    # The container process state: pid is the exec'd process (the one the agent serves),
+    # state.pid the container's init.
+    local epid
+    epid=$(cat "$TEST_DIR/exec.pid")
+    jq -e --argjson p "$epid" '.pid == $p' "$TEST_DIR/exec.json"
+    jq -e --argjson p "$INIT" --arg id "$ID" '.state.pid == $p and .state.id == $id and .state.status == "running"' \
+        "$TEST_DIR/exec.json"
+    jq -e '.fds == ["seccompFd"] and .metadata == "exec-test"' "$TEST_DIR/exec.json"
+    # The init never called mkdir: the first agent saw nothing.
+    [ ! -s "$TEST_DIR/init.json.calls" ]
+    run husk delete --force "$ID"
+    assert_success
+    wait "$second"
 }

@@ -94,6 +94,12 @@ require_husk() {
     is_husk || skip "husk-specific (HUSK=$HUSK)"
 }
 
+# `make valgrind-check` runs the suite with HUSK=tests/valgrind/husk-vg and
+# HUSK_UNDER_VALGRIND=1. The few tests that cannot hold there skip with the reason.
+skip_under_valgrind() {
+    [ "${HUSK_UNDER_VALGRIND:-0}" != 1 ] || skip "under valgrind: $*"
+}
+
 # The runtime with this test's private root. Use as `run husk create ...`.
 #
 # create and run --detach leave a container process holding the stdio it was given;

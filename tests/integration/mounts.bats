@@ -558,3 +558,39 @@ add_mount() {
     [[ $(mi_opts /proc/sys) == ro,* ]] || fail "$(mi_line /proc/sys)"
     [ ! -e "$BUNDLE/rootfs/nope" ]
 }
+
+@test "tmpcopyup: a tmpfs starts with a copy of the directory it covers, symlinks not followed" {
+    mkdir -p "$BUNDLE/rootfs/seed/sub"
+    echo one >"$BUNDLE/rootfs/seed/f"
+    echo two >"$BUNDLE/rootfs/seed/sub/g"
+    chmod 0640 "$BUNDLE/rootfs/seed/f"
+    chown 1000:1000 "$BUNDLE/rootfs/seed/sub/g"
+    chmod 0750 "$BUNDLE/rootfs/seed"
+    ln -s /etc/passwd "$BUNDLE/rootfs/seed/link"
+    mkfifo "$BUNDLE/rootfs/seed/fifo"
+    update_config '.mounts += [{destination: "/seed", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "nosuid", "ro"]},
+                               {destination: "/empty", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "mode=1777"]}]'
+    ctr_run sh -c 'grep " /seed " /proc/mounts; cat /seed/f /seed/sub/g; stat -c "%n %a %u" /seed /seed/f /seed/sub/g /empty;
+                   readlink /seed/link; [ -p /seed/fifo ] && echo fifo; touch /seed/x; echo w=$?'
+    assert_success
+    assert_contains "tmpfs /seed tmpfs ro"
+    assert_contains "one"
+    assert_contains "two"
+    assert_contains "/seed 750 0"
+    assert_contains "/seed/f 640 0"
+    assert_contains "/seed/sub/g 644 1000"
+    assert_contains "/empty 1777 0"
+    assert_contains "/etc/passwd"
+    assert_contains "fifo"
+    assert_contains "w=1"
+    # The copy is the tmpfs's: the rootfs underneath is untouched.
+    [ ! -e "$BUNDLE/rootfs/seed/x" ]
+    [ ! -e "$BUNDLE/rootfs/empty/x" ]
+
+    # Only for tmpfs.
+    update_config '.mounts += [{destination: "/p2", type: "proc", source: "proc", options: ["tmpcopyup"]}]'
+    ctr_run true
+    assert_failure
+    is_husk && assert_contains "tmpcopyup is only for tmpfs"
+    assert_root_empty
+}

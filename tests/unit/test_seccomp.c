@@ -295,6 +295,52 @@ static void test_load_errno(void **state)
     config_free(cfg);
 }
 
+/* The state-dir copy exec loads: the restored program filters as the built one, and
+ * a missing file, one of another format and a damaged one are told apart. */
+static void test_saved_at(void **state)
+{
+    (void)state;
+    struct oci_config *cfg = parse_seccomp(
+        "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+        "  {'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 28},"
+        "  {'names': ['mkdirat'], 'action': 'SCMP_ACT_ERRNO'}]}");
+    struct husk_seccomp *f = build_ok(cfg), *g = NULL;
+    husk_err *err = NULL;
+    _cleanup_close_ int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+
+    assert_int_equal(seccomp_filter_restore_at(dfd, "prog", &g, &err), 0);   /* none */
+    assert_null(g);
+    assert_int_equal(seccomp_filter_save_at(f, dfd, "prog", &err), 0);
+    struct stat sb;
+    assert_int_equal(fstatat(dfd, "prog", &sb, 0), 0);
+    assert_int_equal(sb.st_mode & 07777, 0600);
+    assert_int_equal(seccomp_filter_restore_at(dfd, "prog", &g, &err), 0);
+    assert_non_null(g);
+    int st = run_filtered(g, mkdir_errors);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    seccomp_filter_free(g);
+    g = NULL;
+
+    /* Truncated by one instruction: refused, naming the file. */
+    int fd = openat(dfd, "prog", O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, sb.st_size - 8), 0);
+    assert_int_equal(seccomp_filter_restore_at(dfd, "prog", &g, &err), -1);
+    assert_null(g);
+    assert_non_null(strstr(err->msg, "prog is damaged"));
+    husk_err_free(&err);
+    /* Another format's magic: not ours to read, built from the config instead. */
+    assert_int_equal(pwrite(fd, "HUSK", 4, 0), 4);
+    close(fd);
+    assert_int_equal(seccomp_filter_restore_at(dfd, "prog", &g, &err), 0);
+    assert_null(g);
+    assert_int_equal(unlinkat(dfd, "prog", 0), 0);
+    seccomp_filter_free(f);
+    config_free(cfg);
+}
+
 static int args_checks(void)
 {
     pid_t me = getpid();
@@ -502,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_rule_count),
         cmocka_unit_test(test_load_errno),
         cmocka_unit_test(test_load_args),
+        cmocka_unit_test(test_saved_at),
         cmocka_unit_test(test_load_kill_trap),
         cmocka_unit_test(test_process_state),
         cmocka_unit_test(test_listener_send),

@@ -1,0 +1,87 @@
+/* testhooks.c — see testhooks.h. Compiled into every build, empty unless
+ * HUSK_TEST_HOOKS (meson -Dtest_hooks=true). */
+#include "testhooks.h"
+
+#if HUSK_TEST_HOOKS
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct kill_point {
+    const char *name;
+    const char *process;
+    const char *left;      /* what a crash here leaves behind */
+} points[] = {
+    /* create, the CLI process (container.c container_create / create_parent) */
+    { "create.after-state-dir", "create", "a locked state dir with no state.json" },
+    { "create.after-state", "create", "state.json (pid 0), config copy and exec.fifo, no cgroup yet" },
+    { "create.after-cgroup", "create", "cgroups made on every hierarchy, not yet in state.json" },
+    { "create.after-cgroup-recorded", "create", "cgroups recorded in state.json, no process yet" },
+    { "create.after-stage1-fork", "create", "stage 1 forked, not yet in the cgroups" },
+    { "create.after-go", "create", "stage 1 in the cgroups, making namespaces" },
+    { "create.after-pid", "create", "container init running, its pid not yet in state.json" },
+    { "create.after-state-written", "create", "state.json with the init's pid; init not yet READY" },
+    { "create.before-return", "create", "a complete created container (pid file written)" },
+    /* create, stage 1 (namespaces) */
+    { "create.stage1.after-namespaces", "stage1", "new namespaces, no init forked yet" },
+    { "create.stage1.after-fork", "stage1", "init forked, its pid not sent to create" },
+    /* create, stage 2 (the container's init, pid 1 of its pid namespace) */
+    { "create.stage2.after-mounts", "stage2", "rootfs, mounts and /dev set up in its mount ns" },
+    { "create.stage2.before-pivot", "stage2", "hooks ran; before pivot_root" },
+    { "create.stage2.before-ready", "stage2", "set up completely, READY not sent" },
+    /* start, the CLI process */
+    { "start.before-release", "start", "a created container, exec.fifo not opened" },
+    { "start.after-release", "start", "init released and running, exec.fifo not removed" },
+    { "start.after-poststart", "start", "running container, poststart hooks ran" },
+    /* start, the container's init (stage 2 after start let it go) */
+    { "start.init.before-exec", "init", "privileges dropped, before telling start and execve" },
+    /* exec, the CLI process */
+    { "exec.after-fork", "exec", "new process forked, not yet in the container's cgroups" },
+    { "exec.after-cgroup", "exec", "new process in the cgroups, waiting for GO" },
+    /* exec, the new process */
+    { "exec.child.after-setns", "exec-child", "joined the container's namespaces, before execve" },
+    /* delete, the CLI process */
+    { "delete.after-kill", "delete", "processes killed, cgroups and state still there" },
+    { "delete.after-cgroup-removal", "delete", "cgroups removed, state dir still there" },
+    { "delete.before-state-removal", "delete", "config read for poststop, state dir still there" },
+};
+
+void husk_kill_points_maybe_list(void)
+{
+    const char *at = getenv("HUSK_TEST_KILL_AT");
+    if (at == NULL || strcmp(at, "list") != 0)
+        return;
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++)
+        printf("%s\t%s\t%s\n", points[i].name, points[i].process, points[i].left);
+    exit(0);
+}
+
+void husk_kill_point(const char *name)
+{
+    const char *at = getenv("HUSK_TEST_KILL_AT");
+    size_t i;
+
+    for (i = 0; i < sizeof points / sizeof points[0]; i++)
+        if (strcmp(points[i].name, name) == 0)
+            break;
+    if (i == sizeof points / sizeof points[0]) {
+        /* A point missing from the table would never be tested. */
+        dprintf(STDERR_FILENO, "husk: kill point \"%s\" is not in testhooks.c's table\n", name);
+        abort();
+    }
+    if (at == NULL || strcmp(at, name) != 0)
+        return;
+    raise(SIGKILL);
+    /* pid 1 of a pid namespace cannot be SIGKILLed from inside it (the kernel
+     * ignores it): end the process the way SIGKILL would, with no clean-up, no atexit,
+     * no buffered output, and 137 as the exit status. */
+    _exit(128 + SIGKILL);
+}
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int husk_testhooks_unused;
+#endif
