@@ -326,6 +326,9 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         return -1;
     if (process_setup_oom_score_adj(&cfg->process, err) < 0)
         return -1;
+    /* While we still hold our capabilities: a real-time policy needs CAP_SYS_NICE. */
+    if (process_setup_scheduler(&cfg->process, err) < 0 || process_setup_io_priority(&cfg->process, err) < 0)
+        return -1;
     if (process_setup_cwd(&cfg->process, err) < 0)
         return -1;
     /* Find the program now, so "not found" is an error of create, not a silent

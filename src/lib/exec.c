@@ -262,6 +262,11 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
     free(msg);
     if (r < 0)
         return -1;
+    /* execCPUAffinity.final: where we run now that we are in the container's cgroups
+     * (the parent applied .initial before moving us there). */
+    if (p->exec_cpu_affinity_final &&
+        process_set_affinity(0, p->exec_cpu_affinity_final, "process.execCPUAffinity.final", err) < 0)
+        return -1;
     /* The agent serves this process, not the init: its containerProcessState says so.
      * Made now, while allocating is still allowed (the filter may deny mmap/brk). */
     if (x->listener_fd >= 0) {
@@ -291,6 +296,7 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
         closep(&x->console_fd);
     }
     if (process_setup_rlimits(p, err) < 0 || process_setup_oom_score_adj(p, err) < 0 ||
+        process_setup_scheduler(p, err) < 0 || process_setup_io_priority(p, err) < 0 ||
         process_setup_cwd(p, err) < 0)
         return -1;
     if (process_find_executable(p, exe, err) < 0) {
@@ -570,6 +576,11 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
     closep(&c.rootfd);
     ns_close_joins(&c.joins);
 
+    /* execCPUAffinity.initial: the CPUs the process runs on until it is in the
+     * container's cgroups (which, with a cpuset, then decide; .final after that). */
+    if (p->exec_cpu_affinity_initial &&
+        process_set_affinity(child, p->exec_cpu_affinity_initial, "process.execCPUAffinity.initial", err) < 0)
+        goto out;
     /* In the cgroups before it runs anything of the container's: limits, `ps`,
      * `kill --all`, `delete --force` and the freezer all reach it from here on. */
     if (cgroup_enter(&c.cg, child, err) < 0)

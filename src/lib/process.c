@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <pwd.h>
@@ -224,6 +225,107 @@ int process_setup_oom_score_adj(const struct oci_process *p, husk_err **err)
     if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, (size_t)n, err) < 0)
         return husk_err_prefix(err, "set oomScoreAdj to %d", p->oom_score_adj);
     return 0;
+}
+
+/* ---- scheduler, I/O priority, CPU affinity -------------------------------- */
+
+/* sched_setattr(2) has no glibc wrapper (2.36); the kernel's struct, version 1
+ * (with the utilization clamps, unused here). */
+struct husk_sched_attr {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    uint32_t sched_util_min, sched_util_max;
+};
+
+/* The names config.c accepts, in the kernel's numbering (include/uapi/linux/sched.h;
+ * SCHED_ISO is reserved and the kernel refuses it with EINVAL, reported as such). */
+static const char *const sched_policy_names[] = {
+    "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE",
+};
+static const char *const sched_flag_names[] = {
+    "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN", "SCHED_FLAG_KEEP_POLICY",
+    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
+};
+
+int process_setup_scheduler(const struct oci_process *p, husk_err **err)
+{
+    if (!p->has_scheduler)
+        return 0;
+    const struct oci_scheduler *sc = &p->scheduler;
+    struct husk_sched_attr a = { .size = sizeof a };
+    size_t i;
+
+    for (i = 0; i < sizeof sched_policy_names / sizeof *sched_policy_names; i++)
+        if (strcmp(sc->policy, sched_policy_names[i]) == 0)
+            break;
+    if (i == sizeof sched_policy_names / sizeof *sched_policy_names)
+        return husk_fail(err, EINVAL, "process.scheduler.policy: unknown policy %s", sc->policy);
+    a.sched_policy = (uint32_t)i;
+    for (char **f = sc->flags; f && *f; f++)
+        for (size_t k = 0; k < sizeof sched_flag_names / sizeof *sched_flag_names; k++)
+            if (strcmp(*f, sched_flag_names[k]) == 0)
+                a.sched_flags |= 1ULL << k;
+    a.sched_nice = sc->nice;
+    a.sched_priority = (uint32_t)sc->priority;
+    a.sched_runtime = sc->runtime;
+    a.sched_deadline = sc->deadline;
+    a.sched_period = sc->period;
+    if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+        return husk_fail(err, errno, "set process.scheduler (policy %s, nice %d, priority %d)", sc->policy,
+                         sc->nice, sc->priority);
+    return 0;
+}
+
+int process_setup_io_priority(const struct oci_process *p, husk_err **err)
+{
+    if (!p->has_io_priority)
+        return 0;
+    /* IOPRIO_PRIO_VALUE(class, data): the class in the top 3 of 16 bits. */
+    int value = (p->io_priority.class_ << 13) | p->io_priority.priority;
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) < 0)
+        return husk_fail(err, errno, "set process.ioPriority (class %d, priority %d)", p->io_priority.class_,
+                         p->io_priority.priority);
+    return 0;
+}
+
+int process_set_affinity(pid_t pid, const char *cpus, const char *what, husk_err **err)
+{
+    cpu_set_t set;
+    const char *s = cpus;
+
+    CPU_ZERO(&set);
+    while (*s) {
+        char *end;
+        errno = 0;
+        unsigned long lo = strtoul(s, &end, 10), hi = lo;
+        if (end == s || errno)
+            goto bad;
+        if (*end == '-') {
+            s = end + 1;
+            hi = strtoul(s, &end, 10);
+            if (end == s || errno || hi < lo)
+                goto bad;
+        }
+        if (hi >= CPU_SETSIZE)
+            return husk_fail(err, EINVAL, "%s: CPU %lu is beyond the %d this host can name", what, hi, CPU_SETSIZE - 1);
+        for (unsigned long c = lo; c <= hi; c++)
+            CPU_SET(c, &set);
+        if (*end == ',')
+            end++;
+        else if (*end != '\0')
+            goto bad;
+        s = end;
+    }
+    if (CPU_COUNT(&set) == 0)
+        goto bad;
+    if (sched_setaffinity(pid, sizeof set, &set) < 0)
+        return husk_fail(err, errno, "%s: set the CPU affinity to \"%s\"", what, cpus);
+    return 0;
+bad:
+    return husk_fail(err, EINVAL, "%s: invalid CPU list \"%s\"", what, cpus);
 }
 
 /* ---- user, groups, umask, cwd ---------------------------------------------- */

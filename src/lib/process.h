@@ -24,6 +24,13 @@ int process_check_host_settings(const struct oci_config *cfg, const bool host[OC
 int process_setup_rlimits(const struct oci_process *p, husk_err **err);
 /* /proc/self/oom_score_adj when set. */
 int process_setup_oom_score_adj(const struct oci_process *p, husk_err **err);
+/* process.scheduler with sched_setattr(2) and process.ioPriority with ioprio_set(2),
+ * when set. Called while the process still has its capabilities (a real-time policy
+ * needs CAP_SYS_NICE); the kernel's refusal is reported with the values. */
+int process_setup_scheduler(const struct oci_process *p, husk_err **err);
+int process_setup_io_priority(const struct oci_process *p, husk_err **err);
+/* Pin pid (0: ourselves) to the CPUs of a list like "0-3,7" (execCPUAffinity). */
+int process_set_affinity(pid_t pid, const char *cpus, const char *what, husk_err **err);
 
 /* setgroups(additionalGids) (skipped when setgroups is denied in a user ns and no
  * additional gids are asked), setresgid, setresuid, with PR_SET_KEEPCAPS around it

@@ -1,5 +1,6 @@
 /* seccomp_filter.c — see seccomp_filter.h. */
 #include "seccomp_filter.h"
+#include "newsys.h"
 
 #include "husk-config.h"
 #include "log.h"
@@ -587,7 +588,7 @@ int seccomp_filter_load(struct husk_seccomp *f, int *notify_fd, husk_err **err)
         if (flags & SECCOMP_FILTER_FLAG_TSYNC)
             flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
     }
-    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    long r = husk_seccomp_set_filter(flags, &prog);
     if (r < 0)
         return husk_fail(err, errno, "load seccomp filter");
     if (r > 0 && !f->notify_in_prog)   /* TSYNC: the id of a thread that could not sync */

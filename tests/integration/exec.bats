@@ -255,6 +255,27 @@ recvtty_bin() {
     assert_status 137
 }
 
+@test "exec --process FILE: scheduler, ioPriority and execCPUAffinity.final apply to the exec'd process" {
+    [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+    start_ctr
+    cat >"$TEST_DIR/proc.json" <<'EOF'
+{"args": ["sh", "-c", "set -- $(cat /proc/self/stat); echo ${19} ${41}; ionice -p $$; grep Cpus_allowed_list /proc/self/status"],
+ "cwd": "/", "scheduler": {"policy": "SCHED_BATCH", "nice": 4},
+ "ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 2},
+ "execCPUAffinity": {"initial": "0", "final": "1"}}
+EOF
+    run husk exec --process "$TEST_DIR/proc.json" "$ID"
+    assert_success
+    assert_equal "${lines[0]}" "4 3"
+    assert_equal "${lines[1]}" "best-effort: prio 2"
+    assert_equal "$(echo "${lines[2]}" | tr -d ' \t')" "Cpus_allowed_list:1"
+    # The init keeps what it was created with (ours: the test may itself run niced).
+    local mine
+    mine=$(set -- $(cat /proc/self/stat); echo "${19} ${41}")
+    run husk exec "$ID" sh -c 'set -- $(cat /proc/1/stat); echo ${19} ${41}'
+    assert_equal "$output" "$mine"
+}
+
 @test "exec --process FILE: a process.json per the spec; errors name the JSON path" {
     start_ctr
     cat >"$TEST_DIR/proc.json" <<'EOF'

@@ -151,6 +151,31 @@ has_python() {
     assert_equal "$output" 321
 }
 
+@test "scheduler and ioPriority are applied (sched_setattr, ioprio_set)" {
+    update_config '.process.scheduler = {policy: "SCHED_BATCH", nice: 7}
+                   | .process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}'
+    # /proc/PID/stat field 19 is the nice value, 41 the policy (3: SCHED_BATCH).
+    ctr_run sh -c 'set -- $(cat /proc/self/stat); echo "${19} ${41}"; ionice -p $$'
+    assert_success
+    assert_equal "${lines[0]}" "7 3"
+    assert_equal "${lines[1]}" "best-effort: prio 6"
+    update_config '.process.scheduler = {policy: "SCHED_IDLE"} | .process.ioPriority = {class: "IOPRIO_CLASS_IDLE"}'
+    ctr_run sh -c 'set -- $(cat /proc/self/stat); echo "${41}"; ionice -p $$'
+    assert_success
+    assert_equal "${lines[0]}" 5
+    assert_equal "${lines[1]}" idle
+}
+
+@test "scheduler: a deadline the kernel refuses fails create clearly" {
+    # runtime > deadline: sched_setattr(2) says EINVAL; nothing is left behind.
+    update_config '.process.scheduler = {policy: "SCHED_DEADLINE", runtime: 20000000, deadline: 10000000, period: 30000000}'
+    set_cmd true
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "process.scheduler"
+    assert_no_trace "$ID"
+}
+
 @test "noNewPrivileges: NoNewPrivs 1 when set, 0 when not" {
     update_config '.process.noNewPrivileges = true'
     status_of

@@ -155,8 +155,7 @@ static const char full_config[] =
     "      ]\n"
     "    },\n"
     "    'mountLabel': 'system_u:object_r:container_file_t:s0',\n"
-    "    'personality': {'domain': 'LINUX32', 'flags': []},\n"
-    "    'intelRdt': {'closID': 'ignored'}\n"
+    "    'personality': {'domain': 'LINUX32', 'flags': []}\n"
     "  }\n"
     "}\n";
 
@@ -765,6 +764,10 @@ static const struct bad_case bad_cases[] = {
       "config.json: linux.seccomp.syscalls[0].args[0].value: missing required field", false },
     { LNX("'personality': {'domain': 'LINUX64'}"),
       "config.json: linux.personality.domain: unknown personality domain \"LINUX64\"", false },
+    { LNX("'intelRdt': {'closID': 'x'}"),
+      "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by husk", false },
+    { LNX("'netDevices': {}"),
+      "config.json: linux.netDevices: moving network devices into the container is not supported by husk", false },
     { LNX("'personality': {'flags': []}"), "config.json: linux.personality.domain: missing required field",
       false },
     { LNX("'mountLabel': 1"), "config.json: linux.mountLabel: expected a string", false },
