@@ -72,7 +72,7 @@ asan-check: asan
 # slow (see README, Tests), so not part of check. tests/valgrind/run.sh.
 VG_BUILD ?= build-valgrind
 valgrind-check: deps
-	[ -f $(VG_BUILD)/build.ninja ] || meson setup $(VG_BUILD) >/dev/null
+	[ -f $(VG_BUILD)/build.ninja ] || meson setup $(VG_BUILD) -Dtest_hooks=true >/dev/null
 	ninja -C $(VG_BUILD)
 	sh tests/valgrind/run.sh $(VG_BUILD)/husk
 

@@ -443,17 +443,11 @@ static struct json_object *stats_blkio(const struct husk_cgroup *cg)
 
 /* ---- hugetlb ------------------------------------------------------------------ */
 
-static void closedirp_(DIR **d)
-{
-    if (*d)
-        closedir(*d);
-}
-
 /* Per page size: v1 hugetlb.<size>.usage_in_bytes/max_usage_in_bytes/failcnt, or
  * v2 hugetlb.<size>.current and the "max" count of hugetlb.<size>.events. */
 static void hugetlb_dir(const char *d, bool v2, struct json_object *o)
 {
-    _cleanup_(closedirp_) DIR *dir = NULL;
+    _cleanup_closedir_ DIR *dir = NULL;
     const char *suffix = v2 ? ".current" : ".usage_in_bytes";
     dir = opendir(d);
     if (dir == NULL)

@@ -264,6 +264,16 @@ int rootfs_finalize(struct husk_container *c, husk_err **err)
     /* root.readonly: only the rootfs mount itself, like runc; mounts made on top of
      * it keep their own options. Flags other than rdonly are untouched. */
     if (cfg->root.readonly) {
+        /* A missing process.cwd is created (process_setup_cwd); on a read-only root
+         * that has to happen now, before the remount, as runc does. Any other
+         * problem with the cwd is process_setup_cwd's to report. */
+        const char *cwd = cfg->process.cwd;
+        if (cwd && cwd[0]) {
+            _cleanup_err_ husk_err *e = NULL;
+            _cleanup_close_ int fd = open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0, &e);
+            if (fd < 0 && e->errnum == ENOENT && (fd = mkpath_in_root(rootfd, cwd, true, err)) < 0)
+                return husk_err_prefix(err, "create cwd \"%s\"", cwd);
+        }
         struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
         if (husk_mount_setattr(rootfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
             return husk_fail(err, errno, "make the rootfs read-only");

@@ -644,6 +644,28 @@ static bool frozen(const char *dir)
     return false;
 }
 
+/* Does process pid hold an fd on the file fifo (device and inode)? The container's
+ * init holds one on exec.fifo from create until it execs the user's program (an
+ * O_PATH fd while it waits, then the opened write end, both close-on-exec). When
+ * /proc/PID/fd cannot be read, assume it does: the fifo's presence decides. */
+static bool init_holds_fifo(pid_t pid, const struct stat *fifo)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    _cleanup_closedir_ DIR *d = opendir(path);
+    if (!d)
+        return true;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && st.st_dev == fifo->st_dev && st.st_ino == fifo->st_ino)
+            return true;
+    }
+    return false;
+}
+
 enum husk_status state_status(int dirfd, const struct husk_state *s)
 {
     char st = 0;
@@ -659,7 +681,12 @@ enum husk_status state_status(int dirfd, const struct husk_state *s)
         return HUSK_STOPPED;
     if (s->cgroup_freezer && frozen(s->cgroup_freezer))
         return HUSK_PAUSED;
-    if (faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    /* Created: exec.fifo is there and the init still holds it. A `start` killed
+     * after releasing the init but before removing the fifo leaves a fifo nobody
+     * holds: that container is running, and must not be started or deleted as a
+     * created one. */
+    struct stat fifo;
+    if (fstatat(dirfd, "exec.fifo", &fifo, AT_SYMLINK_NOFOLLOW) == 0 && init_holds_fifo(s->pid, &fifo))
         return HUSK_CREATED;
     return HUSK_RUNNING;
 }

@@ -3,6 +3,7 @@
 #ifndef HUSK_UTIL_H
 #define HUSK_UTIL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,11 @@ static inline void fclosep(FILE **f)
     if (*f)
         fclose(*f);
 }
+static inline void closedirp(DIR **d)
+{
+    if (*d)
+        closedir(*d);
+}
 void strv_free(char **v);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 
@@ -30,6 +36,7 @@ static inline void strv_freep(char ***v) { strv_free(*v); }
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_ _cleanup_(strv_freep)
 
 /* Hand ownership out of a cleanup variable. */

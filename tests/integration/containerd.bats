@@ -61,6 +61,7 @@ printf '%s\n' "\$line" >>'$CD/argv.log'
 ASAN_OPTIONS='$asan:log_path=$CD/asan/asan'
 UBSAN_OPTIONS='$ubsan:log_path=$CD/asan/ubsan'
 export ASAN_OPTIONS UBSAN_OPTIONS
+$(valgrind_env_lines)
 exec '$HUSK_BIN' "\$@"
 EOF
     chmod +x "$CD/husk-wrap"

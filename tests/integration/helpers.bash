@@ -100,6 +100,16 @@ skip_under_valgrind() {
     [ "${HUSK_UNDER_VALGRIND:-0}" != 1 ] || skip "under valgrind: $*"
 }
 
+# The environment of `make valgrind-check`'s husk-vg, as shell lines, for wrapper
+# scripts run by podman's conmon or containerd's shim: conmon passes on only PATH,
+# so without these the wrapper's husk-vg would check a different binary.
+valgrind_env_lines() {
+    local v
+    for v in HUSK_VG_REAL HUSK_VG_LOGDIR HUSK_UNDER_VALGRIND; do
+        [ -z "${!v:-}" ] || printf "%s='%s'; export %s\n" "$v" "${!v}" "$v"
+    done
+}
+
 # The runtime with this test's private root. Use as `run husk create ...`.
 #
 # create and run --detach leave a container process holding the stdio it was given;

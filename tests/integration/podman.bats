@@ -62,6 +62,7 @@ printf '%s\n' "\$line" >>'$PD/husk-argv.log'
 ASAN_OPTIONS='$asan:log_path=$PD/asan/asan'
 UBSAN_OPTIONS='$ubsan:log_path=$PD/asan/ubsan'
 export ASAN_OPTIONS UBSAN_OPTIONS
+$(valgrind_env_lines)
 exec '$HUSK_BIN' --root '$PD/hroot' "\$@"
 EOF
     chmod +x "$PD/bin/husk"

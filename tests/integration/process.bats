@@ -74,6 +74,15 @@ has_python() {
     assert_equal "${lines[2]}" "0 755"
 }
 
+@test "a missing cwd is created on a read-only root too (before the root goes read-only)" {
+    update_config '.process.cwd = "/made/here" | .root.readonly = true'
+    ctr_run sh -c 'pwd; touch /x 2>&1 || echo ro'
+    assert_success
+    assert_equal "${lines[0]}" /made/here
+    assert_contains "ro"
+    [ -d "$BUNDLE/rootfs/made/here" ]
+}
+
 @test "cwd must be absolute; a cwd that is a file fails create; nothing left" {
     update_config '.process.cwd = "relative/dir"'
     run husk create --bundle "$BUNDLE" "$ID"
