@@ -35,6 +35,7 @@
 #include "caps.h"
 #include "devices.h"
 #include "hooks.h"
+#include "keyring.h"
 #include "log.h"
 #include "mounts.h"
 #include "namespaces.h"
@@ -62,7 +63,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/keyctl.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -176,23 +176,6 @@ struct stage_ctx {
     int seccomp_prog_fd;            /* memfd the parent writes the BPF program to, or -1 */
     int seccomp_listener_fd;        /* connected to listenerPath when NOTIFY is used, or -1 */
 };
-
-/* Join the session keyring of the container's own: keys of the host's session must
- * not be reachable from the container (runc does the same). */
-static int join_session_keyring(struct husk_container *c, husk_err **err)
-{
-    if (c->no_new_keyring)
-        return 0;
-    _cleanup_free_ char *name = xasprintf("_ses.%s", c->id);
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0) {
-        /* Kernels without keyrings, or a user namespace that cannot make one: the
-         * container then simply has no session keyring, as with runc. */
-        if (errno == ENOSYS || errno == EACCES || errno == EPERM || errno == EDQUOT)
-            return 0;
-        return husk_fail(err, errno, "join session keyring");
-    }
-    return 0;
-}
 
 /* Socket-activation fds: LISTEN_FDS counts fds from 3 on, meant for LISTEN_PID only
  * (sd_listen_fds(3)). As runc does, husk passes them on only when they were meant for
@@ -320,7 +303,7 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     if (rootfs_finalize(c, err) < 0)
         return -1;
 
-    if (join_session_keyring(c, err) < 0)
+    if (!c->no_new_keyring && keyring_join_session(c->id, true, err) < 0)
         return -1;
     if (process_setup_rlimits(&cfg->process, err) < 0)
         return -1;
@@ -622,6 +605,7 @@ static void fill_state(struct husk_state *st, const struct husk_container *c, co
     st->cgroup_created = cg->created;
     st->cgroup_paths = cg->paths;
     st->cgroup_freezer = cg->freezer;
+    st->no_new_keyring = c->no_new_keyring;
 }
 
 /* The parent's side of create, once stage 1 runs. */

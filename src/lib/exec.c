@@ -23,6 +23,7 @@
 #include "caps.h"
 #include "cgroups.h"
 #include "container.h"
+#include "keyring.h"
 #include "namespaces.h"
 #include "newsys.h"
 #include "process.h"
@@ -236,6 +237,7 @@ struct exec_child {
     const char *listener_state;     /* the container's state JSON, for the listener */
     const char *listener_metadata;
     char *listener_msg;     /* the containerProcessState, made once our pid is known */
+    const char *keyring_id; /* join "_ses.<id>"; NULL with create --no-new-keyring */
 };
 
 static int child_seccomp(struct exec_child *x, husk_err **err)
@@ -281,6 +283,11 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
         return -1;
     ns_close_joins(x->joins);
     husk_kill_point("exec.child.after-setns");
+    /* The container's session keyring, not our caller's (keyring.h): joined as the
+     * container's root (namespaces.c made us that in its user namespace), the owner
+     * the init made searchable. */
+    if (x->keyring_id && keyring_join_session(x->keyring_id, false, err) < 0)
+        return -1;
 
     /* setns(mnt) put us at the root of the mount namespace, but the init's root may
      * be elsewhere in it (--no-pivot chroots): take the init's own, through the fd
@@ -565,7 +572,8 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
                                 .lockfd = c.dirfd, .console_fd = c.console_fd, .preserve_fds = e->preserve_fds,
                                 .seccomp = c.seccomp, .listener_fd = c.listener_fd,
                                 .listener_state = c.listener_state,
-                                .listener_metadata = c.cfg->linux_.seccomp.listener_metadata };
+                                .listener_metadata = c.cfg->linux_.seccomp.listener_metadata,
+                                .keyring_id = c.st->no_new_keyring ? NULL : c.st->id };
         child_main(&x);
     }
     c.child = child;

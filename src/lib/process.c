@@ -44,7 +44,7 @@ int process_setup_uts(const struct oci_config *cfg, husk_err **err)
                          want_host ? "hostname" : "domainname", want_host ? cfg->hostname : cfg->domainname);
     if (want_host && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return husk_fail(err, errno, "sethostname \"%s\"", cfg->hostname);
-    if (want_domain && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+    if (want_domain && husk_setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
         return husk_fail(err, errno, "setdomainname \"%s\"", cfg->domainname);
     return 0;
 }

@@ -199,6 +199,51 @@ static int add_arches(struct husk_seccomp *f, const struct oci_seccomp *s, husk_
     return 0;
 }
 
+#ifdef HUSK_NEWSYS_NATIVE
+/* Under valgrind (make valgrind-check) only. libseccomp learns what the kernel can
+ * do (its "API level": the seccomp() call itself, the filter flags, the actions)
+ * by asking the kernel with seccomp(2), which valgrind 3.19 answers ENOSYS: it
+ * would then refuse KILL_PROCESS, LOG, NOTIFY and every flag. So the same
+ * questions are asked natively here (newsys.h), the way libseccomp asks them, and
+ * the answer handed to libseccomp with seccomp_api_set(). */
+static bool native_flag(unsigned long flag)
+{
+    /* A known flag gets as far as reading the (NULL) program: EFAULT, not EINVAL. */
+    return husk_newsys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)flag, 0, 0, 0) < 0 && errno == EFAULT;
+}
+
+static bool native_action(uint32_t action)
+{
+    return husk_newsys(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, (long)&action, 0, 0) == 0;
+}
+
+static void api_level_under_valgrind(void)
+{
+    static bool done;
+    if (!RUNNING_ON_VALGRIND || done)
+        return;
+    done = true;
+    unsigned int level = 1;
+    if (native_action(SECCOMP_RET_ALLOW) && native_flag(SECCOMP_FILTER_FLAG_TSYNC)) {
+        level = 2;
+        if (native_flag(SECCOMP_FILTER_FLAG_LOG) && native_action(SECCOMP_RET_LOG)) {
+            level = 3;
+            if (native_action(SECCOMP_RET_KILL_PROCESS)) {
+                level = 4;
+                if (native_flag(SECCOMP_FILTER_FLAG_NEW_LISTENER) && native_action(SECCOMP_RET_USER_NOTIF)) {
+                    level = 5;
+                    if (native_flag(SECCOMP_FILTER_FLAG_TSYNC_ESRCH))
+                        level = 6;
+                }
+            }
+        }
+    }
+    seccomp_api_set(level);
+}
+#else
+static void api_level_under_valgrind(void) {}
+#endif
+
 /* The libseccomp attribute of a flag name: 0, -1 for an unknown name, -2 for one this
  * libseccomp is too old to set. */
 static int flag_attr(const char *name, enum scmp_filter_attr *attr)
@@ -227,6 +272,7 @@ bool seccomp_flag_supported(const char *name)
     if (flag_attr(name, &attr) < 0)
         return false;
     /* The same test set_flags() makes: libseccomp checks the running kernel. */
+    api_level_under_valgrind();
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL)
         return false;
@@ -443,6 +489,7 @@ int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out,
     seccomp_action_value(s->default_action, s->has_default_errno_ret, s->default_errno_ret, &def);
     f = xcalloc(1, sizeof *f);
     f->notify = seccomp_uses_notify(s);
+    api_level_under_valgrind();
     f->ctx = seccomp_init(def);
     if (f->ctx == NULL) {
         free(f);

@@ -341,6 +341,7 @@ int state_write(int dirfd, const struct husk_state *s, husk_err **err)
     json_object_object_add(o, "cgroup_freezer", jstr_or_null(s->cgroup_freezer));
     json_object_object_add(o, "has_poststop", json_object_new_boolean(s->has_poststop));
     json_object_object_add(o, "config_path", jstr_or_null(s->config_path));
+    json_object_object_add(o, "no_new_keyring", json_object_new_boolean(s->no_new_keyring));
 
     size_t len;
     const char *text = json_object_to_json_string_length(
@@ -471,6 +472,12 @@ static int parse_state(struct reader *r, struct json_object *o, struct husk_stat
     if (v == NULL || !json_object_is_type(v, json_type_boolean))
         return corrupt(r, "has_poststop", "expected a boolean");
     s->has_poststop = json_object_get_boolean(v);
+    /* Optional: state dirs of an older husk do not have it (false). */
+    if (json_object_object_get_ex(o, "no_new_keyring", &v)) {
+        if (v == NULL || !json_object_is_type(v, json_type_boolean))
+            return corrupt(r, "no_new_keyring", "expected a boolean");
+        s->no_new_keyring = json_object_get_boolean(v);
+    }
     return get_str(r, o, "config_path", true, &s->config_path);
 }
 

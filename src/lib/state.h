@@ -39,6 +39,7 @@ struct husk_state {
     char *cgroup_freezer;        /* freezer (v1) dir or cgroup.freeze parent (v2), or NULL */
     bool has_poststop;           /* copy of config? delete re-reads the bundle's config */
     char *config_path;           /* absolute config.json used at create (for poststop hooks) */
+    bool no_new_keyring;         /* create --no-new-keyring: exec keeps the caller's keyring too */
 };
 
 void state_free(struct husk_state *s);

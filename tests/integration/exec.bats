@@ -420,14 +420,6 @@ EOF
     for d in $(cgroup_dirs "$ID"); do rmdir "$d/sub"; done
 }
 
-# The test-only seccomp agent (tests/tools/seccomp_listener.c), built next to husk.
-listener_bin() {
-    local b
-    for b in "$(dirname "$HUSK_BIN")/seccomp_listener" "$HUSK_REPO/build/seccomp_listener"; do
-        [ -x "$b" ] && echo "$b" && return 0
-    done
-    return 1
-}
 
 # start_agent SOCK OUT ERRNO: one seccomp_listener connection on SOCK, in the background.
 start_agent() {

@@ -100,6 +100,17 @@ skip_under_valgrind() {
     [ "${HUSK_UNDER_VALGRIND:-0}" != 1 ] || skip "under valgrind: $*"
 }
 
+# The test-only seccomp agent (tests/tools/seccomp_listener.c), built next to husk
+# (under valgrind: next to the husk that husk-vg runs).
+listener_bin() {
+    local b
+    for b in "$(dirname "$HUSK_BIN")/seccomp_listener" ${HUSK_VG_REAL:+"$(dirname "$HUSK_VG_REAL")/seccomp_listener"} \
+        "$HUSK_REPO/build/seccomp_listener"; do
+        [ -x "$b" ] && echo "$b" && return 0
+    done
+    return 1
+}
+
 # The environment of `make valgrind-check`'s husk-vg, as shell lines, for wrapper
 # scripts run by podman's conmon or containerd's shim: conmon passes on only PATH,
 # so without these the wrapper's husk-vg would check a different binary.

@@ -4,17 +4,6 @@
 
 load helpers
 
-# The test-only agent (tests/tools/seccomp_listener.c), built next to husk.
-listener_bin() {
-    local b
-    for b in "$(dirname "$HUSK_BIN")/seccomp_listener" "$HUSK_REPO/build/seccomp_listener"; do
-        [ -x "$b" ] && {
-            echo "$b"
-            return 0
-        }
-    done
-    return 1
-}
 
 # seccomp JSON -> linux.seccomp of the bundle
 set_seccomp() {

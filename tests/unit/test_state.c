@@ -86,6 +86,7 @@ static struct husk_state *sample_state(const char *id)
     s->cgroup_paths[0] = xstrdup("/sys/fs/cgroup/cpu/husk/one");
     s->cgroup_freezer = NULL;
     s->has_poststop = true;
+    s->no_new_keyring = true;
     s->config_path = xstrdup("/srv/bundles/one/config.json");
     return s;
 }
@@ -304,6 +305,7 @@ static void test_state_round_trip(void **state)
     assert_null(r->cgroup_paths[1]);
     assert_null(r->cgroup_freezer);
     assert_true(r->has_poststop);
+    assert_true(r->no_new_keyring);
     assert_string_equal(r->config_path, s->config_path);
 
     /* Overwrite with a sparse state: NULL arrays come back empty, not NULL. */
@@ -324,6 +326,7 @@ static void test_state_round_trip(void **state)
     assert_null(r->cgroup_paths[0]);
     assert_string_equal(r->cgroup_freezer, "/sys/fs/cgroup/freezer/x");
     assert_false(r->has_poststop);
+    assert_false(r->no_new_keyring);
 
     /* No temp file left behind. */
     assert_int_equal(faccessat(fd, "state.json.tmp", F_OK, 0), -1);
@@ -438,6 +441,14 @@ static void test_state_corrupt(void **state)
         { "has_poststop", "\"yes\"" },
         { "config_path", "1" },
     };
+    /* no_new_keyring is optional (older state dirs lack it) but must be a boolean. */
+    {
+        struct json_object *o = valid_doc();
+        json_object_object_add(o, "no_new_keyring", json_object_new_string("yes"));
+        const char *t = json_object_to_json_string(o);
+        expect_corrupt(fd, t, strlen(t), "no_new_keyring");
+        json_object_put(o);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
         struct json_object *o = valid_doc();
         json_object_object_add(o, fields[i].key, json_tokener_parse(fields[i].wrong));
@@ -511,7 +522,13 @@ static void test_status(void **state)
     s.pid = getpid();
     s.pid_start = proc_start_time(getpid());
     assert_int_equal(mkfifoat(fd, "exec.fifo", 0600), 0);
+    /* Created: the fifo is there and the init (here: we) holds it. */
+    int held = openat(fd, "exec.fifo", O_PATH | O_CLOEXEC);
+    assert_true(held >= 0);
     assert_int_equal(state_status(fd, &s), HUSK_CREATED);
+    /* A fifo nobody holds any more (a start killed before removing it): running. */
+    close(held);
+    assert_int_equal(state_status(fd, &s), HUSK_RUNNING);
     assert_int_equal(unlinkat(fd, "exec.fifo", 0), 0);
     assert_int_equal(state_status(fd, &s), HUSK_RUNNING);
 
