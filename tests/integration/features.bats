@@ -42,6 +42,7 @@ feature() {
 
 @test "features: every hook name runs as a hook of that name" {
     features
+    valgrind_startcontainer_hooks
     local hooks="{}" h
     # Hooks run on the host or in the container (startContainer after pivot_root): each
     # appends its name to the log directory it can see, bound into the container too.

@@ -25,11 +25,7 @@ EOF
 
 setup() {
     husk_setup
-    # Under valgrind (make valgrind-check) the forked runner of a startContainer hook
-    # needs fds above RLIMIT_NOFILE for valgrind itself, and the config's nofile
-    # limit, set before those hooks run, takes them away: valgrind 3.19 aborts in
-    # that fork. These tests are about hooks, not limits: there, keep the caller's.
-    [ "${HUSK_UNDER_VALGRIND:-0}" != 1 ] || update_config 'del(.process.rlimits)'
+    valgrind_startcontainer_hooks
     HOOK=$TEST_DIR/hook.sh
     write_hook "$HOOK"
     # the same script inside the container, for startContainer

@@ -7,7 +7,9 @@
 # process that ran to its exit under valgrind ends with an ERROR SUMMARY (and a
 # HEAP SUMMARY); one that became the container's user program or a hook by
 # execve(), or was killed (a created container's init under delete --force), has
-# neither, and nothing to report past that point.
+# neither, and nothing to report past that point. A forked process writes its
+# first line only when it has something to say (valgrind's preamble is the first
+# process's), so one that left valgrind without a word is not counted at all.
 # Fails, listing the files and pids, if any process had a memcheck error or lost
 # memory (definitely or indirectly; "still reachable" and "possibly lost" are not
 # counted: a forked stage exits with its parent's allocations still referenced),
@@ -43,7 +45,7 @@ END {
         p = order[i]
         if (p in seen) { total++; if (p in exited) ran++; else left++ }
     }
-    printf "valgrind: %d husk processes checked (%d ran to exit under memcheck, %d left it by execve or were killed)\n", total, ran, left
+    printf "valgrind: %d husk processes ran to exit under memcheck, %d more wrote to the log and left it by execve or were killed\n", ran, left
     nb = 0
     for (i = 1; i <= n; i++) if (order[i] in bad) nb++
     if (nb > 0) {
