@@ -49,23 +49,7 @@ setup_file() {
     # The shim passes its own environment on; the sanitizer options of the ASan
     # suite are baked into the wrapper anyway, with reports going to $CD/asan
     # (the shim keeps only husk's --log, not its stderr).
-    local asan=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-    local ubsan=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-    cat >"$CD/husk-wrap" <<EOF
-#!/bin/sh
-# Logging wrapper (containerd.bats): one line per call, arguments tab-separated,
-# written with a single printf so concurrent calls do not interleave.
-line=""
-for a in "\$@"; do line="\$line\$a	"; done
-printf '%s\n' "\$line" >>'$CD/argv.log'
-ASAN_OPTIONS='$asan:log_path=$CD/asan/asan'
-UBSAN_OPTIONS='$ubsan:log_path=$CD/asan/ubsan'
-export ASAN_OPTIONS UBSAN_OPTIONS
-$(valgrind_env_lines)
-exec '$HUSK_BIN' "\$@"
-EOF
-    chmod +x "$CD/husk-wrap"
-    : >"$CD/argv.log"
+    write_husk_wrapper "$CD/husk-wrap" "$CD/argv.log" "$CD/asan"
 
     # Only what ctr needs: no CRI, no snapshotters beyond native/overlayfs, no
     # tracing, no debug/metrics listeners; every path under $CD.

@@ -120,6 +120,34 @@ listener_bin() {
     return 1
 }
 
+# write_husk_wrapper FILE ARGV_LOG SANITIZER_DIR [ARG...]: a runtime for podman's
+# conmon or containerd's shim: appends each call's argv to ARGV_LOG (one line,
+# arguments tab-separated, a single printf so concurrent calls do not interleave),
+# then runs husk with ARG... before the caller's arguments. Those callers pass on
+# little of our environment, so the ASan suite's sanitizer options (reports into
+# SANITIZER_DIR) and valgrind-check's settings are baked in.
+write_husk_wrapper() {
+    local file=$1 log=$2 sdir=$3 pre="" a
+    shift 3
+    for a in "$@"; do pre="$pre '$a'"; done
+    local asan=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+    local ubsan=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+    cat >"$file" <<EOF
+#!/bin/sh
+# Logging wrapper around husk (tests/integration/helpers.bash, write_husk_wrapper).
+line=""
+for a in "\$@"; do line="\$line\$a	"; done
+printf '%s\n' "\$line" >>'$log'
+ASAN_OPTIONS='$asan:log_path=$sdir/asan'
+UBSAN_OPTIONS='$ubsan:log_path=$sdir/ubsan'
+export ASAN_OPTIONS UBSAN_OPTIONS
+$(valgrind_env_lines)
+exec '$HUSK_BIN'$pre "\$@"
+EOF
+    chmod +x "$file"
+    : >"$log"
+}
+
 # The environment of `make valgrind-check`'s husk-vg, as shell lines, for wrapper
 # scripts run by podman's conmon or containerd's shim: conmon passes on only PATH,
 # so without these the wrapper's husk-vg would check a different binary.

@@ -50,23 +50,7 @@ setup_file() {
 
     # conmon runs the runtime with only conmon_env_vars (PATH) in its environment,
     # so the sanitizer options of the ASan suite are baked into the wrapper.
-    local asan=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-    local ubsan=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-    cat >"$PD/bin/husk" <<EOF
-#!/bin/sh
-# Logging wrapper (podman.bats): one line per call, arguments separated by tabs,
-# written with a single printf so concurrent calls do not interleave.
-line=""
-for a in "\$@"; do line="\$line\$a	"; done
-printf '%s\n' "\$line" >>'$PD/husk-argv.log'
-ASAN_OPTIONS='$asan:log_path=$PD/asan/asan'
-UBSAN_OPTIONS='$ubsan:log_path=$PD/asan/ubsan'
-export ASAN_OPTIONS UBSAN_OPTIONS
-$(valgrind_env_lines)
-exec '$HUSK_BIN' --root '$PD/hroot' "\$@"
-EOF
-    chmod +x "$PD/bin/husk"
-    : >"$PD/husk-argv.log"
+    write_husk_wrapper "$PD/bin/husk" "$PD/husk-argv.log" "$PD/asan" --root "$PD/hroot"
 
     # The wrapper is named "husk", so runtime_supports_json = ["husk"] makes podman
     # pass --log FILE --log-format=json, as it does for runc and crun.
