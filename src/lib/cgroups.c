@@ -373,8 +373,12 @@ static int read_trimmed(const char *path, char **out, husk_err **err)
 }
 
 /* A new v1 cpuset starts with no cpus and no mems, and adding a task to it fails
- * with ENOSPC: give it its parent's. */
-static int cpuset_inherit(const char *dir, bool noprefix, husk_err **err)
+ * with ENOSPC: give it its parent's. With only_if_empty, a cpuset that already
+ * has them is left alone: a directory another husk made a moment ago (its mkdir
+ * won, ours saw EEXIST) may not have been filled yet, so whoever finds it empty
+ * fills it; both write the same values. runc fills every empty ancestor the
+ * same way, since a task cannot join a cpuset without cpus and mems. */
+static int cpuset_inherit(const char *dir, bool noprefix, bool only_if_empty, husk_err **err)
 {
     static const char *const knobs[] = { "cpus", "mems" };
     _cleanup_free_ char *parent = xstrdup(dir);
@@ -383,7 +387,13 @@ static int cpuset_inherit(const char *dir, bool noprefix, husk_err **err)
     for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
         _cleanup_free_ char *pf = xasprintf("%s/%s%s", parent, noprefix ? "" : "cpuset.", knobs[i]);
         _cleanup_free_ char *cf = xasprintf("%s/%s%s", dir, noprefix ? "" : "cpuset.", knobs[i]);
-        _cleanup_free_ char *val = NULL;
+        _cleanup_free_ char *val = NULL, *cur = NULL;
+        if (only_if_empty) {
+            if (read_trimmed(cf, &cur, err) < 0)
+                return -1;
+            if (cur[0] != '\0')
+                continue;
+        }
         if (read_trimmed(pf, &val, err) < 0)
             return -1;
         if (val[0] == '\0')
@@ -461,10 +471,12 @@ static int make_dir(const struct target *t, bool pure_v2, struct strv_builder *c
         p[end] = '\0';
         if (mkdir(p, 0755) == 0) {
             sb_push(created, xstrdup(p));
-            if (cpuset && cpuset_inherit(p, t->h->noprefix, err) < 0)
+            if (cpuset && cpuset_inherit(p, t->h->noprefix, false, err) < 0)
                 return husk_err_prefix(err, "cgroup %s", p);
         } else if (errno != EEXIST) {
             return husk_fail(err, errno, "create cgroup %s", p);
+        } else if (cpuset && cpuset_inherit(p, t->h->noprefix, true, err) < 0) {
+            return husk_err_prefix(err, "cgroup %s", p);
         }
         p[end] = saved;
     }

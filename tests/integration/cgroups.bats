@@ -212,12 +212,12 @@ ctr_start() {
     assert_not_contains WRITE_OK
 }
 
-@test "blkio: weight and throttles are written for a real device" {
+@test "blkio: throttles are written for a real device" {
     require_v1 blkio
     local dev
     dev=$(block_dev) || skip "no block device"
     update_config --arg maj "${dev%:*}" --arg min "${dev#*:}" '
-        .linux.resources.blockIO = {weight: 300,
+        .linux.resources.blockIO = {
           throttleReadBpsDevice: [{major: ($maj|tonumber), minor: ($min|tonumber), rate: 1048576}],
           throttleWriteIOPSDevice: [{major: ($maj|tonumber), minor: ($min|tonumber), rate: 120}]}'
     ctr_start sleep 100
@@ -225,6 +225,16 @@ ctr_start() {
     d=$(cgdir blkio)
     grep -qx "$dev 1048576" "$d/blkio.throttle.read_bps_device"
     grep -qx "$dev 120" "$d/blkio.throttle.write_iops_device"
+}
+
+@test "blkio: weight is written where the kernel has a weight file (CFQ or BFQ)" {
+    require_v1 blkio
+    v1_has_file blkio blkio.weight || v1_has_file blkio blkio.bfq.weight ||
+        skip "this kernel has neither blkio.weight nor blkio.bfq.weight (no CFQ/BFQ)"
+    update_config '.linux.resources.blockIO = {weight: 300}'
+    ctr_start sleep 100
+    local d
+    d=$(cgdir blkio)
     if [ -e "$d/blkio.weight" ]; then
         assert_equal "$(cat "$d/blkio.weight")" 300
     else
@@ -232,13 +242,21 @@ ctr_start() {
     fi
 }
 
+@test "blkio: weight without kernel support is a clear error naming the field" {
+    require_v1 blkio
+    if v1_has_file blkio blkio.weight || v1_has_file blkio blkio.bfq.weight; then
+        skip "this kernel supports blkio weights"
+    fi
+    update_config '.linux.resources.blockIO = {weight: 300}'
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "linux.resources.blockIO.weight"
+    assert_no_trace "$ID"
+}
+
 @test "blkio: leafWeight without kernel support is a clear error" {
     require_v1 blkio
-    mkdir "$CG/blkio/husk-probe-$$" 2>/dev/null || true
-    local has=0
-    [ -e "$CG/blkio/husk-probe-$$/blkio.leaf_weight" ] && has=1
-    rmdir "$CG/blkio/husk-probe-$$" 2>/dev/null || true
-    [ "$has" = 0 ] || skip "this kernel has blkio.leaf_weight"
+    ! v1_has_file blkio blkio.leaf_weight || skip "this kernel has blkio.leaf_weight"
     update_config '.linux.resources.blockIO = {leafWeight: 100}'
     run husk create --bundle "$BUNDLE" "$ID"
     assert_failure
@@ -350,6 +368,25 @@ ctr_start() {
     # the parent husk did not create stays
     [ -d "$CG/memory/$parent" ]
     rmdir "$CG/memory/$parent"
+}
+
+@test "cpuset: an existing ancestor without cpus (made by a racing create) is filled, as runc does" {
+    require_husk   # the helpers point a reference runtime at /husk/<id>
+    require_v1 cpuset
+    local parent=husk-cpuset-$$-$RANDOM
+    # What a concurrent create leaves for an instant: its mkdir won, its copy of
+    # the parent's cpus and mems has not happened yet.
+    mkdir "$CG/cpuset/$parent"
+    on_cleanup "rmdir $CG/cpuset/$parent/$ID $CG/cpuset/$parent 2>/dev/null"
+    [ -z "$(cat "$CG/cpuset/$parent/cpuset.cpus")" ] || skip "this kernel fills a new cpuset (clone_children?)"
+    update_config --arg p "/$parent/$ID" '.linux.cgroupsPath = $p'
+    ctr_start sleep 100
+    grep -qx "$(state_field "$ID" pid)" "$CG/cpuset/$parent/$ID/cgroup.procs"
+    assert_equal "$(cat "$CG/cpuset/$parent/cpuset.cpus")" "$(cat "$CG/cpuset/cpuset.cpus")"
+    run husk delete --force "$ID"
+    assert_success
+    [ -d "$CG/cpuset/$parent" ]   # found, not made: it stays
+    rmdir "$CG/cpuset/$parent"
 }
 
 @test "cgroupsPath: relative path is below husk's own cgroup, which stays" {

@@ -323,6 +323,16 @@ require_v1() {
     [ -d "$CG/$1" ] && [ "$(stat -f -c %T "$CG/$1")" = cgroupfs ] || skip "no cgroup v1 $1 controller here"
 }
 
+# v1_has_file CONTROLLER FILE: does a new cgroup of that v1 controller have FILE?
+# (Kernel-dependent knobs: blkio.weight needs BFQ, blkio.leaf_weight an old kernel.)
+v1_has_file() {
+    local probe="$CG/$1/husk-probe-$$-$RANDOM" has=1
+    mkdir "$probe" 2>/dev/null || return 1
+    [ -e "$probe/$2" ] && has=0
+    rmdir "$probe" 2>/dev/null || true
+    return "$has"
+}
+
 # Cgroup dirs of a container, on every hierarchy, that exist now.
 cgroup_dirs() {
     local d
