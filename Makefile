@@ -6,7 +6,7 @@ DESTDIR ?=
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all build deps demo check unit integration vm-check asan asan-check install bench load-check clean valgrind-check fuzz fuzz-build
+.PHONY: all build deps demo check unit integration vm-check vm-v2 vm-v1 asan asan-check install bench load-check clean valgrind-check fuzz fuzz-build
 
 all: build
 
@@ -36,17 +36,19 @@ integration: build
 
 # cgroup v2 for real: boot Debian's kernel under qemu with cgroup_no_v1=all and run
 # tests/vm/v2.sh inside it; then the same harness on a pure v1 layout (tests/vm/v1.sh).
-vm-check: build
+vm-check: vm-v2 vm-v1
+
+vm-v2: build
 	sh tests/vm/run-vm.sh $(BUILD)/husk v2
+
+vm-v1: build
 	sh tests/vm/run-vm.sh $(BUILD)/husk v1
 
-# The whole suite, the cgroup v2 VM tests, then unit + integration again under ASan+UBSan.
+# Every stage (unit, integration, VM v2 and v1, unit + integration again under
+# ASan+UBSan, the fuzzers), each run even when one before it failed; one summary
+# line per stage at the end (scripts/check.sh).
 check: deps build
-	meson test -C $(BUILD) --print-errorlogs
-	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
-	$(MAKE) vm-check
-	$(MAKE) asan-check
-	$(MAKE) fuzz FUZZ_TIME=15
+	@MAKE="$(MAKE)" bash scripts/check.sh
 
 # libFuzzer targets for the config and state.json parsers (tests/fuzz/), clang with
 # ASan+UBSan in their own build dir; the gcc builds above are unaffected.

@@ -323,6 +323,15 @@ require_v1() {
     [ -d "$CG/$1" ] && [ "$(stat -f -c %T "$CG/$1")" = cgroupfs ] || skip "no cgroup v1 $1 controller here"
 }
 
+# require_ns TYPE...: skip where the kernel lacks a namespace type (time came in 5.6,
+# and each type is a config option).
+require_ns() {
+    local t
+    for t in "$@"; do
+        [ -e "/proc/self/ns/$t" ] || skip "this kernel has no $t namespace"
+    done
+}
+
 # v1_has_file CONTROLLER FILE: does a new cgroup of that v1 controller have FILE?
 # (Kernel-dependent knobs: blkio.weight needs BFQ, blkio.leaf_weight an old kernel.)
 v1_has_file() {

@@ -68,6 +68,7 @@ sleeper() {
 
 @test "every namespace type in the config: its inode differs from the host's" {
     require_husk   # runc 1.1 has no time namespace
+    require_ns user cgroup time
     add_ns user
     add_ns time
     map_user
@@ -88,6 +89,7 @@ sleeper() {
         drop_ns "$t"
     done
     update_config '.hostname = null'
+    require_ns cgroup time
     ns_inside pid net ipc uts user cgroup time
     local i=0
     for n in pid net ipc uts user cgroup time; do
@@ -289,6 +291,7 @@ sleeper() {
 
 @test "time namespace: linux.timeOffsets shift boottime and monotonic" {
     require_husk   # runc 1.1 has no time namespace
+    require_ns time
     add_ns time
     update_config '.linux.timeOffsets = {boottime: {secs: 864000}, monotonic: {secs: 3600, nanosecs: 5}}'
     ctr_run sh -c 'cat /proc/uptime; cat /proc/self/timens_offsets'
