@@ -146,8 +146,9 @@ int signal_parse(const char *s)
         return -1;
     errno = 0;
     long n = strtol(s, &end, 10);
+    /* 0 is kill(2)'s "does it exist?": nothing is sent, only checked. */
     if (*end == '\0' && errno == 0)
-        return (n > 0 && n < NSIG) ? (int)n : -1;
+        return (n >= 0 && n < NSIG) ? (int)n : -1;
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;
     for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
@@ -995,13 +996,20 @@ static int kill_all(const struct husk_state *st, int sig, husk_err **err)
     _cleanup_free_ pid_t *pids = NULL;
     size_t n = 0;
     cgroup_of_state(st, &cg);
-    if (cg.paths == NULL || cg.paths[0] == NULL)
+    if ((cg.paths == NULL || cg.paths[0] == NULL) && sig != 0)
         return 0;
-    if (cgroup_pids(&cg, &pids, &n, err) < 0)
+    if (cg.paths && cg.paths[0] && cgroup_pids(&cg, &pids, &n, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (kill(pids[i], sig) < 0 && errno != ESRCH)
+    size_t reached = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kill(pids[i], sig) == 0)
+            reached++;
+        else if (errno != ESRCH)
             return husk_fail(err, errno, "kill %d", (int)pids[i]);
+    }
+    /* Signal 0 asks whether anything is alive: "no" is the answer, as an error. */
+    if (sig == 0 && reached == 0)
+        return husk_fail(err, 0, "container not running: %s (no processes)", st->id);
     return 0;
 }
 
