@@ -139,11 +139,14 @@ static int apply_flags(const struct husk_exec *e, struct oci_process *p, husk_er
     }
     for (char **c = e->caps; c && *c; c++) {
         int n = cap_number(*c);
-        if (n < 0)
-            return husk_fail(err, 0, "--cap \"%s\": unknown capability", *c);
+        struct oci_capabilities *k = &p->capabilities;
+        if (n < 0) {
+            /* Skipped with the config's unknown ones, in one warning (as runc). */
+            caps_note_unknown(&k->unknown, *c);
+            continue;
+        }
         /* Added to the sets a process needs to use it (as runc's --cap does): the
          * bounding set (or it could never be had), permitted and effective. */
-        struct oci_capabilities *k = &p->capabilities;
         p->has_capabilities = true;
         cap_list_add(&k->bounding, &k->has_bounding, n);
         cap_list_add(&k->permitted, &k->has_permitted, n);
@@ -481,6 +484,7 @@ static int prepare(struct husk_exec *e, struct exec_ctx *c, struct oci_process *
         return husk_fail(err, 0, "exec %s: the container's config has no process to start from", e->id);
     if (apply_flags(e, p, err) < 0)
         return -1;
+    caps_warn_ignored(&p->capabilities);
     *pp = p;
 
     if (p->terminal) {
