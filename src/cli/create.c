@@ -58,6 +58,7 @@ int cli_prepare_container(const struct cli_global *g, const struct create_flags 
         return -1;
     }
     caps_warn_ignored(&c->config->process.capabilities);
+    log_debug("config loaded: %s/config.json", c->bundle);
     return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "cgroups.h"
 #include "container.h"
 #include "keyring.h"
+#include "log.h"
 #include "namespaces.h"
 #include "newsys.h"
 #include "process.h"
@@ -285,6 +286,7 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
     if (ns_join_all(x->joins, err) < 0)
         return -1;
     ns_close_joins(x->joins);
+    log_debug("exec: process %d joined the container's namespaces", (int)host_pid);
     husk_kill_point("exec.child.after-setns");
     /* The container's session keyring, not our caller's (keyring.h): joined as the
      * container's root (namespaces.c made us that in its user namespace), the owner
@@ -350,6 +352,7 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
 
     if (child_setup(x, &exe, &env, &not_found, &err) < 0)
         goto fail;
+    log_debug("exec: root, rlimits, cwd set; seccomp, capabilities, user, then exec %s", exe);
 
     /* The same order as the container's init (container.c stage2_main): seccomp
      * before the capabilities go unless no_new_privs lets it come last; bounding
@@ -371,7 +374,7 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
     husk_fail(&err, errno, "exec %s", exe);
     not_found = true;
 fail:
-    /* The program could not be run at all: the parent makes that exit status 127. */
+    /* The program could not be run at all: the parent returns -127 for it. */
     if (not_found && err)
         err->errnum = EXEC_NOT_FOUND;
     sync_send_error(x->sock, &err);
@@ -485,6 +488,7 @@ static int prepare(struct husk_exec *e, struct exec_ctx *c, struct oci_process *
     if (apply_flags(e, p, err) < 0)
         return -1;
     caps_warn_ignored(&p->capabilities);
+    log_debug("exec %s: config loaded, joining init pid %d", e->id, (int)c->st->pid);
     *pp = p;
 
     if (p->terminal) {
