@@ -1,6 +1,7 @@
 /* create.c — `husk create [flags] ID`: set a container up and leave its init waiting
  * for `husk start`. The create flags are shared with `husk run`. */
 #include "cli.h"
+#include "caps.h"
 #include "container.h"
 #include "config.h"
 #include "log.h"
@@ -56,6 +57,8 @@ int cli_prepare_container(const struct cli_global *g, const struct create_flags 
         c->bundle = NULL;
         return -1;
     }
+    caps_warn_ignored(&c->config->process.capabilities);
+    log_debug("config loaded: %s/config.json", c->bundle);
     return 0;
 }
 

@@ -2,8 +2,10 @@
  * run one more process in a running container (src/lib/exec.c).
  *
  * Unless --detach, husk waits for it, forwards the signals it gets to it and exits
- * with its status (128+N when signal N killed it); a program that cannot be found
- * or executed is exit status 127, other errors 1. */
+ * with its status (128+N when signal N killed it). Errors of husk exec itself (bad
+ * flags, unknown or stopped container, a program that cannot be found or executed,
+ * a pid file that cannot be written ...) exit 255, as runc's exec does, so that a
+ * caller can tell "exec failed" from "the process exited 1". */
 #include "cli.h"
 #include "config.h"
 #include "exec.h"
@@ -39,6 +41,16 @@ static void usage(void)
            "  --cgroup SUB             join this existing sub-cgroup of the container's\n"
            "  --apparmor, --process-label  not supported (husk has no LSM support)\n");
 }
+
+/* runc's exit status for a failure of exec itself. */
+#define EXEC_FAILED 255
+
+static int exec_fail(husk_err **err)
+{
+    cli_fail(err);
+    return EXEC_FAILED;
+}
+#define exec_usage_error(...) (cli_usage_error("exec", __VA_ARGS__), EXEC_FAILED)
 
 static void strv_push(char ***v, size_t *n, const char *s)
 {
@@ -98,14 +110,14 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
         case 'e': strv_push(&env, &n_env, optarg); break;
         case 'u':
             if (exec_parse_user(optarg, &e, &err) < 0)
-                return cli_fail(&err);
+                return exec_fail(&err);
             break;
         case 'g': {
             char *end;
             errno = 0;
             unsigned long v = strtoul(optarg, &end, 10);
             if (*optarg < '0' || *optarg > '9' || *end || errno || v > 0xfffffffeUL)
-                return cli_usage_error("exec", "--additional-gids: expected a number, got \"%s\"", optarg);
+                return exec_usage_error("--additional-gids: expected a number, got \"%s\"", optarg);
             gids = xrealloc(gids, (e.n_additional_gids + 1) * sizeof(gid_t));
             gids[e.n_additional_gids++] = (gid_t)v;
             break;
@@ -115,22 +127,22 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
         case 'A':
         case 'L':
             if (optarg[0] != '\0')
-                return cli_usage_error("exec", "--%s \"%s\": not supported (husk has no AppArmor or SELinux support)",
-                                       ch == 'A' ? "apparmor" : "process-label", optarg);
+                return exec_usage_error("--%s \"%s\": not supported (husk has no AppArmor or SELinux support)",
+                                        ch == 'A' ? "apparmor" : "process-label", optarg);
             break;
         case 'f': {
             char *end;
             errno = 0;
             long n = strtol(optarg, &end, 10);
             if (*end || errno || n < 0 || n > 65536 || *optarg == '\0')
-                return cli_usage_error("exec", "--preserve-fds: expected a number, got \"%s\"", optarg);
+                return exec_usage_error("--preserve-fds: expected a number, got \"%s\"", optarg);
             e.preserve_fds = (int)n;
             break;
         }
         case 'I': e.ignore_paused = true; break;
         case 'C': e.cgroup = optarg; break;
         case 'h': usage(); return 0;
-        default: return cli_usage_error("exec", "unknown or incomplete flag '%s'", argv[optind - 1]);
+        default: return exec_usage_error("unknown or incomplete flag '%s'", argv[optind - 1]);
         }
     }
     e.env = env;
@@ -138,19 +150,19 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
     e.additional_gids = gids;
     if (process_file) {
         if (cli_need_args("exec", argc, argv, 1, 1, "--process FILE ID"))
-            return 1;
+            return EXEC_FAILED;
     } else if (argc - optind < 2) {
-        return cli_usage_error("exec", "requires an ID and a command (usage: husk exec [flags] ID CMD [ARG...])");
+        return exec_usage_error("requires an ID and a command (usage: husk exec [flags] ID CMD [ARG...])");
     }
     e.id = argv[optind];
     if (!process_file)
         e.args = argv + optind + 1;
     if (detach && e.tty && !e.console_socket)
-        return cli_usage_error("exec", "--detach with --tty needs --console-socket");
+        return exec_usage_error("--detach with --tty needs --console-socket");
 
     struct oci_process *proc = NULL;
     if (process_file && load_process(process_file, &proc, &err) < 0)
-        return cli_fail(&err);
+        return exec_fail(&err);
     e.process = proc;
 
     int sv[2] = { -1, -1 };
@@ -186,8 +198,11 @@ int cmd_exec(struct cli_global *g, int argc, char **argv)
         if (proc)
             process_free(proc);
         closep(&sv[0]);
+        /* A program that cannot be found or run (r == -127) is a failure of exec
+         * too: 255 with runc's "executable file not found" message (podman and
+         * docker make their 127 from that message). */
         husk_err_report(&err);
-        return r == -127 ? 127 : 1;
+        return EXEC_FAILED;
     }
     if (proc)
         process_free(proc);
@@ -215,5 +230,5 @@ fail:
         process_free(proc);
     closep(&sv[0]);
     closep(&sv[1]);
-    return cli_fail(&err);
+    return exec_fail(&err);
 }

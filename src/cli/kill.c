@@ -1,5 +1,6 @@
 /* kill.c — `husk kill [--all] ID [SIGNAL]`: SIGTERM unless a signal is named
- * (KILL, SIGKILL or 9 all work). */
+ * (KILL, SIGKILL or 9 all work). Signal 0 sends nothing: it succeeds while the init
+ * (with --all: any process of the container) is alive, and fails otherwise. */
 #include "cli.h"
 #include "container.h"
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct verb {
     const char *name;
@@ -95,7 +96,7 @@ static void print_help(FILE *f)
                "  --root DIR             state directory (default /run/husk)\n"
                "  --log FILE             also write errors and debug output to FILE\n"
                "  --log-format text|json format of --log (json lines as runc writes them)\n"
-               "  --debug                write debug messages\n"
+               "  --debug                write each step husk takes (to --log, else stderr)\n"
                "  --systemd-cgroup       use systemd for cgroups (not supported)\n"
                "  --rootless true|false|auto\n"
                "  --version, -v          print the version\n"
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
             if (selfclone_ensure(argv, &err) < 0)
                 return cli_fail(&err);
         }
+        log_debug("husk %s: %s (pid %d)", HUSK_VERSION, name, (int)getpid());
         int vargc = argc - optind;
         char **vargv = argv + optind;
         optind = 0;   /* glibc: full re-initialisation of getopt for the verb */

@@ -185,7 +185,17 @@ int cmd_update(struct cli_global *g, int argc, char **argv)
     int64_t v;
     int ch;
 
-    while ((ch = cli_getopt(argc, argv, "+r:h", opts)) != -1) {
+    const char *id = NULL;
+    int n_args = 0;
+    /* Flags may come before or after the id, as runc's (urfave/cli's) update takes
+     * them: the leading '-' has getopt hand back each non-flag as code 1, in order,
+     * whatever POSIXLY_CORRECT says. */
+    while ((ch = cli_getopt(argc, argv, "-r:h", opts)) != -1) {
+        if (ch == 1) {
+            if (n_args++ == 0)
+                id = optarg;
+            continue;
+        }
         /* The flag's name for messages ("--memory"), whichever way it was written. */
         _cleanup_free_ char *flag = NULL;
         for (const struct option *o = opts; o->name && !flag; o++)
@@ -279,8 +289,13 @@ int cmd_update(struct cli_global *g, int argc, char **argv)
             return cli_usage_error("update", "unknown flag '%s'", flag);
         }
     }
-    if (cli_need_args("update", argc, argv, 1, 1, "[flags] ID"))
-        return 1;
+    /* After "--" getopt stops: what is left is positional too. */
+    for (; optind < argc; optind++)
+        if (n_args++ == 0)
+            id = argv[optind];
+    if (n_args != 1)
+        return cli_usage_error("update", "requires exactly 1 argument, got %d arguments (usage: husk update [flags] ID)",
+                               n_args);
 
     struct oci_linux *l = NULL;
     if (resources) {
@@ -344,7 +359,7 @@ int cmd_update(struct cli_global *g, int argc, char **argv)
         r->block_io.has_weight = true;
         r->block_io.weight = f.block_io.weight;
     }
-    int ret = container_update(g->root, argv[optind], l, &err);
+    int ret = container_update(g->root, id, l, &err);
     resources_free(l);
     return ret < 0 ? cli_fail(&err) : 0;
 }

@@ -4,11 +4,14 @@
  * fully privileged (dropping from the bounding set needs CAP_SETPCAP), then the uid
  * switch with PR_SET_KEEPCAPS (process_setup_user), then caps_apply(). */
 #include "caps.h"
+#include "config_json.h"
+#include "log.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -105,6 +108,66 @@ int cap_last(void)
         cached = c;
     }
     return cached;
+}
+
+void caps_note_unknown(char ***unknown, const char *name)
+{
+    size_t n = 0;
+    for (char **u = *unknown; u && *u; u++, n++)
+        if (strcmp(*u, name) == 0)
+            return;
+    *unknown = xrealloc(*unknown, (n + 2) * sizeof(char *));
+    (*unknown)[n] = xstrdup(name);
+    (*unknown)[n + 1] = NULL;
+}
+
+char *caps_ignored_list(const struct oci_capabilities *caps, int last)
+{
+    if (caps == NULL)
+        return NULL;
+    const int *sets[] = {
+        caps->has_bounding ? caps->bounding : NULL, caps->has_effective ? caps->effective : NULL,
+        caps->has_inheritable ? caps->inheritable : NULL, caps->has_permitted ? caps->permitted : NULL,
+        caps->has_ambient ? caps->ambient : NULL,
+    };
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (f == NULL)
+        return NULL;
+    const char *sep = "";
+    for (char **u = caps->unknown; u && *u; u++) {
+        _cleanup_free_ char *q = cj_quote(*u);
+        fprintf(f, "%s%s", sep, q);
+        sep = ", ";
+    }
+    /* Known to husk, but not to the running kernel (a config for a newer one). */
+    unsigned long long seen = 0;
+    for (size_t s = 0; s < ARRAY_SIZE(sets); s++)
+        for (const int *p = sets[s]; p && *p >= 0; p++) {
+            if (*p <= last || *p >= CAP_NAME_SLOTS || (seen & (1ULL << *p)))
+                continue;
+            seen |= 1ULL << *p;
+            const char *name = cap_name_of(*p);
+            if (name)
+                fprintf(f, "%s\"%s\"", sep, name);
+            else
+                fprintf(f, "%scapability %d", sep, *p);
+            sep = ", ";
+        }
+    fclose(f);
+    if (out && *out == '\0') {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+void caps_warn_ignored(const struct oci_capabilities *caps)
+{
+    _cleanup_free_ char *list = caps_ignored_list(caps, cap_last());
+    if (list)
+        husk_log(HUSK_LOG_WARNING, "ignoring unknown or unavailable capabilities: %s", list);
 }
 
 /* Whether cap is listed in a -1-terminated set (NULL set = empty). */

@@ -16,6 +16,17 @@ const char *cap_name_of(int cap);
 /* Highest capability the running kernel knows (from /proc/sys/kernel/cap_last_cap). */
 int cap_last(void);
 
+/* Record a capability name husk does not know in *unknown (NULL-terminated, each
+ * name once), to be skipped with a warning instead of refused. */
+void caps_note_unknown(char ***unknown, const char *name);
+/* What of caps will not be applied: the unknown names, then the known capabilities
+ * above `last` (the running kernel's highest) in any set, each quoted once, ", "
+ * separated. NULL when there is none. */
+char *caps_ignored_list(const struct oci_capabilities *caps, int last);
+/* One warning naming them all (runc's "ignoring unknown or unavailable
+ * capabilities"), or nothing. Called once per create/run/exec, in the runtime. */
+void caps_warn_ignored(const struct oci_capabilities *caps);
+
 /* Step 1: drop from the bounding set every capability not in caps->bounding.
  * caps == NULL (no process.capabilities) or no bounding list means an EMPTY bounding
  * set, as in runc: a uid 0 process refills its permitted set from the bounding set at

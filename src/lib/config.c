@@ -2,6 +2,7 @@
  * loading from a bundle, freeing, and the namespace name tables. The linux
  * section lives in config_linux.c, the JSON accessors in config_json.c. */
 #include "config.h"
+#include "caps.h"
 #include "config_json.h"
 #include "util.h"
 
@@ -132,7 +133,7 @@ static int cap_lookup(const char *name, int *out)
 }
 
 static int parse_cap_set(const struct cj *c, struct json_object *caps, const char *path,
-                         const char *key, int **out, bool *has)
+                         const char *key, int **out, bool *has, char ***unknown)
 {
     _cleanup_free_ char *kp = cj_path_key(path, key);
     struct json_object *arr;
@@ -145,16 +146,18 @@ static int parse_cap_set(const struct cj *c, struct json_object *caps, const cha
     _cleanup_free_ int *set = xmalloc((n + 1) * sizeof(int));
     for (size_t i = 0; i <= n; i++)
         set[i] = -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, k = 0; i < n; i++) {
         _cleanup_free_ char *ip = cj_path_index(kp, i);
         const char *name;
 
         if (cj_as_string(c, json_object_array_get_idx(arr, i), ip, &name) < 0)
             return -1;
-        if (cap_lookup(name, &set[i]) < 0) {
-            _cleanup_free_ char *q = cj_quote(name);
-            return cj_fail(c, ip, "unknown capability %s", q);
-        }
+        /* An unknown name is skipped, not refused (runc and crun): leaving out a
+         * capability only ever takes privilege away. */
+        if (cap_lookup(name, &set[k]) < 0)
+            caps_note_unknown(unknown, name);
+        else
+            k++;
     }
     free(*out);
     *out = steal_ptr(set);
@@ -173,11 +176,11 @@ static int parse_capabilities(const struct cj *c, struct json_object *o, const c
     if (r <= 0)
         return r;
     p->has_capabilities = true;
-    if (parse_cap_set(c, caps, cp, "bounding", &k->bounding, &k->has_bounding) < 0 ||
-        parse_cap_set(c, caps, cp, "effective", &k->effective, &k->has_effective) < 0 ||
-        parse_cap_set(c, caps, cp, "inheritable", &k->inheritable, &k->has_inheritable) < 0 ||
-        parse_cap_set(c, caps, cp, "permitted", &k->permitted, &k->has_permitted) < 0 ||
-        parse_cap_set(c, caps, cp, "ambient", &k->ambient, &k->has_ambient) < 0)
+    if (parse_cap_set(c, caps, cp, "bounding", &k->bounding, &k->has_bounding, &k->unknown) < 0 ||
+        parse_cap_set(c, caps, cp, "effective", &k->effective, &k->has_effective, &k->unknown) < 0 ||
+        parse_cap_set(c, caps, cp, "inheritable", &k->inheritable, &k->has_inheritable, &k->unknown) < 0 ||
+        parse_cap_set(c, caps, cp, "permitted", &k->permitted, &k->has_permitted, &k->unknown) < 0 ||
+        parse_cap_set(c, caps, cp, "ambient", &k->ambient, &k->has_ambient, &k->unknown) < 0)
         return -1;
     return 0;
 }
@@ -455,6 +458,7 @@ static void process_clear(struct oci_process *p)
     free(p->capabilities.inheritable);
     free(p->capabilities.permitted);
     free(p->capabilities.ambient);
+    strv_free(p->capabilities.unknown);
     for (size_t i = 0; i < p->n_rlimits; i++)
         free(p->rlimits[i].type);
     free(p->rlimits);

@@ -146,8 +146,9 @@ int signal_parse(const char *s)
         return -1;
     errno = 0;
     long n = strtol(s, &end, 10);
+    /* 0 is kill(2)'s "does it exist?": nothing is sent, only checked. */
     if (*end == '\0' && errno == 0)
-        return (n > 0 && n < NSIG) ? (int)n : -1;
+        return (n >= 0 && n < NSIG) ? (int)n : -1;
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;
     for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
@@ -272,6 +273,7 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         return -1;
     if (devices_setup(c, rootfd, err) < 0)
         return -1;
+    log_debug("stage 2 (the init): rootfs, mounts and /dev set up");
     husk_kill_point("create.stage2.after-mounts");
 
     /* prestart and createRuntime run in the runtime namespace, by the parent, now that
@@ -292,6 +294,7 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     husk_kill_point("create.stage2.before-pivot");
     if (rootfs_pivot(c, rootfd, err) < 0)
         return -1;
+    log_debug("stage 2: %s into the rootfs", c->no_pivot ? "chroot (--no-pivot)" : "pivot_root");
     if (process_setup_uts(cfg, err) < 0 || process_setup_sysctl(cfg, err) < 0)
         return -1;
     if (cfg->process.terminal) {
@@ -323,6 +326,7 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     if (container_prepare_fds(c, &n_listen, err) < 0)
         return -1;
     *env_out = container_build_env(&cfg->process, n_listen);
+    log_debug("stage 2: set up (console, masked paths, rlimits, cwd); %s is the program", *exe_out);
     return 0;
 }
 
@@ -383,6 +387,8 @@ static void stage2_main(struct stage_ctx *s)
             _exit(1);
     }
     close(s->sock);
+    log_debug("container init: waiting for start on exec.fifo");
+    husk_log_release_stderr();
 
     /* Block until `husk start` opens the fifo for reading. The fd was opened O_PATH
      * by the parent; reopening it through /proc/self/fd needs no path lookup in the
@@ -393,6 +399,7 @@ static void stage2_main(struct stage_ctx *s)
     if (wfd < 0)
         _exit(1);
     close(s->fifo_fd);
+    log_debug("container init: started; startContainer hooks, seccomp, capabilities, user, then exec %s", exe);
 
     /* startContainer hooks: after start, before the user's program, in the container. */
     if (cfg->has_hooks && has_hooks(&cfg->hooks.start_container)) {
@@ -497,6 +504,7 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     }
     if ((flags & CLONE_NEWTIME) && cfg->has_linux && ns_write_time_offsets(&cfg->linux_, &err) < 0)
         goto fail;
+    log_debug("stage 1 (pid %d): namespaces joined and made (unshare flags 0x%x)", (int)getpid(), flags);
     husk_kill_point("create.stage1.after-namespaces");
 
     /* The new pid (and time) namespace applies to our children: fork the init.
@@ -648,6 +656,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     if (sync_recv(sock, &msg, SYNC_PID, err) < 0)
         return -1;
     c->pid = msg.value;
+    log_debug("container init: pid %d", (int)c->pid);
     int status;
     waitpid(stage1, &status, 0);
     husk_kill_point("create.after-pid");
@@ -687,6 +696,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     /* Everything is recorded: the init may now outlive us (see stage2_main). */
     if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
+    log_debug("created %s: init pid %d waits for start", c->id, (int)c->pid);
     husk_kill_point("create.before-return");
     return 0;
 }
@@ -790,6 +800,7 @@ int container_create(struct husk_container *c, husk_err **err)
      * never runs, not even husk's setup in it, without them. */
     if (cgroup_apply_resources(&cg, cfg->has_linux ? &cfg->linux_ : NULL, err) < 0)
         goto fail;
+    log_debug("cgroups made, resources applied: %s", cg.paths && cg.paths[0] ? cg.paths[0] : "(none)");
     if (c->console_socket && c->console_sock_fd < 0) {
         c->console_sock_fd = terminal_connect_socket(c->console_socket, err);
         if (c->console_sock_fd < 0)
@@ -831,6 +842,7 @@ int container_create(struct husk_container *c, husk_err **err)
     close(socks[1]);
     socks[1] = -1;
     ns_close_joins(&joins);
+    log_debug("stage 1 forked: pid %d", (int)stage1);
     husk_kill_point("create.after-stage1-fork");
 
     if (create_parent(c, socks[0], stage1, dirfd, created, &cg, seccomp_prog_fd, err) < 0)
@@ -958,6 +970,8 @@ int container_start(const char *root, const char *id, husk_err **err)
     }
     buf[got] = '\0';
     husk_kill_point("start.after-release");
+    log_debug("start %s: exec.fifo read, the init (pid %d) %s", id, (int)st->pid,
+              got > 0 && buf[0] == '0' ? "is exec'ing its program" : "failed");
     /* The fifo's presence is what says "created": remove it now that we started. */
     unlinkat(dirfd, "exec.fifo", 0);
     if (got == 0)
@@ -978,6 +992,7 @@ int container_start(const char *root, const char *id, husk_err **err)
         }
     }
     husk_kill_point("start.after-poststart");
+    log_debug("start %s: done", id);
     return 0;
 }
 
@@ -995,13 +1010,20 @@ static int kill_all(const struct husk_state *st, int sig, husk_err **err)
     _cleanup_free_ pid_t *pids = NULL;
     size_t n = 0;
     cgroup_of_state(st, &cg);
-    if (cg.paths == NULL || cg.paths[0] == NULL)
+    if ((cg.paths == NULL || cg.paths[0] == NULL) && sig != 0)
         return 0;
-    if (cgroup_pids(&cg, &pids, &n, err) < 0)
+    if (cg.paths && cg.paths[0] && cgroup_pids(&cg, &pids, &n, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (kill(pids[i], sig) < 0 && errno != ESRCH)
+    size_t reached = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kill(pids[i], sig) == 0)
+            reached++;
+        else if (errno != ESRCH)
             return husk_fail(err, errno, "kill %d", (int)pids[i]);
+    }
+    /* Signal 0 asks whether anything is alive: "no" is the answer, as an error. */
+    if (sig == 0 && reached == 0)
+        return husk_fail(err, 0, "container not running: %s (no processes)", st->id);
     return 0;
 }
 
@@ -1026,6 +1048,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, husk_err
     if (container_load_state(root, id, &dirfd, &st, err) < 0)
         return -1;
     enum husk_status status = state_status(dirfd, st);
+    log_debug("kill %s: signal %d to %s", id, sig, all ? "every process of its cgroup" : "its init");
     if (all)
         return kill_all(st, sig, err) < 0 ? -1 : thaw_after_kill(st, status, sig, err);
     if (status == HUSK_STOPPED || status == HUSK_CREATING)
@@ -1159,6 +1182,7 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     if (cg.created && cgroup_destroy(&cg, err) < 0)
         return -1;
     husk_kill_point("delete.after-cgroup-removal");
+    log_debug("delete %s: processes killed, cgroups removed", id);
 
     /* Read before the state dir (which holds the copy) goes. */
     {

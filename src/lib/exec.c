@@ -24,6 +24,7 @@
 #include "cgroups.h"
 #include "container.h"
 #include "keyring.h"
+#include "log.h"
 #include "namespaces.h"
 #include "newsys.h"
 #include "process.h"
@@ -139,11 +140,14 @@ static int apply_flags(const struct husk_exec *e, struct oci_process *p, husk_er
     }
     for (char **c = e->caps; c && *c; c++) {
         int n = cap_number(*c);
-        if (n < 0)
-            return husk_fail(err, 0, "--cap \"%s\": unknown capability", *c);
+        struct oci_capabilities *k = &p->capabilities;
+        if (n < 0) {
+            /* Skipped with the config's unknown ones, in one warning (as runc). */
+            caps_note_unknown(&k->unknown, *c);
+            continue;
+        }
         /* Added to the sets a process needs to use it (as runc's --cap does): the
          * bounding set (or it could never be had), permitted and effective. */
-        struct oci_capabilities *k = &p->capabilities;
         p->has_capabilities = true;
         cap_list_add(&k->bounding, &k->has_bounding, n);
         cap_list_add(&k->permitted, &k->has_permitted, n);
@@ -282,6 +286,7 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
     if (ns_join_all(x->joins, err) < 0)
         return -1;
     ns_close_joins(x->joins);
+    log_debug("exec: process %d joined the container's namespaces", (int)host_pid);
     husk_kill_point("exec.child.after-setns");
     /* The container's session keyring, not our caller's (keyring.h): joined as the
      * container's root (namespaces.c made us that in its user namespace), the owner
@@ -347,6 +352,7 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
 
     if (child_setup(x, &exe, &env, &not_found, &err) < 0)
         goto fail;
+    log_debug("exec: root, rlimits, cwd set; seccomp, capabilities, user, then exec %s", exe);
 
     /* The same order as the container's init (container.c stage2_main): seccomp
      * before the capabilities go unless no_new_privs lets it come last; bounding
@@ -368,7 +374,7 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
     husk_fail(&err, errno, "exec %s", exe);
     not_found = true;
 fail:
-    /* The program could not be run at all: the parent makes that exit status 127. */
+    /* The program could not be run at all: the parent returns -127 for it. */
     if (not_found && err)
         err->errnum = EXEC_NOT_FOUND;
     sync_send_error(x->sock, &err);
@@ -481,6 +487,8 @@ static int prepare(struct husk_exec *e, struct exec_ctx *c, struct oci_process *
         return husk_fail(err, 0, "exec %s: the container's config has no process to start from", e->id);
     if (apply_flags(e, p, err) < 0)
         return -1;
+    caps_warn_ignored(&p->capabilities);
+    log_debug("exec %s: config loaded, joining init pid %d", e->id, (int)c->st->pid);
     *pp = p;
 
     if (p->terminal) {

@@ -49,7 +49,7 @@ int exec_parse_user(const char *s, struct husk_exec *e, husk_err **err);
 /* Start the process. Returns once it has exec'd (*pid: its host pid, a child of the
  * caller) or failed; every error before the execve() comes back here, including
  * "executable file not found". Returns 0, -1, or -127 when the program could not be
- * found or executed (the CLI exits 127 then, as a shell does). The pid file is
+ * found or executed (the CLI exits 255 for both, as runc's exec does). The pid file is
  * written on success. */
 int exec_start(struct husk_exec *e, pid_t *pid, husk_err **err);
 

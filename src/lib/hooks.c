@@ -206,6 +206,8 @@ int hooks_run(const struct oci_hook_list *list, const char *stage, const char *s
 {
     if (list == NULL)
         return 0;
+    if (list->n > 0)
+        log_debug("running %zu %s hook(s), pid %d", list->n, stage, (int)getpid());
     for (size_t i = 0; i < list->n; i++)
         if (run_one(&list->hooks[i], i, stage, state_json, err) < 0)
             return -1;

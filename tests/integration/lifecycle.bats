@@ -268,6 +268,44 @@ kill_with() {
     assert_equal "$(jq -r .status <<<"$output")" running
 }
 
+@test "kill ID 0 and kill --all ID 0 (signal 0): success while alive, an error once stopped" {
+    set_cmd sh -c 'sleep 100 & wait'
+    husk create --bundle "$BUNDLE" "$ID"
+    # created: the init exists (waiting for start)
+    run husk kill "$ID" 0
+    assert_success
+    husk start "$ID"
+    wait_status "$ID" running
+    run husk kill "$ID" 0
+    assert_success
+    run husk kill --all "$ID" 0
+    assert_success
+    # nothing was sent: still running
+    run husk state "$ID"
+    assert_equal "$(jq -r .status <<<"$output")" running
+    # paused: alive too
+    run husk pause "$ID"
+    assert_success
+    run husk kill "$ID" 0
+    assert_success
+    run husk resume "$ID"
+    assert_success
+    run husk kill --all "$ID" KILL
+    assert_success
+    wait_status "$ID" stopped
+    run husk kill "$ID" 0
+    assert_failure
+    assert_contains "not running"
+    # --all: no process left in the cgroup is the answer "no" too (runc 1.1 says yes)
+    if is_husk; then
+        run husk kill --all "$ID" 0
+        assert_failure
+        assert_contains "not running"
+    fi
+    run husk kill nosuch 0
+    assert_failure
+}
+
 @test "kill --all kills every process of the container" {
     set_cmd sh -c 'sleep 100 & sleep 100 & wait'
     husk create --bundle "$BUNDLE" "$ID"

@@ -182,6 +182,26 @@ start_counter() {
     ! is_husk || assert_contains "ignored" "$stderr"
 }
 
+@test "update: flags after the id, or before and after it, as runc takes them" {
+    require_v1 pids
+    require_v1 cpu
+    ctr_start sleep 100
+    run husk update "$ID" --cpu-period 100001
+    assert_success
+    assert_equal "$(cat "$(cgdir cpu)/cpu.cfs_period_us")" 100001
+    run husk update --pids-limit 42 "$ID" --cpu-period 100002 --cpu-quota=50000
+    assert_success
+    assert_equal "$(cat "$(cgdir pids)/pids.max")" 42
+    assert_equal "$(cat "$(cgdir cpu)/cpu.cfs_period_us")" 100002
+    assert_equal "$(cat "$(cgdir cpu)/cpu.cfs_quota_us")" 50000
+    # still exactly one id, and unknown flags after it are refused
+    run husk update "$ID" "$ID" --pids-limit 7
+    assert_failure
+    run husk update "$ID" --no-such-flag 1
+    assert_failure
+    assert_equal "$(cat "$(cgdir pids)/pids.max")" 42
+}
+
 @test "update: memory with memory-swap in either order (v1 memsw ordering)" {
     require_v1 memory
     [ -e "$CG/memory/memory.memsw.limit_in_bytes" ] || skip "no swap accounting (memsw) here"

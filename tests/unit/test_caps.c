@@ -21,6 +21,7 @@
 
 #include "caps.h"
 #include "error.h"
+#include "util.h"
 
 #define BIT(c) (1ULL << (c))
 
@@ -227,6 +228,56 @@ static void test_cap_last(void **state)
     assert_true(cap_last() >= CAP_AUDIT_READ);
 }
 
+/* ---- skipped: unknown names, and capabilities the kernel does not have ------- */
+
+static void test_ignored_list(void **state)
+{
+    (void)state;
+    int bnd[] = { CAP_CHOWN, CAP_KILL, CAP_NET_BIND_SERVICE, 63, -1 };
+    int amb[] = { CAP_NET_BIND_SERVICE, -1 };
+    struct oci_capabilities k = {
+        .bounding = bnd, .has_bounding = true, .ambient = amb, .has_ambient = true,
+    };
+
+    /* nothing unknown, and a kernel that has them all: nothing to say */
+    int small[] = { CAP_CHOWN, CAP_KILL, -1 };
+    struct oci_capabilities ok = { .bounding = small, .has_bounding = true };
+    assert_null(caps_ignored_list(&ok, cap_last()));
+    assert_null(caps_ignored_list(NULL, cap_last()));
+    assert_null(caps_ignored_list(&(struct oci_capabilities){ 0 }, 0));
+
+    /* each unknown name once, in the order first met */
+    caps_note_unknown(&k.unknown, "CAP_FOO");
+    caps_note_unknown(&k.unknown, "CAP_BAR");
+    caps_note_unknown(&k.unknown, "CAP_FOO");
+    caps_note_unknown(&k.unknown, "bad\nname");
+    assert_string_equal(k.unknown[0], "CAP_FOO");
+    assert_string_equal(k.unknown[1], "CAP_BAR");
+    assert_string_equal(k.unknown[2], "bad\nname");
+    assert_null(k.unknown[3]);
+
+    /* A kernel whose last capability is CAP_KILL: CAP_NET_BIND_SERVICE (in two sets)
+     * is named once, after the unknown names; 63 has no name anywhere. A control
+     * character never breaks the line. */
+    char *l = caps_ignored_list(&k, CAP_KILL);
+    assert_non_null(l);
+    assert_null(strchr(l, '\n'));
+    assert_non_null(strstr(l, "\"CAP_FOO\", \"CAP_BAR\", \"bad"));
+    assert_non_null(strstr(l, "\", \"CAP_NET_BIND_SERVICE\", capability 63"));
+    assert_null(strstr(strstr(l, "CAP_NET_BIND_SERVICE") + 1, "CAP_NET_BIND_SERVICE"));
+    assert_null(strstr(l, "CAP_KILL"));
+    assert_null(strstr(l, "CAP_CHOWN"));
+    free(l);
+
+    /* the running kernel: only the unknown names and 63 */
+    l = caps_ignored_list(&k, cap_last());
+    assert_non_null(l);
+    assert_null(strstr(l, "CAP_NET_BIND_SERVICE"));
+    assert_non_null(strstr(l, "capability 63"));
+    free(l);
+    strv_free(k.unknown);
+}
+
 /* ---- applying ------------------------------------------------------------- */
 
 static int chown_kill[] = { CAP_CHOWN, CAP_KILL, -1 };
@@ -394,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_unknown_names),
         cmocka_unit_test(test_cap_last),
+        cmocka_unit_test(test_ignored_list),
         cmocka_unit_test(test_apply_root),
         cmocka_unit_test(test_apply_user_ambient),
         cmocka_unit_test(test_apply_user_no_ambient),
