@@ -89,6 +89,15 @@ static bool need_state_in_container(const struct oci_config *cfg)
            (has_hooks(&cfg->hooks.create_container) || has_hooks(&cfg->hooks.start_container));
 }
 
+/* Hooks run inside the container without an `env` of their own get the container
+ * process's environment, not the runtime's (that would leak the caller's variables
+ * into the container; runc's init has the process environment when it runs them). */
+static char *const *container_hook_env(const struct oci_config *cfg)
+{
+    static char *none[] = { NULL };
+    return cfg->process.env ? cfg->process.env : none;
+}
+
 /* The state JSON hooks get on stdin, for a state struct not yet on disk. */
 static char *hook_state_json(const struct husk_state *st, enum husk_status status)
 {
@@ -285,9 +294,12 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         s->state_json = xstrdup(msg.text);
     }
     /* createContainer hooks: in the container's namespaces, before pivot_root, so
-     * their paths still resolve in the runtime namespace. */
-    if (cfg->has_hooks && hooks_run(&cfg->hooks.create_container, "createContainer", s->state_json, err) < 0)
-        return -1;
+     * their paths still resolve in the runtime namespace; in the rootfs, as runc's. */
+    if (cfg->has_hooks) {
+        struct hooks_ctx hc = { .cwd = c->rootfs, .default_env = container_hook_env(cfg) };
+        if (hooks_run(&cfg->hooks.create_container, "createContainer", s->state_json, &hc, err) < 0)
+            return -1;
+    }
 
     husk_kill_point("create.stage2.before-pivot");
     if (rootfs_pivot(c, rootfd, err) < 0)
@@ -397,7 +409,8 @@ static void stage2_main(struct stage_ctx *s)
     /* startContainer hooks: after start, before the user's program, in the container. */
     if (cfg->has_hooks && has_hooks(&cfg->hooks.start_container)) {
         _cleanup_free_ char *sj = state_json_with_status(s->state_json ? s->state_json : "{}", "created");
-        if (hooks_run(&cfg->hooks.start_container, "startContainer", sj, &err) < 0)
+        struct hooks_ctx hc = { .default_env = container_hook_env(cfg) };
+        if (hooks_run(&cfg->hooks.start_container, "startContainer", sj, &hc, &err) < 0)
             goto fail_started;
     }
 
@@ -674,8 +687,10 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         _cleanup_free_ char *json = hook_state_json(&st, HUSK_CREATING);
         if (cfg->has_hooks) {
             /* prestart is deprecated but still called, right before createRuntime. */
-            if (hooks_run(&cfg->hooks.prestart, "prestart", json, err) < 0 ||
-                hooks_run(&cfg->hooks.create_runtime, "createRuntime", json, err) < 0)
+            /* In the bundle dir, as runc's `create` runs them (it chdirs there). */
+            struct hooks_ctx hc = { .cwd = c->bundle };
+            if (hooks_run(&cfg->hooks.prestart, "prestart", json, &hc, err) < 0 ||
+                hooks_run(&cfg->hooks.create_runtime, "createRuntime", json, &hc, err) < 0)
                 return -1;
         }
         if (sync_send(sock, SYNC_HOOKS_DONE, 0, json) < 0)
@@ -969,7 +984,7 @@ int container_start(const char *root, const char *id, husk_err **err)
         _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
         /* runtime.md lifecycle step 9: a failing poststart hook is an error and the
          * container is stopped; `delete` then removes it (and runs poststop). */
-        if (hooks_run(&cfg->hooks.poststart, "poststart", json, err) < 0) {
+        if (hooks_run(&cfg->hooks.poststart, "poststart", json, NULL, err) < 0) {
             if (proc_start_time(st->pid) == st->pid_start)
                 kill(st->pid, SIGKILL);
             kill_all(st, SIGKILL, NULL);
@@ -1176,7 +1191,7 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
      * remaining hooks still run (runtime.md lifecycle step 13). */
     if (cfg && cfg->has_hooks && has_hooks(&cfg->hooks.poststop)) {
         _cleanup_free_ char *json = state_oci_json(st, HUSK_STOPPED);
-        hooks_run_warn(&cfg->hooks.poststop, "poststop", json);
+        hooks_run_warn(&cfg->hooks.poststop, "poststop", json, NULL);
     }
     return 0;
 }
