@@ -780,6 +780,19 @@ static char *data_without(const char *data, const char *prefix)
     return out;
 }
 
+/* Whether the comma-separated filesystem data has an option starting with `prefix`. */
+static bool has_data_opt(const char *data, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = data; p; p = strchr(p, ',')) {
+        if (*p == ',')
+            p++;
+        if (strncmp(p, prefix, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* tmpcopyup: fill the tmpfs just mounted on `destfd` with a copy of `lower`, the
  * directory it covers (copyup.c), then make it read-only if it was asked to be.
  * The tmpfs root keeps the mode/owner the options gave it, else takes lower's. */
@@ -808,6 +821,22 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
 
     if (check_proc_lexical(dest, is_procfs, err) < 0)
         return -1;
+    /* A tmpfs without mode= takes the mode of the directory it covers, when there is
+     * one (as runc does); a directory we create gets tmpfs' default (1777).
+     * tmpcopyup copies the covered directory's mode and owner itself. */
+    _cleanup_free_ char *tmpfs_data = NULL;
+    if (strcmp(m->type, "tmpfs") == 0 && !o->tmpcopyup && !(o->flags & MS_REMOUNT) &&
+        !(o->data && has_data_opt(o->data, "mode="))) {
+        _cleanup_err_ husk_err *e = NULL;
+        _cleanup_close_ int old = open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, 0, &e);
+        struct stat st;
+        if (old >= 0 && fstat(old, &st) == 0) {
+            tmpfs_data = o->data ? xstrdup(o->data) : NULL;
+            _cleanup_free_ char *opt = xasprintf("mode=%04o", (unsigned)(st.st_mode & 07777));
+            data_append(&tmpfs_data, opt);
+        }
+    }
+    const char *data = tmpfs_data ? tmpfs_data : o->data;
     _cleanup_close_ int destfd = mkpath_in_root(rootfd, dest, true, err);
     if (destfd < 0)
         return -1;
@@ -835,7 +864,7 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
      * whatever happens to the path since, this is the directory we checked. */
     const char *source = m->source && *m->source ? m->source : m->type;
     _cleanup_close_ int tree = -1;
-    int r = mount(source, fd_path(destfd, p, sizeof(p)), m->type, flags, o->data);
+    int r = mount(source, fd_path(destfd, p, sizeof(p)), m->type, flags, data);
     if (r < 0 && errno == EINVAL && strcmp(m->type, "devpts") == 0 && o->data && strstr(o->data, "gid=")) {
         /* devpts refuses a gid= that the user namespace does not map (the usual
          * gid=5 of a rootless config): the group is cosmetic, retry without it. */
@@ -890,6 +919,12 @@ static int mount_one(struct husk_container *c, int rootfd, const char *root_path
         return husk_fail(err, EINVAL, "mount on %s: tmpcopyup is only for tmpfs (type is \"%s\")", dest,
                          m->type ? m->type : "");
 
+    /* A read-only /dev is made read-only only at the end (rootfs_finalize, via
+     * mounts_dev_readonly), as runc does: devpts, shm, mqueue, the device nodes and
+     * the console all need their mount points made in it first. */
+    if (strcmp(dest, "/dev") == 0 && !(o.flags & MS_REMOUNT))
+        o.flags &= ~(unsigned long)MS_RDONLY;
+
     /* type "bind" without bind/rbind in the options is taken as rbind: a plain bind
      * would silently hide whatever is mounted below the source. */
     bool type_bind = str_eq(m->type, "bind");
@@ -922,6 +957,24 @@ int mounts_setup(struct husk_container *c, int rootfd, husk_err **err)
                                    m->destination ? m->destination : "?");
     }
     return 0;
+}
+
+bool mounts_dev_readonly(const struct oci_config *cfg)
+{
+    bool ro = false;
+    for (size_t i = 0; cfg && i < cfg->n_mounts; i++) {
+        const struct oci_mount *m = &cfg->mounts[i];
+        if (m->destination == NULL)
+            continue;
+        _cleanup_free_ char *dest = path_clean(m->destination);
+        if (strcmp(dest, "/dev") != 0)
+            continue;
+        _cleanup_(mount_opts_cleanup) struct mount_opts o;
+        mount_opts_parse(m->options, &o);
+        if (!(o.flags & MS_REMOUNT))
+            ro = (o.flags & MS_RDONLY) != 0; /* the last mount on /dev is the one seen */
+    }
+    return ro;
 }
 
 bool mounts_has_destination(const struct oci_config *cfg, const char *dest)

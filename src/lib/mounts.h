@@ -29,6 +29,10 @@ const char *mount_opt_name_at(size_t i, bool *applied);
 
 int mounts_setup(struct husk_container *c, int rootfd, husk_err **err);
 
+/* True if the last mount on /dev asks for "ro": mounts_setup mounts it writable so
+ * that mount points and device nodes can be made in it; rootfs_finalize then makes
+ * it read-only. */
+bool mounts_dev_readonly(const struct oci_config *cfg);
 /* True if the config has a mount whose destination is `dest` (e.g. "/dev"). */
 bool mounts_has_destination(const struct oci_config *cfg, const char *dest);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "newsys.h"
+#include "mounts.h"
 #include "paths.h"
 #include "util.h"
 
@@ -260,6 +261,17 @@ int rootfs_finalize(struct husk_container *c, husk_err **err)
         return -1;
     if (readonly_paths(&cfg->linux_, rootfd, err) < 0)
         return -1;
+
+    /* A read-only /dev, now that everything under it is in place (mounts.h). Only
+     * the /dev mount itself: devpts, shm and mqueue below keep their options. */
+    if (mounts_dev_readonly(cfg)) {
+        _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, err);
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (dev < 0)
+            return -1;
+        if (husk_mount_setattr(dev, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+            return husk_fail(err, errno, "make /dev read-only");
+    }
 
     /* root.readonly: only the rootfs mount itself, like runc; mounts made on top of
      * it keep their own options. Flags other than rdonly are untouched. */

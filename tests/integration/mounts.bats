@@ -369,6 +369,41 @@ add_mount() {
     assert_contains "dd=1"
 }
 
+@test "tmpfs without mode= takes the mode of the directory it covers; a new directory gets 1777" {
+    mkdir -p "$BUNDLE/rootfs/covered"
+    chmod 0710 "$BUNDLE/rootfs/covered"
+    add_mount '{"destination":"/covered","type":"tmpfs","source":"tmpfs","options":["nosuid","size=1m"]}'
+    add_mount '{"destination":"/fresh","type":"tmpfs","source":"tmpfs","options":["nosuid"]}'
+    add_mount '{"destination":"/given","type":"tmpfs","source":"tmpfs","options":["mode=0750"]}'
+    mkdir -p "$BUNDLE/rootfs/given"
+    chmod 0700 "$BUNDLE/rootfs/given"
+    ctr_run stat -c "%n %a" /covered /fresh /given
+    assert_success
+    assert_contains "/covered 710"
+    assert_contains "/fresh 1777"
+    # runc 1.1 chmods the tmpfs to the covered mode even over mode= (1.2 does not)
+    is_husk && assert_contains "/given 750"
+}
+
+@test "a read-only bind of /dev takes devpts, shm and mqueue mounted below it" {
+    is_husk || skip "runc 1.1 remounts /dev read-only before making /dev/pts"
+    mkdir -p "$TEST_DIR/devsrc"
+    # /dev is the config's bind: no device nodes are made in it; maskedPaths needs null
+    mknod -m 666 "$TEST_DIR/devsrc/null" c 1 3
+    # A config without husk's own /dev: a read-only bind, the usual mounts under it.
+    update_config '.mounts |= map(select(.destination != "/dev"))
+        | .mounts = [.mounts[0], {destination: "/dev", type: "bind", source: $src, options: ["rbind", "ro"]}] + .mounts[1:]' \
+        --arg src "$TEST_DIR/devsrc"
+    ctr_run sh -c 'cat /proc/self/mountinfo; touch /dev/x; echo w=$?; touch /dev/shm/x; echo shm=$?'
+    assert_success
+    [[ $(mi_opts /dev) == ro,* ]] || fail "/dev is not read-only: $(mi_line /dev)"
+    assert_contains " - devpts devpts " "$(mi_line /dev/pts)"
+    assert_contains " - tmpfs shm " "$(mi_line /dev/shm)"
+    assert_contains " - mqueue mqueue " "$(mi_line /dev/mqueue)"
+    assert_contains "w=1"
+    assert_contains "shm=0"
+}
+
 @test "proc, sysfs, devpts, mqueue, tmpfs /dev are mounted with their types and options" {
     ctr_run cat /proc/self/mountinfo
     assert_success
