@@ -37,6 +37,7 @@
 #include "hooks.h"
 #include "keyring.h"
 #include "log.h"
+#include "mount_sources.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "newsys.h"
@@ -259,6 +260,19 @@ char **container_build_env(const struct oci_process *p, int n_listen)
     return env;
 }
 
+struct src_fds {
+    int *fds;
+    size_t n;
+};
+
+static void close_fds_of(struct src_fds *s)
+{
+    for (size_t i = 0; s->fds && i < s->n; i++)
+        if (s->fds[i] >= 0)
+            close(s->fds[i]);
+    free(s->fds);
+}
+
 /* Everything from the fresh mount namespace to the blocked open of exec.fifo. */
 static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, husk_err **err)
 {
@@ -277,7 +291,11 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     _cleanup_close_ int rootfd = rootfs_prepare(c, err);
     if (rootfd < 0)
         return -1;
-    if (mounts_setup(c, rootfd, err) < 0)
+    /* Bind sources opened with the runtime's credentials (mount_sources.h). */
+    _cleanup_(close_fds_of) struct src_fds src = { .n = cfg->n_mounts };
+    if (mount_sources_needed(cfg) && mount_sources_receive(cfg, s->sock, &src.fds, err) < 0)
+        return -1;
+    if (mounts_setup(c, rootfd, src.fds, err) < 0)
         return -1;
     if (devices_setup(c, rootfd, err) < 0)
         return -1;
@@ -681,6 +699,11 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         }
         if (msg.type == SYNC_READY)
             break;
+        if (msg.type == SYNC_MOUNTSRC_PLS) {
+            if (mount_sources_serve(c, sock, err) < 0)
+                return -1;
+            continue;
+        }
         if (msg.type != SYNC_HOOKS_PLS)
             return husk_fail(err, 0, "unexpected message %d from container setup", msg.type);
 
@@ -730,6 +753,8 @@ int container_create(struct husk_container *c, husk_err **err)
     if (!cfg->has_process)
         return husk_fail(err, 0, "config.json: process: required");
     if (resolve_rootfs(c, err) < 0)
+        return -1;
+    if (mount_sources_check(cfg, err) < 0)
         return -1;
     if (cfg->process.terminal && c->console_sock_fd < 0 && c->console_socket == NULL)
         return husk_fail(err, 0, "cannot allocate tty if husk will detach without setting console socket");

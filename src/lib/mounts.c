@@ -199,10 +199,7 @@ const char *mount_opt_name_at(size_t i, bool *applied)
 {
     if (i >= ARRAY_SIZE(opt_table))
         return NULL;
-    /* idmap and ridmap are recognised only so that mount_one() can refuse them by
-     * name instead of passing them to the filesystem as data. */
-    enum opt_kind k = opt_table[i].kind;
-    *applied = k != OPT_IDMAP && k != OPT_RIDMAP;
+    *applied = true;
     return opt_table[i].name;
 }
 
@@ -422,7 +419,7 @@ static int check_proc_resolved(const char *root_path, int destfd, const char *de
 
 static int mount_bind(struct husk_container *c, int rootfd, const char *root_path,
                       const struct oci_mount *m, const struct mount_opts *o, const char *dest,
-                      husk_err **err)
+                      int *srcfd, husk_err **err)
 {
     if (m->source == NULL || *m->source == '\0')
         return husk_fail(err, EINVAL, "bind mount on %s has no source", dest);
@@ -442,9 +439,16 @@ static int mount_bind(struct husk_container *c, int rootfd, const char *root_pat
         return apply_propagation(fd, o->propagation, dest, err);
     }
 
-    _cleanup_close_ int tree = clone_tree(src, o->rbind, o, err);
-    if (tree < 0)
+    /* The source tree the runtime cloned for us (mount_sources.h), or our own. */
+    _cleanup_close_ int tree = -1;
+    if (*srcfd >= 0) {
+        tree = steal_fd(*srcfd);
+        *srcfd = -1;
+        if (tree_apply_opts(tree, o, src, err) < 0)
+            return -1;
+    } else if ((tree = clone_tree(src, o->rbind, o, err)) < 0) {
         return -1;
+    }
 
     struct stat st;
     struct statfs sfs;
@@ -904,7 +908,7 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
 /* ---- entry points ---------------------------------------------------------------- */
 
 static int mount_one(struct husk_container *c, int rootfd, const char *root_path, const struct oci_mount *m,
-                     husk_err **err)
+                     int *srcfd, husk_err **err)
 {
     _cleanup_(mount_opts_cleanup) struct mount_opts o;
     mount_opts_parse(m->options, &o);
@@ -913,8 +917,9 @@ static int mount_one(struct husk_container *c, int rootfd, const char *root_path
         return husk_fail(err, EINVAL, "mount without a destination");
     _cleanup_free_ char *dest = path_clean(m->destination);
 
-    if (o.idmap || o.ridmap || m->n_uid_mappings || m->n_gid_mappings)
-        return husk_fail(err, ENOTSUP, "mount on %s: idmapped mounts are not supported", dest);
+    /* Idmapped trees are made by the runtime (mount_sources.h); checked at create. */
+    if ((o.idmap || o.ridmap || m->n_uid_mappings || m->n_gid_mappings) && *srcfd < 0)
+        return husk_fail(err, EINVAL, "mount on %s: idmapped, but no idmapped source was prepared", dest);
     if (o.tmpcopyup && !str_eq(m->type, "tmpfs"))
         return husk_fail(err, EINVAL, "mount on %s: tmpcopyup is only for tmpfs (type is \"%s\")", dest,
                          m->type ? m->type : "");
@@ -931,14 +936,14 @@ static int mount_one(struct husk_container *c, int rootfd, const char *root_path
     if (o.bind || o.rbind || type_bind) {
         if (!o.bind && !o.rbind)
             o.rbind = true;
-        return mount_bind(c, rootfd, root_path, m, &o, dest, err);
+        return mount_bind(c, rootfd, root_path, m, &o, dest, srcfd, err);
     }
     if (m->type == NULL || *m->type == '\0')
         return husk_fail(err, EINVAL, "mount on %s: no type and not a bind mount", dest);
     return mount_fs(c, rootfd, root_path, m, &o, dest, err);
 }
 
-int mounts_setup(struct husk_container *c, int rootfd, husk_err **err)
+int mounts_setup(struct husk_container *c, int rootfd, int *src_fds, husk_err **err)
 {
     const struct oci_config *cfg = c->config;
     if (cfg == NULL || cfg->n_mounts == 0)
@@ -951,7 +956,8 @@ int mounts_setup(struct husk_container *c, int rootfd, husk_err **err)
 
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         const struct oci_mount *m = &cfg->mounts[i];
-        if (mount_one(c, rootfd, root_path, m, err) < 0)
+        int none = -1;
+        if (mount_one(c, rootfd, root_path, m, src_fds ? &src_fds[i] : &none, err) < 0)
             return husk_err_prefix(err, "mounts[%zu] (%s on %s)", i,
                                    m->source ? m->source : (m->type ? m->type : "?"),
                                    m->destination ? m->destination : "?");
