@@ -414,6 +414,7 @@ static void check_one(struct oci_mount *m, bool userns, const char *expect)
     struct oci_namespace ns = { .type = OCI_NS_USER };
     struct oci_config cfg = { .mounts = m, .n_mounts = 1 };
     if (userns) {
+        cfg.has_linux = true;
         cfg.linux_.namespaces = &ns;
         cfg.linux_.n_namespaces = 1;
         cfg.linux_.uid_mappings = cfg.linux_.gid_mappings = &map;
