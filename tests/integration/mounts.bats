@@ -222,6 +222,24 @@ add_mount() {
     fi
 }
 
+@test "--no-pivot: the host's procfs is not left for a fresh, unmasked procfs to pass the kernel's check" {
+    # As runc's own test: the container's process makes a user namespace of its own
+    # (where every mount it inherits is locked) and mounts a procfs. The kernel allows
+    # that only while a full procfs without locked masks is in the mount namespace:
+    # the host's, if --no-pivot left it under the chroot.
+    [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ] || skip "no user namespaces here"
+    update_config '.linux.maskedPaths += ["/proc/uptime"]
+        | .process.capabilities |= map_values(. + ["CAP_SETFCAP"] | unique)'
+    mkdir -p "$BUNDLE/rootfs/mnt"
+    set_cmd unshare -mrpf sh -c 'mount -t proc none /mnt; echo mount=$?; stat -c "%n %F" /mnt/uptime'
+    run husk run --no-pivot --bundle "$BUNDLE" "$ID"
+    assert_contains "mount=1"
+    assert_not_contains "/mnt/uptime regular"
+    # pivot_root drops the host's tree: refused the same
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_contains "mount=1"
+}
+
 # --------------------------------------------------------------------- bind mounts
 
 @test "bind mount options: ro, nosuid, nodev, noexec show in mountinfo and act" {
