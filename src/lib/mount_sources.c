@@ -4,9 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,41 +83,54 @@ bool mount_sources_needed(const struct oci_config *cfg)
 
 /* ---- the parent's helper ---------------------------------------------------- */
 
-/* An fd of a user namespace with these mappings, for MOUNT_ATTR_IDMAP: a child is
- * born in a new user namespace (clone, so the maps cannot be written before it
- * exists), we write its maps and keep a reference to the namespace, and it exits. */
+/* An fd of a user namespace with these mappings, for MOUNT_ATTR_IDMAP: a child
+ * makes a new user namespace and says so, we write its maps and keep a reference
+ * to the namespace, and it exits. (fork + unshare rather than clone(CLONE_NEWUSER),
+ * which valgrind does not run.) */
 static int userns_with_maps(const struct oci_id_mapping *u, size_t nu, const struct oci_id_mapping *g, size_t ng,
                             husk_err **err)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
+    int ready[2], hold[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
         return husk_fail(err, errno, "pipe");
-    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+    if (pipe2(hold, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(ready[0]);
+        close(ready[1]);
+        return husk_fail(err, e, "pipe");
+    }
+    pid_t pid = fork();
     if (pid == 0) {
-        char ch;
-        close(p[1]);
-        if (read(p[0], &ch, 1) < 0) {
+        char ch = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'e';
+        close(ready[0]);
+        close(hold[1]);
+        if (write(ready[1], &ch, 1) == 1 && ch == 'u' && read(hold[0], &ch, 1) < 0) {
             /* EOF or error: either way, done */
         }
         _exit(0);
     }
-    close(p[0]);
-    if (pid < 0) {
-        int e = errno;
-        close(p[1]);
-        return husk_fail(err, e, "create a user namespace for an idmapped mount");
-    }
-    struct oci_linux lx = { .uid_mappings = (struct oci_id_mapping *)u, .n_uid_mappings = nu,
-                            .gid_mappings = (struct oci_id_mapping *)g, .n_gid_mappings = ng };
+    int e = errno;
+    close(ready[1]);
+    close(hold[0]);
+    char ch = 0;
     int fd = -1;
-    if (ns_write_id_maps(pid, &lx, err) == 0) {
-        _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            husk_fail(err, errno, "open %s", path);
+    if (pid < 0)
+        husk_fail(err, e, "fork");
+    else if (read_all(ready[0], &ch, 1) != 1 || ch != 'u')
+        husk_fail(err, 0, "create a user namespace for an idmapped mount");
+    else {
+        struct oci_linux lx = { .uid_mappings = (struct oci_id_mapping *)u, .n_uid_mappings = nu,
+                                .gid_mappings = (struct oci_id_mapping *)g, .n_gid_mappings = ng };
+        if (ns_write_id_maps(pid, &lx, err) == 0) {
+            _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int)pid);
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                husk_fail(err, errno, "open %s", path);
+        }
     }
-    close(p[1]);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    close(ready[0]);
+    close(hold[1]);
+    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
     return fd;
 }
