@@ -37,6 +37,7 @@
 #include "hooks.h"
 #include "keyring.h"
 #include "log.h"
+#include "mount_sources.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "newsys.h"
@@ -87,6 +88,15 @@ static bool need_state_in_container(const struct oci_config *cfg)
 {
     return cfg->has_hooks &&
            (has_hooks(&cfg->hooks.create_container) || has_hooks(&cfg->hooks.start_container));
+}
+
+/* Hooks run inside the container without an `env` of their own get the container
+ * process's environment, not the runtime's (that would leak the caller's variables
+ * into the container; runc's init has the process environment when it runs them). */
+static char *const *container_hook_env(const struct oci_config *cfg)
+{
+    static char *none[] = { NULL };
+    return cfg->process.env ? cfg->process.env : none;
 }
 
 /* The state JSON hooks get on stdin, for a state struct not yet on disk. */
@@ -251,6 +261,19 @@ char **container_build_env(const struct oci_process *p, int n_listen)
     return env;
 }
 
+struct src_fds {
+    int *fds;
+    size_t n;
+};
+
+static void close_fds_of(struct src_fds *s)
+{
+    for (size_t i = 0; s->fds && i < s->n; i++)
+        if (s->fds[i] >= 0)
+            close(s->fds[i]);
+    free(s->fds);
+}
+
 /* Everything from the fresh mount namespace to the blocked open of exec.fifo. */
 static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, husk_err **err)
 {
@@ -269,7 +292,11 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
     _cleanup_close_ int rootfd = rootfs_prepare(c, err);
     if (rootfd < 0)
         return -1;
-    if (mounts_setup(c, rootfd, err) < 0)
+    /* Bind sources opened with the runtime's credentials (mount_sources.h). */
+    _cleanup_(close_fds_of) struct src_fds src = { .n = cfg->n_mounts };
+    if (mount_sources_needed(cfg) && mount_sources_receive(cfg, s->sock, &src.fds, err) < 0)
+        return -1;
+    if (mounts_setup(c, rootfd, src.fds, err) < 0)
         return -1;
     if (devices_setup(c, rootfd, err) < 0)
         return -1;
@@ -287,9 +314,12 @@ static int stage2_setup(struct stage_ctx *s, char **exe_out, char ***env_out, hu
         s->state_json = xstrdup(msg.text);
     }
     /* createContainer hooks: in the container's namespaces, before pivot_root, so
-     * their paths still resolve in the runtime namespace. */
-    if (cfg->has_hooks && hooks_run(&cfg->hooks.create_container, "createContainer", s->state_json, err) < 0)
-        return -1;
+     * their paths still resolve in the runtime namespace; in the rootfs, as runc's. */
+    if (cfg->has_hooks) {
+        struct hooks_ctx hc = { .cwd = c->rootfs, .default_env = container_hook_env(cfg) };
+        if (hooks_run(&cfg->hooks.create_container, "createContainer", s->state_json, &hc, err) < 0)
+            return -1;
+    }
 
     husk_kill_point("create.stage2.before-pivot");
     if (rootfs_pivot(c, rootfd, err) < 0)
@@ -404,7 +434,8 @@ static void stage2_main(struct stage_ctx *s)
     /* startContainer hooks: after start, before the user's program, in the container. */
     if (cfg->has_hooks && has_hooks(&cfg->hooks.start_container)) {
         _cleanup_free_ char *sj = state_json_with_status(s->state_json ? s->state_json : "{}", "created");
-        if (hooks_run(&cfg->hooks.start_container, "startContainer", sj, &err) < 0)
+        struct hooks_ctx hc = { .default_env = container_hook_env(cfg) };
+        if (hooks_run(&cfg->hooks.start_container, "startContainer", sj, &hc, &err) < 0)
             goto fail_started;
     }
 
@@ -677,14 +708,21 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         }
         if (msg.type == SYNC_READY)
             break;
+        if (msg.type == SYNC_MOUNTSRC_PLS) {
+            if (mount_sources_serve(c, sock, err) < 0)
+                return -1;
+            continue;
+        }
         if (msg.type != SYNC_HOOKS_PLS)
             return husk_fail(err, 0, "unexpected message %d from container setup", msg.type);
 
         _cleanup_free_ char *json = hook_state_json(&st, HUSK_CREATING);
         if (cfg->has_hooks) {
             /* prestart is deprecated but still called, right before createRuntime. */
-            if (hooks_run(&cfg->hooks.prestart, "prestart", json, err) < 0 ||
-                hooks_run(&cfg->hooks.create_runtime, "createRuntime", json, err) < 0)
+            /* In the bundle dir, as runc's `create` runs them (it chdirs there). */
+            struct hooks_ctx hc = { .cwd = c->bundle };
+            if (hooks_run(&cfg->hooks.prestart, "prestart", json, &hc, err) < 0 ||
+                hooks_run(&cfg->hooks.create_runtime, "createRuntime", json, &hc, err) < 0)
                 return -1;
         }
         if (sync_send(sock, SYNC_HOOKS_DONE, 0, json) < 0)
@@ -725,6 +763,8 @@ int container_create(struct husk_container *c, husk_err **err)
     if (!cfg->has_process)
         return husk_fail(err, 0, "config.json: process: required");
     if (resolve_rootfs(c, err) < 0)
+        return -1;
+    if (mount_sources_check(cfg, err) < 0)
         return -1;
     if (cfg->process.terminal && c->console_sock_fd < 0 && c->console_socket == NULL)
         return husk_fail(err, 0, "cannot allocate tty if husk will detach without setting console socket");
@@ -983,7 +1023,7 @@ int container_start(const char *root, const char *id, husk_err **err)
         _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
         /* runtime.md lifecycle step 9: a failing poststart hook is an error and the
          * container is stopped; `delete` then removes it (and runs poststop). */
-        if (hooks_run(&cfg->hooks.poststart, "poststart", json, err) < 0) {
+        if (hooks_run(&cfg->hooks.poststart, "poststart", json, NULL, err) < 0) {
             if (proc_start_time(st->pid) == st->pid_start)
                 kill(st->pid, SIGKILL);
             kill_all(st, SIGKILL, NULL);
@@ -1200,7 +1240,7 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
      * remaining hooks still run (runtime.md lifecycle step 13). */
     if (cfg && cfg->has_hooks && has_hooks(&cfg->hooks.poststop)) {
         _cleanup_free_ char *json = state_oci_json(st, HUSK_STOPPED);
-        hooks_run_warn(&cfg->hooks.poststop, "poststop", json);
+        hooks_run_warn(&cfg->hooks.poststop, "poststop", json, NULL);
     }
     return 0;
 }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -33,11 +35,12 @@ static int64_t now_ms(void)
 }
 
 /* Child side, between fork and execve: only async-signal-safe calls. */
-static _Noreturn void hook_child(const struct oci_hook *h, char *const argv[], char *const envp[], int in, int errfd)
+static _Noreturn void hook_child(const struct oci_hook *h, char *const argv[], char *const envp[], const char *cwd,
+                                 int in, int errfd)
 {
     struct sigaction dfl = { .sa_handler = SIG_DFL };
     sigset_t none;
-    int e;
+    int e[2] = { 0, 0 }; /* failed step (0 exec, 1 chdir), errno */
 
     /* Its own process group: on timeout the whole group is killed, so a hook that
      * forked (a shell script running `sleep`) leaves no child holding our stdio. */
@@ -57,10 +60,14 @@ static _Noreturn void hook_child(const struct oci_hook *h, char *const argv[], c
         sigaction(sig, &dfl, NULL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (cwd && chdir(cwd) < 0) {
+        e[0] = 1;
+        goto fail;
+    }
     execve(h->path, argv, envp);
 fail:
-    e = errno;
-    if (write(errfd, &e, sizeof e) < 0) {
+    e[1] = errno;
+    if (write(errfd, e, sizeof e) < 0) {
         /* nothing more we can do */
     }
     _exit(127);
@@ -123,14 +130,17 @@ static int feed_and_wait(pid_t pid, int pidfd, int *wfd, const char *data, size_
     }
 }
 
-static int run_one(const struct oci_hook *h, size_t idx, const char *stage, const char *state, husk_err **err)
+static int run_one(const struct oci_hook *h, size_t idx, const char *stage, const char *state,
+                   const struct hooks_ctx *ctx, husk_err **err)
 {
     char *default_argv[] = { h->path, NULL };
-    char *empty_env[] = { NULL };
     char *const *argv = h->args && h->args[0] ? h->args : default_argv;
-    char *const *envp = h->env ? h->env : empty_env;
+    /* config.md: `env` is the hook's whole environment; without it, as runc and crun
+     * do, the one of the process that runs it (see hooks_ctx). */
+    char *const *envp = h->env ? h->env : ctx && ctx->default_env ? ctx->default_env : environ;
+    const char *cwd = ctx ? ctx->cwd : NULL;
     _cleanup_close_ int in_r = -1, in_w = -1, err_r = -1, err_w = -1, pidfd = -1;
-    int p[2], status = 0, rc, exec_errno = 0;
+    int p[2], status = 0, rc, child_err[2];
     sigset_t pipe_set, old_mask, pending;
     bool pipe_was_pending;
     int64_t deadline = -1;
@@ -151,7 +161,7 @@ static int run_one(const struct oci_hook *h, size_t idx, const char *stage, cons
     if (pid < 0)
         return husk_fail(err, errno, "%s hook #%zu (%s): fork", stage, idx, h->path);
     if (pid == 0)
-        hook_child(h, (char *const *)argv, (char *const *)envp, in_r, err_w);
+        hook_child(h, (char *const *)argv, (char *const *)envp, cwd, in_r, err_w);
     /* Also from here, so the group exists whoever runs first (EACCES once it exec'd). */
     setpgid(pid, pid);
     closep(&in_r);
@@ -193,8 +203,11 @@ static int run_one(const struct oci_hook *h, size_t idx, const char *stage, cons
         return husk_fail(err, 0, "%s hook #%zu (%s): timed out after %ds", stage, idx, h->path, h->timeout);
     }
 
-    if (read_all(err_r, &exec_errno, sizeof exec_errno) == (ssize_t)sizeof exec_errno)
-        return husk_fail(err, exec_errno, "%s hook #%zu (%s): exec", stage, idx, h->path);
+    if (read_all(err_r, child_err, sizeof child_err) == (ssize_t)sizeof child_err) {
+        if (child_err[0] == 1)
+            return husk_fail(err, child_err[1], "%s hook #%zu (%s): chdir %s", stage, idx, h->path, cwd);
+        return husk_fail(err, child_err[1], "%s hook #%zu (%s): exec", stage, idx, h->path);
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         return husk_fail(err, 0, "%s hook #%zu (%s): exit status %d", stage, idx, h->path, WEXITSTATUS(status));
     if (WIFSIGNALED(status))
@@ -202,26 +215,28 @@ static int run_one(const struct oci_hook *h, size_t idx, const char *stage, cons
     return 0;
 }
 
-int hooks_run(const struct oci_hook_list *list, const char *stage, const char *state_json, husk_err **err)
+int hooks_run(const struct oci_hook_list *list, const char *stage, const char *state_json,
+              const struct hooks_ctx *ctx, husk_err **err)
 {
     if (list == NULL)
         return 0;
     if (list->n > 0)
         log_debug("running %zu %s hook(s), pid %d", list->n, stage, (int)getpid());
     for (size_t i = 0; i < list->n; i++)
-        if (run_one(&list->hooks[i], i, stage, state_json, err) < 0)
+        if (run_one(&list->hooks[i], i, stage, state_json, ctx, err) < 0)
             return -1;
     return 0;
 }
 
-int hooks_run_warn(const struct oci_hook_list *list, const char *stage, const char *state_json)
+int hooks_run_warn(const struct oci_hook_list *list, const char *stage, const char *state_json,
+                   const struct hooks_ctx *ctx)
 {
     int failed = 0;
     if (list == NULL)
         return 0;
     for (size_t i = 0; i < list->n; i++) {
         husk_err *err = NULL;
-        if (run_one(&list->hooks[i], i, stage, state_json, &err) < 0) {
+        if (run_one(&list->hooks[i], i, stage, state_json, ctx, &err) < 0) {
             husk_log(HUSK_LOG_WARNING, "%s", err ? err->msg : "hook failed");
             husk_err_free(&err);
             failed++;

@@ -199,10 +199,7 @@ const char *mount_opt_name_at(size_t i, bool *applied)
 {
     if (i >= ARRAY_SIZE(opt_table))
         return NULL;
-    /* idmap and ridmap are recognised only so that mount_one() can refuse them by
-     * name instead of passing them to the filesystem as data. */
-    enum opt_kind k = opt_table[i].kind;
-    *applied = k != OPT_IDMAP && k != OPT_RIDMAP;
+    *applied = true;
     return opt_table[i].name;
 }
 
@@ -422,7 +419,7 @@ static int check_proc_resolved(const char *root_path, int destfd, const char *de
 
 static int mount_bind(struct husk_container *c, int rootfd, const char *root_path,
                       const struct oci_mount *m, const struct mount_opts *o, const char *dest,
-                      husk_err **err)
+                      int *srcfd, husk_err **err)
 {
     if (m->source == NULL || *m->source == '\0')
         return husk_fail(err, EINVAL, "bind mount on %s has no source", dest);
@@ -442,9 +439,16 @@ static int mount_bind(struct husk_container *c, int rootfd, const char *root_pat
         return apply_propagation(fd, o->propagation, dest, err);
     }
 
-    _cleanup_close_ int tree = clone_tree(src, o->rbind, o, err);
-    if (tree < 0)
+    /* The source tree the runtime cloned for us (mount_sources.h), or our own. */
+    _cleanup_close_ int tree = -1;
+    if (*srcfd >= 0) {
+        tree = steal_fd(*srcfd);
+        *srcfd = -1;
+        if (tree_apply_opts(tree, o, src, err) < 0)
+            return -1;
+    } else if ((tree = clone_tree(src, o->rbind, o, err)) < 0) {
         return -1;
+    }
 
     struct stat st;
     struct statfs sfs;
@@ -780,6 +784,19 @@ static char *data_without(const char *data, const char *prefix)
     return out;
 }
 
+/* Whether the comma-separated filesystem data has an option starting with `prefix`. */
+static bool has_data_opt(const char *data, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = data; p; p = strchr(p, ',')) {
+        if (*p == ',')
+            p++;
+        if (strncmp(p, prefix, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* tmpcopyup: fill the tmpfs just mounted on `destfd` with a copy of `lower`, the
  * directory it covers (copyup.c), then make it read-only if it was asked to be.
  * The tmpfs root keeps the mode/owner the options gave it, else takes lower's. */
@@ -808,6 +825,22 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
 
     if (check_proc_lexical(dest, is_procfs, err) < 0)
         return -1;
+    /* A tmpfs without mode= takes the mode of the directory it covers, when there is
+     * one (as runc does); a directory we create gets tmpfs' default (1777).
+     * tmpcopyup copies the covered directory's mode and owner itself. */
+    _cleanup_free_ char *tmpfs_data = NULL;
+    if (strcmp(m->type, "tmpfs") == 0 && !o->tmpcopyup && !(o->flags & MS_REMOUNT) &&
+        !(o->data && has_data_opt(o->data, "mode="))) {
+        _cleanup_err_ husk_err *e = NULL;
+        _cleanup_close_ int old = open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, 0, &e);
+        struct stat st;
+        if (old >= 0 && fstat(old, &st) == 0) {
+            tmpfs_data = o->data ? xstrdup(o->data) : NULL;
+            _cleanup_free_ char *opt = xasprintf("mode=%04o", (unsigned)(st.st_mode & 07777));
+            data_append(&tmpfs_data, opt);
+        }
+    }
+    const char *data = tmpfs_data ? tmpfs_data : o->data;
     _cleanup_close_ int destfd = mkpath_in_root(rootfd, dest, true, err);
     if (destfd < 0)
         return -1;
@@ -835,7 +868,7 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
      * whatever happens to the path since, this is the directory we checked. */
     const char *source = m->source && *m->source ? m->source : m->type;
     _cleanup_close_ int tree = -1;
-    int r = mount(source, fd_path(destfd, p, sizeof(p)), m->type, flags, o->data);
+    int r = mount(source, fd_path(destfd, p, sizeof(p)), m->type, flags, data);
     if (r < 0 && errno == EINVAL && strcmp(m->type, "devpts") == 0 && o->data && strstr(o->data, "gid=")) {
         /* devpts refuses a gid= that the user namespace does not map (the usual
          * gid=5 of a rootless config): the group is cosmetic, retry without it. */
@@ -875,7 +908,7 @@ static int mount_fs(struct husk_container *c, int rootfd, const char *root_path,
 /* ---- entry points ---------------------------------------------------------------- */
 
 static int mount_one(struct husk_container *c, int rootfd, const char *root_path, const struct oci_mount *m,
-                     husk_err **err)
+                     int *srcfd, husk_err **err)
 {
     _cleanup_(mount_opts_cleanup) struct mount_opts o;
     mount_opts_parse(m->options, &o);
@@ -884,11 +917,18 @@ static int mount_one(struct husk_container *c, int rootfd, const char *root_path
         return husk_fail(err, EINVAL, "mount without a destination");
     _cleanup_free_ char *dest = path_clean(m->destination);
 
-    if (o.idmap || o.ridmap || m->n_uid_mappings || m->n_gid_mappings)
-        return husk_fail(err, ENOTSUP, "mount on %s: idmapped mounts are not supported", dest);
+    /* Idmapped trees are made by the runtime (mount_sources.h); checked at create. */
+    if ((o.idmap || o.ridmap || m->n_uid_mappings || m->n_gid_mappings) && *srcfd < 0)
+        return husk_fail(err, EINVAL, "mount on %s: idmapped, but no idmapped source was prepared", dest);
     if (o.tmpcopyup && !str_eq(m->type, "tmpfs"))
         return husk_fail(err, EINVAL, "mount on %s: tmpcopyup is only for tmpfs (type is \"%s\")", dest,
                          m->type ? m->type : "");
+
+    /* A read-only /dev is made read-only only at the end (rootfs_finalize, via
+     * mounts_dev_readonly), as runc does: devpts, shm, mqueue, the device nodes and
+     * the console all need their mount points made in it first. */
+    if (strcmp(dest, "/dev") == 0 && !(o.flags & MS_REMOUNT))
+        o.flags &= ~(unsigned long)MS_RDONLY;
 
     /* type "bind" without bind/rbind in the options is taken as rbind: a plain bind
      * would silently hide whatever is mounted below the source. */
@@ -896,14 +936,14 @@ static int mount_one(struct husk_container *c, int rootfd, const char *root_path
     if (o.bind || o.rbind || type_bind) {
         if (!o.bind && !o.rbind)
             o.rbind = true;
-        return mount_bind(c, rootfd, root_path, m, &o, dest, err);
+        return mount_bind(c, rootfd, root_path, m, &o, dest, srcfd, err);
     }
     if (m->type == NULL || *m->type == '\0')
         return husk_fail(err, EINVAL, "mount on %s: no type and not a bind mount", dest);
     return mount_fs(c, rootfd, root_path, m, &o, dest, err);
 }
 
-int mounts_setup(struct husk_container *c, int rootfd, husk_err **err)
+int mounts_setup(struct husk_container *c, int rootfd, int *src_fds, husk_err **err)
 {
     const struct oci_config *cfg = c->config;
     if (cfg == NULL || cfg->n_mounts == 0)
@@ -916,12 +956,31 @@ int mounts_setup(struct husk_container *c, int rootfd, husk_err **err)
 
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         const struct oci_mount *m = &cfg->mounts[i];
-        if (mount_one(c, rootfd, root_path, m, err) < 0)
+        int none = -1;
+        if (mount_one(c, rootfd, root_path, m, src_fds ? &src_fds[i] : &none, err) < 0)
             return husk_err_prefix(err, "mounts[%zu] (%s on %s)", i,
                                    m->source ? m->source : (m->type ? m->type : "?"),
                                    m->destination ? m->destination : "?");
     }
     return 0;
+}
+
+bool mounts_dev_readonly(const struct oci_config *cfg)
+{
+    bool ro = false;
+    for (size_t i = 0; cfg && i < cfg->n_mounts; i++) {
+        const struct oci_mount *m = &cfg->mounts[i];
+        if (m->destination == NULL)
+            continue;
+        _cleanup_free_ char *dest = path_clean(m->destination);
+        if (strcmp(dest, "/dev") != 0)
+            continue;
+        _cleanup_(mount_opts_cleanup) struct mount_opts o;
+        mount_opts_parse(m->options, &o);
+        if (!(o.flags & MS_REMOUNT))
+            ro = (o.flags & MS_RDONLY) != 0; /* the last mount on /dev is the one seen */
+    }
+    return ro;
 }
 
 bool mounts_has_destination(const struct oci_config *cfg, const char *dest)

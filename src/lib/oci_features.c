@@ -132,9 +132,8 @@ static struct json_object *linux_features(void)
     add(o, "apparmor", enabled(false));
     add(o, "selinux", enabled(false));
     add(o, "intelRdt", enabled(false));
-    /* mounts[].uidMappings/gidMappings and the idmap options are refused by name
-     * (mounts.c), not applied. */
-    add(ext, "idmap", enabled(false));
+    /* mounts[].uidMappings/gidMappings, idmap and ridmap (mount_sources.c). */
+    add(ext, "idmap", enabled(true));
     add(o, "mountExtensions", ext);
     add(o, "netDevices", enabled(false));
     return o;

@@ -4,6 +4,8 @@
 #include "rootfs.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "newsys.h"
+#include "mounts.h"
 #include "paths.h"
 #include "util.h"
 
@@ -76,6 +79,71 @@ int rootfs_prepare(struct husk_container *c, husk_err **err)
     return fd;
 }
 
+/* mountinfo escapes blanks and backslashes as \ooo. */
+static void unescape_mountinfo(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 3;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* --no-pivot leaves the host's tree in our mount namespace, under the chroot. The
+ * kernel lets a user namespace mount a fresh procfs or sysfs when a full one is
+ * already visible in its mount namespace (mount_too_revealing): the host's /proc,
+ * still there though out of reach, would be that one, and the fresh procfs would
+ * have none of the container's masks (/proc/sysrq-trigger, /proc/kcore ...). So,
+ * as runc does, detach every full procfs and sysfs outside the rootfs first; one we
+ * may not detach gets a tmpfs over it. Our mounts are slaves (rootfs_prepare): none
+ * of this reaches the host. */
+static int hide_host_procfs_sysfs(const char *rootfs, husk_err **err)
+{
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return husk_fail(err, errno, "open /proc/self/mountinfo");
+    size_t rl = strlen(rootfs);
+    char **points = NULL;
+    size_t n = 0;
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    /* "36 35 98:0 /root /mnt/point rw,... shared:1 - fstype source super" */
+    while (getline(&line, &cap, f) > 0) {
+        char *fields[5], *save = NULL, *p = line;
+        size_t k = 0;
+        for (char *t; k < 5 && (t = strtok_r(p, " ", &save)); p = NULL)
+            fields[k++] = t;
+        char *dash = strstr(save ? save : "", " - ");
+        if (k < 5 || dash == NULL)
+            continue;
+        char *type = strtok_r(dash + 3, " ", &save);
+        if (type == NULL || strcmp(fields[3], "/") != 0 || (strcmp(type, "proc") != 0 && strcmp(type, "sysfs") != 0))
+            continue;
+        unescape_mountinfo(fields[4]);
+        if (strncmp(fields[4], rootfs, rl) == 0 && (fields[4][rl] == '/' || fields[4][rl] == '\0'))
+            continue;
+        points = xrealloc(points, (n + 1) * sizeof *points);
+        points[n++] = xstrdup(fields[4]);
+    }
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r == 0 && umount2(points[i], MNT_DETACH) < 0 && errno != ENOENT) {
+            /* EINVAL: no longer a mount point (gone with its parent); EPERM: locked. */
+            if ((errno == EPERM || errno == EINVAL) && mount("tmpfs", points[i], "tmpfs", MS_RDONLY, "size=0") < 0 &&
+                errno != ENOENT)
+                r = husk_fail(err, errno, "--no-pivot: hide the host's %s", points[i]);
+        }
+        free(points[i]);
+    }
+    free(points);
+    return r;
+}
+
 int rootfs_pivot(struct husk_container *c, int rootfd, husk_err **err)
 {
     if (fchdir(rootfd) < 0)
@@ -86,6 +154,8 @@ int rootfs_pivot(struct husk_container *c, int rootfd, husk_err **err)
          * pivot_root: the old root stays mounted underneath, and a process keeping
          * CAP_SYS_CHROOT can chroot its way back out to it. For ramfs roots where
          * pivot_root is impossible. */
+        if (hide_host_procfs_sysfs(c->rootfs, err) < 0)
+            return -1;
         if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
             return husk_fail(err, errno, "move rootfs %s onto /", c->rootfs);
         if (chroot(".") < 0)
@@ -260,6 +330,17 @@ int rootfs_finalize(struct husk_container *c, husk_err **err)
         return -1;
     if (readonly_paths(&cfg->linux_, rootfd, err) < 0)
         return -1;
+
+    /* A read-only /dev, now that everything under it is in place (mounts.h). Only
+     * the /dev mount itself: devpts, shm and mqueue below keep their options. */
+    if (mounts_dev_readonly(cfg)) {
+        _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, err);
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (dev < 0)
+            return -1;
+        if (husk_mount_setattr(dev, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+            return husk_fail(err, errno, "make /dev read-only");
+    }
 
     /* root.readonly: only the rootfs mount itself, like runc; mounts made on top of
      * it keep their own options. Flags other than rdonly are untouched. */

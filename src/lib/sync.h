@@ -20,6 +20,9 @@ enum sync_type {
     SYNC_READY,           /* stage 2 -> parent: set up, now waiting on exec.fifo */
     SYNC_ERROR,           /* any -> parent: value = errno, text = message */
     SYNC_READY_ACK,       /* parent -> stage 2: state and pid file written; wait for start */
+    SYNC_MOUNTSRC_PLS,    /* stage 2 -> parent: open my bind sources with host credentials */
+    SYNC_MOUNT_FD,        /* parent's helper -> stage 2: value = mount index, fd attached */
+    SYNC_MOUNTSRC_DONE,   /* parent -> stage 2: every source was sent */
 };
 
 struct sync_msg {
@@ -32,6 +35,10 @@ int sync_send(int sock, int type, int value, const char *text);
 /* Receive one message; EOF is an error "container setup exited unexpectedly". If
  * expect is non-zero, any other type (a SYNC_ERROR included) becomes an error. */
 int sync_recv(int sock, struct sync_msg *m, int expect, husk_err **err);
+/* The same with one fd attached (SCM_RIGHTS), and its receiving side: *fd is the
+ * fd that came with the message, or -1. */
+int sync_send_fd(int sock, int type, int value, int fd);
+int sync_recv_fd(int sock, struct sync_msg *m, int *fd, husk_err **err);
 /* From a setup stage: send err's message to the parent (and free it). */
 void sync_send_error(int sock, husk_err **err);
 

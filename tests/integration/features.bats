@@ -71,11 +71,17 @@ feature() {
     n=$(wc -l <<<"$opts")
     [ "$n" -gt 40 ] || fail "only $n mount options"
     mkdir -p "$TEST_DIR/src"
-    # One mount per option, under /feat/<option>: bind options bind a host directory,
-    # remount remounts a tmpfs that the mount before it made, the rest go on a tmpfs.
+    require_idmapped_mounts "$TEST_DIR/src"
+    # One mount per option, under /feat/<option>: bind options bind a host directory
+    # (idmap and ridmap with mappings of their own), remount remounts a tmpfs that the
+    # mount before it made, the rest go on a tmpfs.
     update_config '.mounts += ($opts | map(
             if . == "bind" or . == "rbind" then
                 {destination: ("/feat/" + .), type: "bind", source: $src, options: [.]}
+            elif . == "idmap" or . == "ridmap" then
+                {destination: ("/feat/" + .), type: "bind", source: $src, options: ["rbind", .],
+                 uidMappings: [{containerID: 0, hostID: 100000, size: 1}],
+                 gidMappings: [{containerID: 0, hostID: 100000, size: 1}]}
             elif . == "remount" then
                 {destination: "/feat/remount", type: "tmpfs", source: "tmpfs", options: []},
                 {destination: "/feat/remount", type: "tmpfs", source: "tmpfs", options: ["remount", "ro"]}
@@ -92,12 +98,13 @@ feature() {
     assert_equal "${lines[1]}" "rw-ok"
 }
 
-@test "features: a made-up option and the refused ones (idmap) are not listed" {
+@test "features: a made-up option is not listed; idmap and ridmap are, for bind mounts only" {
     require_husk
     features
     local o
-    for o in frobnicate idmap ridmap; do
-        feature '.mountOptions[]' | grep -qx "$o" && fail "$o is listed"
+    feature '.mountOptions[]' | grep -qx frobnicate && fail "frobnicate is listed"
+    for o in idmap ridmap; do
+        feature '.mountOptions[]' | grep -qx "$o" || fail "$o is not listed"
     done
     feature '.mountOptions[]' | grep -qx ro || fail "ro is not listed"
     feature '.mountOptions[]' | grep -qx tmpcopyup || fail "tmpcopyup is not listed"
@@ -111,7 +118,7 @@ feature() {
                      | .mounts += [{destination: "/feat", type: "tmpfs", source: "tmpfs", options: [$o]}]' --arg o "$o"
         ctr_run true
         assert_failure
-        is_husk && assert_contains "not supported"
+        assert_contains "options: $o: idmapped mounts are only supported for bind mounts"
     done
     assert_root_empty
 }
@@ -248,19 +255,11 @@ feature() {
     assert_root_empty
 }
 
-@test "features: no idmapped mounts, apparmor, selinux or intelRdt; idmap mounts are refused" {
+@test "features: idmapped mounts; no apparmor, selinux or intelRdt" {
     require_husk
     features
     assert_equal "$(feature '.linux | [.mountExtensions.idmap.enabled, .apparmor.enabled, .selinux.enabled,
-                                      .intelRdt.enabled] | map(tostring) | join(",")')" "false,false,false,false"
-    mkdir -p "$TEST_DIR/src"
-    update_config '.mounts += [{destination: "/feat", type: "bind", source: $s, options: ["rbind"],
-                                uidMappings: [{containerID: 0, hostID: 100000, size: 1}],
-                                gidMappings: [{containerID: 0, hostID: 100000, size: 1}]}]' --arg s "$TEST_DIR/src"
-    ctr_run true
-    assert_failure
-    assert_contains "idmapped mounts are not supported"
-    assert_root_empty
+                                      .intelRdt.enabled] | map(tostring) | join(",")')" "true,false,false,false"
 }
 
 @test "features: the libseccomp annotation is the version husk --version reports" {

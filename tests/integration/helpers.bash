@@ -493,3 +493,21 @@ cap_number() {
     done
     fail "unknown capability $1"
 }
+
+# require_idmapped_mounts DIR: skip the test unless an idmapped bind mount of DIR
+# works here (kernel 5.12+ and a filesystem that supports idmapping): one throwaway
+# container of $BUNDLE's rootfs mounts it.
+require_idmapped_mounts() {
+    local dir=$1 probe=$TEST_DIR/idmap-probe pid out
+    mkdir -p "$probe"
+    pid=$(new_id)
+    jq --arg r "$BUNDLE/rootfs" --arg s "$dir" '.root.path = $r | .process.args = ["true"]
+        | .mounts += [{destination: "/idmap-probe", type: "bind", source: $s, options: ["rbind", "idmap"],
+                       uidMappings: [{containerID: 0, hostID: 100000, size: 1}],
+                       gidMappings: [{containerID: 0, hostID: 100000, size: 1}]}]' \
+        "$BUNDLE/config.json" >"$probe/config.json"
+    out=$("$HUSK_BIN" --root "$ROOT" run --bundle "$probe" "$pid" 2>&1 </dev/null 3>&-) && return 0
+    # husk's "idmap SOURCE: <errno>": the kernel or the filesystem refused
+    [[ $out == *"idmap $dir"* ]] && skip "no idmapped mounts of $dir here: $out"
+    fail "idmapped mount probe failed: $out"
+}

@@ -145,6 +145,63 @@ EOF
     assert_equal "$output" 0
 }
 
+@test "hooks: without env, runtime hooks get the runtime's environment, container hooks the process's" {
+    cat >"$TEST_DIR/envhook" <<EOF
+#!/bin/sh
+env >"$TEST_DIR/env.\$1"
+EOF
+    chmod 755 "$TEST_DIR/envhook"
+    update_config '.process.env += ["FROM_PROCESS=p1"]
+        | .hooks.prestart = [{path: $p, args: [$p, "prestart"]}]
+        | .hooks.createRuntime = [{path: $p, args: [$p, "createRuntime"]}]
+        | .hooks.createContainer = [{path: $p, args: [$p, "createContainer"]}]' --arg p "$TEST_DIR/envhook"
+    FROM_CALLER=c1 run husk create --bundle "$BUNDLE" "$ID"
+    assert_success
+    grep -qx 'FROM_CALLER=c1' "$TEST_DIR/env.prestart"
+    grep -qx 'FROM_CALLER=c1' "$TEST_DIR/env.createRuntime"
+    # createContainer runs in the container's namespaces: the caller's variables stay out
+    grep -qx 'FROM_PROCESS=p1' "$TEST_DIR/env.createContainer"
+    run grep -c FROM_CALLER "$TEST_DIR/env.createContainer"
+    assert_equal "$output" 0
+}
+
+@test "hooks: working directories: bundle (prestart, createRuntime), rootfs (createContainer), caller's (poststop)" {
+    cat >"$TEST_DIR/cwdhook" <<EOF
+#!/bin/sh
+pwd -P >"$TEST_DIR/cwd.\$1"
+EOF
+    chmod 755 "$TEST_DIR/cwdhook"
+    local k j='{}'
+    for k in prestart createRuntime createContainer poststop; do
+        j=$(jq -c --arg k "$k" --arg p "$TEST_DIR/cwdhook" '.[$k] = [{path: $p, args: [$p, $k]}]' <<<"$j")
+    done
+    update_config '.hooks = $h' --argjson h "$j"
+    mkdir "$TEST_DIR/elsewhere"
+    local bundle
+    bundle=$(cd "$BUNDLE" && pwd -P)
+    cd "$TEST_DIR/elsewhere"
+    run husk create --bundle "$BUNDLE" "$ID"
+    assert_success
+    run husk delete --force "$ID"
+    assert_success
+    assert_equal "$(cat "$TEST_DIR/cwd.prestart")" "$bundle"
+    assert_equal "$(cat "$TEST_DIR/cwd.createRuntime")" "$bundle"
+    assert_equal "$(cat "$TEST_DIR/cwd.createContainer")" "$bundle/rootfs"
+    assert_equal "$(cat "$TEST_DIR/cwd.poststop")" "$(pwd -P)"
+}
+
+@test "hooks: a createContainer hook's bind mount under ./ lands in the container" {
+    echo from-the-host >"$TEST_DIR/src-file"
+    mkdir -p "$BUNDLE/rootfs/lib"
+    update_config '.hooks.createContainer = [{path: "/bin/sh",
+        args: ["sh", "-c", "touch ./lib/x && mount --bind \"$0\" ./lib/x", $src]}]' --arg src "$TEST_DIR/src-file"
+    ctr_run cat /lib/x
+    assert_success
+    assert_contains from-the-host
+    # the mount was made in the container's mount namespace only
+    ! grep -q "$BUNDLE/rootfs/lib/x" /proc/self/mountinfo
+}
+
 @test "hooks: poststop runs when run deletes the container" {
     update_config '.hooks.poststop = [$h]' --argjson h "$(hook_json "$HOOK" poststop "$LOG")"
     ctr_run true

@@ -222,6 +222,24 @@ add_mount() {
     fi
 }
 
+@test "--no-pivot: the host's procfs is not left for a fresh, unmasked procfs to pass the kernel's check" {
+    # As runc's own test: the container's process makes a user namespace of its own
+    # (where every mount it inherits is locked) and mounts a procfs. The kernel allows
+    # that only while a full procfs without locked masks is in the mount namespace:
+    # the host's, if --no-pivot left it under the chroot.
+    [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ] || skip "no user namespaces here"
+    update_config '.linux.maskedPaths += ["/proc/uptime"]
+        | .process.capabilities |= map_values(. + ["CAP_SETFCAP"] | unique)'
+    mkdir -p "$BUNDLE/rootfs/mnt"
+    set_cmd unshare -mrpf sh -c 'mount -t proc none /mnt; echo mount=$?; stat -c "%n %F" /mnt/uptime'
+    run husk run --no-pivot --bundle "$BUNDLE" "$ID"
+    assert_contains "mount=1"
+    assert_not_contains "/mnt/uptime regular"
+    # pivot_root drops the host's tree: refused the same
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_contains "mount=1"
+}
+
 # --------------------------------------------------------------------- bind mounts
 
 @test "bind mount options: ro, nosuid, nodev, noexec show in mountinfo and act" {
@@ -353,6 +371,102 @@ add_mount() {
     assert_root_empty
 }
 
+# --------------------------------------------------------------------- user namespaces, idmapped mounts
+
+# A user namespace mapping container 0-65535 to host 100000-165535, the rootfs its.
+userns_config() {
+    update_config '.linux.namespaces += [{type: "user"}]
+        | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+        | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+    chmod 755 "$TEST_DIR" "$BUNDLE"
+    chown -R 100000:100000 "$BUNDLE/rootfs"
+}
+
+@test "user namespace: a bind source below a directory the container's root cannot traverse still mounts" {
+    userns_config
+    mkdir -p "$TEST_DIR/locked/inner"
+    echo from-the-host >"$TEST_DIR/locked/inner/f"
+    chmod 000 "$TEST_DIR/locked"
+    add_mount "$(jq -nc --arg s "$TEST_DIR/locked/inner" '{destination: "/m", type: "bind", source: $s, options: ["rbind", "ro"]}')"
+    add_mount "$(jq -nc --arg s "$TEST_DIR/locked/inner/f" '{destination: "/file", type: "bind", source: $s, options: ["bind"]}')"
+    ctr_run sh -c 'cat /m/f /file; cat /proc/self/mountinfo'
+    assert_success
+    assert_contains from-the-host
+    [[ $(mi_opts /m) == ro,* ]] || fail "/m is not read-only: $(mi_line /m)"
+    [ "$(grep -c from-the-host <<<"$output")" = 2 ] || fail "$output"
+}
+
+@test "idmapped mounts: mounts[].uidMappings/gidMappings show host owners as mapped ones (no user namespace)" {
+    require_husk
+    mkdir -p "$TEST_DIR/idsrc"
+    touch "$TEST_DIR/idsrc/root-owned"
+    touch "$TEST_DIR/idsrc/other" && chown 7:7 "$TEST_DIR/idsrc/other"
+    require_idmapped_mounts "$TEST_DIR/idsrc"
+    add_mount "$(jq -nc --arg s "$TEST_DIR/idsrc" '{destination: "/id", type: "bind", source: $s, options: ["rbind", "idmap"],
+        uidMappings: [{containerID: 0, hostID: 1000, size: 1}], gidMappings: [{containerID: 0, hostID: 2000, size: 1}]}')"
+    ctr_run stat -c "%n %u %g" /id/root-owned /id/other
+    assert_success
+    assert_contains "/id/root-owned 1000 2000"
+    # not in the mapping: the overflow ids
+    assert_contains "/id/other 65534 65534"
+    # the files on the host are untouched
+    assert_equal "$(stat -c '%u %g' "$TEST_DIR/idsrc/root-owned")" "0 0"
+}
+
+@test "idmapped mounts: idmap without mappings takes the container's user namespace mappings" {
+    require_husk
+    userns_config
+    mkdir -p "$TEST_DIR/idsrc"
+    touch "$TEST_DIR/idsrc/root-owned"
+    require_idmapped_mounts "$TEST_DIR/idsrc"
+    add_mount "$(jq -nc --arg s "$TEST_DIR/idsrc" '{destination: "/id", type: "bind", source: $s, options: ["rbind", "idmap"]}')"
+    add_mount "$(jq -nc --arg s "$TEST_DIR/idsrc" '{destination: "/plain", type: "bind", source: $s, options: ["rbind"]}')"
+    ctr_run sh -c 'stat -c "%n %u %g" /id/root-owned /plain/root-owned; touch /id/new; echo w=$?'
+    assert_success
+    # host root owns the file: through the idmapped mount it is the container's root
+    assert_contains "/id/root-owned 0 0"
+    assert_contains "/plain/root-owned 65534 65534"
+    assert_contains "w=0"
+    # what the container's root makes there belongs to host root, through the mapping
+    assert_equal "$(stat -c '%u %g' "$TEST_DIR/idsrc/new")" "0 0"
+}
+
+@test "idmapped mounts: ridmap maps the submounts of an rbind, idmap only its top" {
+    require_husk
+    mkdir -p "$TEST_DIR/idsrc/sub"
+    require_idmapped_mounts "$TEST_DIR/idsrc"
+    host_mount -t tmpfs subfs "$TEST_DIR/idsrc/sub"
+    touch "$TEST_DIR/idsrc/sub/f"
+    local maps='uidMappings: [{containerID: 0, hostID: 1000, size: 1}], gidMappings: [{containerID: 0, hostID: 1000, size: 1}]'
+    add_mount "$(jq -nc --arg s "$TEST_DIR/idsrc" "{destination: \"/r\", type: \"bind\", source: \$s, options: [\"rbind\", \"ridmap\"], $maps}")"
+    add_mount "$(jq -nc --arg s "$TEST_DIR/idsrc" "{destination: \"/t\", type: \"bind\", source: \$s, options: [\"rbind\", \"idmap\"], $maps}")"
+    ctr_run stat -c "%n %u" /r/sub/f /t/sub/f /t
+    assert_success
+    assert_contains "/r/sub/f 1000"
+    assert_contains "/t/sub/f 0"
+    assert_contains "/t 1000"
+}
+
+@test "idmapped mounts: bad configs are refused naming the field, nothing left" {
+    require_husk
+    mkdir -p "$TEST_DIR/idsrc"
+    local m
+    for m in \
+        '{destination: "/x", type: "tmpfs", source: "tmpfs", options: ["idmap"]}|mounts[N].options: idmap: idmapped mounts are only supported for bind mounts (type "tmpfs")' \
+        '{destination: "/x", type: "tmpfs", source: "tmpfs", uidMappings: [{containerID: 0, hostID: 1, size: 1}], gidMappings: [{containerID: 0, hostID: 1, size: 1}]}|mounts[N].uidMappings: idmapped mounts are only supported for bind mounts' \
+        '{destination: "/x", type: "bind", source: $s, options: ["rbind"], uidMappings: [{containerID: 0, hostID: 1, size: 1}]}|mounts[N].gidMappings: required with uidMappings' \
+        '{destination: "/x", type: "bind", source: $s, options: ["rbind", "ridmap"]}|mounts[N].options: ridmap: without uidMappings and gidMappings the mount takes the container'"'"'s user namespace mappings, and there are none'; do
+        update_config '.mounts |= map(select(.destination != "/x"))' 
+        local n
+        n=$(jq '.mounts | length' "$BUNDLE/config.json")
+        update_config ".mounts += [${m%%|*}]" --arg s "$TEST_DIR/idsrc"
+        ctr_run true
+        assert_failure
+        assert_contains "${m#*|}" "${output//mounts\[$n\]/mounts[N]}"
+        assert_root_empty
+    done
+}
+
 # --------------------------------------------------------------------- filesystems
 
 @test "tmpfs with size and mode" {
@@ -367,6 +481,41 @@ add_mount() {
     assert_contains "mode=1770"
     assert_contains "No space left on device"
     assert_contains "dd=1"
+}
+
+@test "tmpfs without mode= takes the mode of the directory it covers; a new directory gets 1777" {
+    mkdir -p "$BUNDLE/rootfs/covered"
+    chmod 0710 "$BUNDLE/rootfs/covered"
+    add_mount '{"destination":"/covered","type":"tmpfs","source":"tmpfs","options":["nosuid","size=1m"]}'
+    add_mount '{"destination":"/fresh","type":"tmpfs","source":"tmpfs","options":["nosuid"]}'
+    add_mount '{"destination":"/given","type":"tmpfs","source":"tmpfs","options":["mode=0750"]}'
+    mkdir -p "$BUNDLE/rootfs/given"
+    chmod 0700 "$BUNDLE/rootfs/given"
+    ctr_run stat -c "%n %a" /covered /fresh /given
+    assert_success
+    assert_contains "/covered 710"
+    assert_contains "/fresh 1777"
+    # runc 1.1 chmods the tmpfs to the covered mode even over mode= (1.2 does not)
+    is_husk && assert_contains "/given 750"
+}
+
+@test "a read-only bind of /dev takes devpts, shm and mqueue mounted below it" {
+    is_husk || skip "runc 1.1 remounts /dev read-only before making /dev/pts"
+    mkdir -p "$TEST_DIR/devsrc"
+    # /dev is the config's bind: no device nodes are made in it; maskedPaths needs null
+    mknod -m 666 "$TEST_DIR/devsrc/null" c 1 3
+    # A config without husk's own /dev: a read-only bind, the usual mounts under it.
+    update_config '.mounts |= map(select(.destination != "/dev"))
+        | .mounts = [.mounts[0], {destination: "/dev", type: "bind", source: $src, options: ["rbind", "ro"]}] + .mounts[1:]' \
+        --arg src "$TEST_DIR/devsrc"
+    ctr_run sh -c 'cat /proc/self/mountinfo; touch /dev/x; echo w=$?; touch /dev/shm/x; echo shm=$?'
+    assert_success
+    [[ $(mi_opts /dev) == ro,* ]] || fail "/dev is not read-only: $(mi_line /dev)"
+    assert_contains " - devpts devpts " "$(mi_line /dev/pts)"
+    assert_contains " - tmpfs shm " "$(mi_line /dev/shm)"
+    assert_contains " - mqueue mqueue " "$(mi_line /dev/mqueue)"
+    assert_contains "w=1"
+    assert_contains "shm=0"
 }
 
 @test "proc, sysfs, devpts, mqueue, tmpfs /dev are mounted with their types and options" {

@@ -1,6 +1,6 @@
 /* test_mount_opts.c — mount_opts_parse: the runc/crun option table, override order,
- * propagation, recursive (mount_setattr) options and filesystem data; and
- * mounts_has_destination. */
+ * propagation, recursive (mount_setattr) options and filesystem data;
+ * mounts_has_destination, mounts_dev_readonly; the idmap checks of mount_sources.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "mount_sources.h"
 #include "mounts.h"
 
 /* Parse a NULL-terminated list given inline. */
@@ -388,6 +389,94 @@ static void test_has_destination(void **state)
     assert_false(mounts_has_destination(&empty, "/"));
 }
 
+static void test_dev_readonly(void **state)
+{
+    (void)state;
+    char *ro[] = { "rbind", "ro", NULL }, *rw[] = { "rbind", NULL }, *remount[] = { "remount", "ro", NULL };
+    struct oci_mount mounts[] = {
+        { .destination = "/dev", .type = "bind", .source = "/x", .options = ro, .n_options = 2 },
+        { .destination = "/dev//", .type = "bind", .source = "/x", .options = rw, .n_options = 1 },
+        { .destination = "/dev", .type = "tmpfs", .source = "tmpfs", .options = remount, .n_options = 2 },
+    };
+    struct oci_config cfg = { .mounts = mounts, .n_mounts = 1 };
+    assert_true(mounts_dev_readonly(&cfg));
+    cfg.n_mounts = 2; /* the last mount on /dev is what is seen */
+    assert_false(mounts_dev_readonly(&cfg));
+    cfg.n_mounts = 3; /* a remount is not a mount of its own */
+    assert_false(mounts_dev_readonly(&cfg));
+    assert_false(mounts_dev_readonly(NULL));
+}
+
+/* mount_sources_check on one mount; expect NULL for success or the error's start. */
+static void check_one(struct oci_mount *m, bool userns, const char *expect)
+{
+    struct oci_id_mapping map = { 0, 100000, 65536 };
+    struct oci_namespace ns = { .type = OCI_NS_USER };
+    struct oci_config cfg = { .mounts = m, .n_mounts = 1 };
+    if (userns) {
+        cfg.has_linux = true;
+        cfg.linux_.namespaces = &ns;
+        cfg.linux_.n_namespaces = 1;
+        cfg.linux_.uid_mappings = cfg.linux_.gid_mappings = &map;
+        cfg.linux_.n_uid_mappings = cfg.linux_.n_gid_mappings = 1;
+    }
+    husk_err *err = NULL;
+    int r = mount_sources_check(&cfg, &err);
+    if (expect == NULL) {
+        if (r < 0)
+            print_error("unexpected error: %s\n", err->msg);
+        assert_int_equal(r, 0);
+        return;
+    }
+    assert_int_equal(r, -1);
+    if (strncmp(err->msg, expect, strlen(expect)) != 0)
+        print_error("got \"%s\", want \"%s...\"\n", err->msg, expect);
+    assert_int_equal(strncmp(err->msg, expect, strlen(expect)), 0);
+    husk_err_free(&err);
+}
+
+static void test_idmap_checks(void **state)
+{
+    (void)state;
+    struct oci_id_mapping map = { 0, 1000, 1 };
+    char *idmap[] = { "rbind", "idmap", NULL }, *ridmap[] = { "ridmap", NULL }, *rbind[] = { "rbind", NULL };
+    char *tmpfs_idmap[] = { "idmap", NULL }, *remount[] = { "remount", "idmap", NULL };
+    struct oci_mount m;
+
+    /* a plain bind and a tmpfs: nothing to check */
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .source = "/s", .options = rbind };
+    check_one(&m, false, NULL);
+    m = (struct oci_mount){ .destination = "/a", .type = "tmpfs", .source = "tmpfs" };
+    check_one(&m, false, NULL);
+    /* mappings of its own: fine with or without a user namespace */
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .source = "/s", .options = idmap,
+                            .uid_mappings = &map, .n_uid_mappings = 1, .gid_mappings = &map, .n_gid_mappings = 1 };
+    check_one(&m, false, NULL);
+    check_one(&m, true, NULL);
+    /* without: the container's, which a user namespace must have */
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .source = "/s", .options = ridmap };
+    check_one(&m, true, NULL);
+    check_one(&m, false, "mounts[0].options: ridmap: without uidMappings and gidMappings");
+    /* one of the two */
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .source = "/s", .options = rbind,
+                            .uid_mappings = &map, .n_uid_mappings = 1 };
+    check_one(&m, false, "mounts[0].gidMappings: required with uidMappings");
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .source = "/s", .options = rbind,
+                            .gid_mappings = &map, .n_gid_mappings = 1 };
+    check_one(&m, false, "mounts[0].uidMappings: required with gidMappings");
+    /* not a bind */
+    m = (struct oci_mount){ .destination = "/a", .type = "tmpfs", .source = "tmpfs", .options = tmpfs_idmap };
+    check_one(&m, true, "mounts[0].options: idmap: idmapped mounts are only supported for bind mounts (type \"tmpfs\")");
+    m = (struct oci_mount){ .destination = "/a", .type = "tmpfs", .source = "tmpfs",
+                            .uid_mappings = &map, .n_uid_mappings = 1, .gid_mappings = &map, .n_gid_mappings = 1 };
+    check_one(&m, false, "mounts[0].uidMappings: idmapped mounts are only supported for bind mounts");
+    /* a remount, no source */
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .source = "/s", .options = remount };
+    check_one(&m, true, "mounts[0].options: idmap: an idmapped mount cannot be a remount");
+    m = (struct oci_mount){ .destination = "/a", .type = "bind", .options = idmap };
+    check_one(&m, true, "mounts[0].source: required for an idmapped bind mount");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +492,8 @@ int main(void)
         cmocka_unit_test(test_idmap_tmpcopyup),
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_has_destination),
+        cmocka_unit_test(test_dev_readonly),
+        cmocka_unit_test(test_idmap_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
