@@ -341,16 +341,48 @@ static void add_common_flags(struct argvb *a, const struct criu_opts *o, const c
 
 /* ---- checkpoint ---------------------------------------------------------------- */
 
-/* Where the init's stdio points (pipes from a supervisor such as conmon, or files):
- * restore hands its own stdio to criu in place of the pipes. */
-static int write_descriptors(const char *image, pid_t pid, husk_err **err)
+/* Is mount `id` one of the mounts pid sees (the first field of its mountinfo)? */
+static bool mount_visible(pid_t pid, int id)
+{
+    char path[64], *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
+    FILE *f = fopen(path, "re");
+    while (f && !found && getline(&line, &cap, f) > 0)
+        found = atoi(line) == id;
+    free(line);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* Where the init's stdio points, as restore must hand it back (descriptors.json, as
+ * runc names it): a pipe ("pipe:[INODE]", from a supervisor such as conmon) is
+ * replaced by ours at restore; so is a file on a mount the container does not see
+ * (the host's /dev/null or a log file given by the caller), which criu cannot dump
+ * and is told is external: --external file[MNT_ID:INODE], in hex, its key. */
+static int write_descriptors(struct argvb *a, const char *image, pid_t pid, husk_err **err)
 {
     json_object *arr = json_object_new_array();
     for (int fd = 0; fd < 3; fd++) {
-        char link[64], target[PATH_MAX];
+        char link[64], target[PATH_MAX], *info = NULL;
         snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
         ssize_t n = readlink(link, target, sizeof target - 1);
         target[n > 0 ? n : 0] = '\0';
+        struct stat st;
+        bool special = strncmp(target, "pipe:", 5) == 0 || strncmp(target, "socket:", 7) == 0 ||
+                       strncmp(target, "anon_inode:", 11) == 0;
+        snprintf(link, sizeof link, "/proc/%d/fdinfo/%d", (int)pid, fd);
+        const char *m = n > 0 && !special && read_file_at(AT_FDCWD, link, 1 << 16, &info, NULL, NULL) == 0
+                            ? strstr(info, "mnt_id:") : NULL;
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+        if (m && stat(link, &st) == 0 && !mount_visible(pid, atoi(m + 7))) {
+            snprintf(target, sizeof target, "file[%x:%llx]", (unsigned)atoi(m + 7),
+                     (unsigned long long)st.st_ino);
+            argvb_add(a, "--external=%s", target);
+        }
+        free(info);
         json_object_array_add(arr, json_object_new_string(target));
     }
     const char *text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN);
@@ -413,7 +445,7 @@ int container_checkpoint(const char *root, const char *id, const struct criu_opt
     if (!o->pre_dump) {
         add_external_mounts(&a, cfg, st->bundle, st->cgroup_paths, false);
         add_masked_files(&a, cfg, st->pid);
-        if (write_descriptors(image, st->pid, err) < 0) {
+        if (write_descriptors(&a, image, st->pid, err) < 0) {
             husk_err_prefix(err, "checkpoint");
             goto out;
         }
@@ -498,8 +530,9 @@ static int resolve_rootfs(struct husk_container *c, husk_err **err)
     return 0;
 }
 
-/* The pipes among the init's stdio at checkpoint are replaced by ours (criu's fds
- * 0-2 are ours), so a supervisor's new pipes carry the restored process's output. */
+/* The pipes and outside files among the init's stdio at checkpoint are replaced by
+ * ours (criu's fds 0-2 are ours): a supervisor's new pipes carry the restored
+ * process's output. */
 static int add_inherited_stdio(struct argvb *a, const char *image, husk_err **err)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", image, DESCRIPTORS);
@@ -513,7 +546,7 @@ static int add_inherited_stdio(struct argvb *a, const char *image, husk_err **er
     }
     for (size_t i = 0; i < json_object_array_length(arr) && i < 3; i++) {
         const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
-        if (s && strncmp(s, "pipe:", 5) == 0)
+        if (s && (strncmp(s, "pipe:", 5) == 0 || strncmp(s, "file[", 5) == 0))
             argvb_add(a, "--inherit-fd=fd[%zu]:%s", i, s);
     }
     json_object_put(arr);
