@@ -28,6 +28,7 @@ int cmd_restore(struct cli_global *g, int argc, char **argv)
         { "console-socket", required_argument, NULL, 'c' },
         { "no-subreaper", no_argument, NULL, 'S' },
         { "no-pivot", no_argument, NULL, 'N' },
+        { "no-new-keyring", no_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
     struct criu_opts o = { .criu = g->criu };
@@ -47,10 +48,11 @@ int cmd_restore(struct cli_global *g, int argc, char **argv)
         case 'c': f.console_socket = optarg; break;
         case 'S': subreaper = false; break;
         case 'N': f.no_pivot = true; break;   /* criu restores the mounts as they were */
+        case 'K': f.no_new_keyring = true; break;   /* recorded for exec, as create does */
         case 'h':
             printf("usage: husk restore [--image-path DIR] [--work-path DIR] [--bundle DIR] [--detach]\n"
-                   "       [--pid-file FILE] [--console-socket SOCK] [--no-subreaper] [--tcp-established]\n"
-                   "       [--ext-unix-sk] [--shell-job] [--file-locks]\n"
+                   "       [--pid-file FILE] [--console-socket SOCK] [--no-subreaper] [--no-pivot]\n"
+                   "       [--no-new-keyring] [--tcp-established] [--ext-unix-sk] [--shell-job] [--file-locks]\n"
                    "       [--manage-cgroups-mode soft|full|strict|ignore] ID\n\n"
                    "Restore a container saved by `husk checkpoint` from --image-path (default\n"
                    "./checkpoint) with the bundle's config.json; criu's log (restore.log) goes to\n"
