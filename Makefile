@@ -35,10 +35,12 @@ integration: build
 	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
 
 # cgroup v2 for real: boot Debian's kernel under qemu with cgroup_no_v1=all and run
-# tests/vm/v2.sh inside it; then the same harness on a pure v1 layout (tests/vm/v1.sh).
+# tests/vm/v2.sh inside it; then the same harness on a pure v1 layout (tests/vm/v1.sh);
+# then checkpoint/restore (tests/vm/criu.sh), which this host's kernel is too new for.
 vm-check: build
 	sh tests/vm/run-vm.sh $(BUILD)/husk v2
 	sh tests/vm/run-vm.sh $(BUILD)/husk v1
+	sh tests/vm/run-vm.sh $(BUILD)/husk hybrid criu
 
 # The whole suite, the cgroup v2 VM tests, then unit + integration again under ASan+UBSan.
 check: deps build
