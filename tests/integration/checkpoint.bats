@@ -143,6 +143,17 @@ wait_count() {
     [ "$(state_field "$ID" status)" = running ]
 }
 
+@test "restore of a container with a terminal: one clear error, nothing left" {
+    mkdir -p "$TEST_DIR/img"
+    echo '["/dev/null","/dev/null","/dev/null"]' >"$TEST_DIR/img/descriptors.json"
+    update_config '.process.terminal = true'
+    run restore_d --image-path "$TEST_DIR/img" --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_contains "a container with a terminal (process.terminal) cannot be restored by husk"
+    [ "${#lines[@]}" -eq 1 ] || fail "more than one line: $output"
+    [ ! -e "$ROOT/$ID" ] || fail "state left"
+}
+
 @test "criu failing at checkpoint: criu's version, its error and log in one line; the container runs on" {
     fake_criu
     start_counter

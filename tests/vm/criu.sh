@@ -57,9 +57,10 @@ t_counter_resumes() {
     before=$(count)
     sleep 0.5
     [ "$(count)" = "$before" ] || die "counter went on after checkpoint" || return 1
-    husk restore -d --image-path /tmp/img-$ID --bundle "$BUNDLE" "$ID" </dev/null >/tmp/r.out 2>&1 ||
-        { cat /tmp/r.out; cat /tmp/img-$ID/restore.log | grep Error; die "restore failed"; return 1; }
+    husk restore -d --pid-file /tmp/pid-$ID --image-path /tmp/img-$ID --bundle "$BUNDLE" "$ID" </dev/null \
+        >/tmp/r.out 2>&1 || { cat /tmp/r.out; grep Error /tmp/img-$ID/restore.log; die "restore failed"; return 1; }
     [ "$(status "$ID")" = running ] || die "status after restore: $(status "$ID")" || return 1
+    [ "$(cat /tmp/pid-$ID)" = "$(husk state "$ID" | jq -r .pid)" ] || die "--pid-file differs from state" || return 1
     in_cgroup "$ID" || die "restored init not in its cgroup" || return 1
     wait_count $((before + 3)) || return 1
     # It went on from where it was, not from 1.
@@ -112,10 +113,38 @@ t_restore_foreground() {
     ! husk state "$ID" >/dev/null 2>&1 || die "container left after restore returned"
 }
 
+# The init's stdout a pipe (as conmon gives it): after restore its output comes
+# through the pipe restore was given (criu --inherit-fd with the old pipe's key).
+t_stdout_pipe() {
+    set_cmd sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done'
+    (husk run -d --bundle "$BUNDLE" "$ID" </dev/null 2>/tmp/run.err | cat >/tmp/out1-$ID) &
+    i=0
+    while [ "$(wc -l </tmp/out1-$ID 2>/dev/null || echo 0)" -lt 5 ]; do
+        i=$((i + 1))
+        [ $i -lt 300 ] || { cat /tmp/run.err; die "no output through the first pipe"; return 1; }
+        sleep 0.1
+    done
+    ckpt /tmp/img-$ID "$ID" || return 1
+    grep -q pipe: /tmp/img-$ID/descriptors.json || die "stdout not recorded as a pipe" || return 1
+    last=$(tail -n 1 /tmp/out1-$ID)
+    (husk restore -d --image-path /tmp/img-$ID --bundle "$BUNDLE" "$ID" </dev/null 2>/tmp/r.err |
+        cat >/tmp/out2-$ID) &
+    i=0
+    while [ "$(wc -l </tmp/out2-$ID 2>/dev/null || echo 0)" -lt 5 ]; do
+        i=$((i + 1))
+        [ $i -lt 300 ] || { cat /tmp/r.err; die "no output through the new pipe"; return 1; }
+        sleep 0.1
+    done
+    first=$(head -n 1 /tmp/out2-$ID)
+    [ "$first" -gt "$last" ] || die "output restarted: $first after $last" || return 1
+    husk delete -f "$ID"
+}
+
 t "criu check passes on this kernel" t_criu_check
 t "checkpoint ends the container; restore goes on counting from where it was" t_counter_resumes
 t "checkpoint --leave-running keeps the container running" t_leave_running
 t "restore under a new id: state and cgroup of the new id" t_restore_new_id
 t "checkpoint of a paused container leaves it paused" t_paused_checkpoint
 t "restore without --detach waits and passes the status on" t_restore_foreground
+t "a pipe as stdout: after restore the output comes through restore's pipe" t_stdout_pipe
 summary
