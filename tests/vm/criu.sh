@@ -140,6 +140,20 @@ t_stdout_pipe() {
     husk delete -f "$ID"
 }
 
+# Iterative migration: a pre-dump (the container runs on), then the dump against it.
+t_pre_dump() {
+    start_counter || return 1
+    ckpt /tmp/img-$ID/pre --pre-dump "$ID" || return 1
+    [ "$(status "$ID")" = running ] || die "status after --pre-dump: $(status "$ID")" || return 1
+    n=$(count)
+    wait_count $((n + 2)) || return 1
+    ckpt /tmp/img-$ID/final --parent-path ../pre "$ID" || return 1
+    before=$(count)
+    husk restore -d --image-path /tmp/img-$ID/final --bundle "$BUNDLE" "$ID" </dev/null >/tmp/r.out 2>&1 ||
+        { cat /tmp/r.out; grep Error /tmp/img-$ID/final/restore.log; die "restore failed"; return 1; }
+    wait_count $((before + 3))
+}
+
 t "criu check passes on this kernel" t_criu_check
 t "checkpoint ends the container; restore goes on counting from where it was" t_counter_resumes
 t "checkpoint --leave-running keeps the container running" t_leave_running
@@ -147,4 +161,5 @@ t "restore under a new id: state and cgroup of the new id" t_restore_new_id
 t "checkpoint of a paused container leaves it paused" t_paused_checkpoint
 t "restore without --detach waits and passes the status on" t_restore_foreground
 t "a pipe as stdout: after restore the output comes through restore's pipe" t_stdout_pipe
+t "checkpoint --pre-dump, then checkpoint --parent-path, then restore" t_pre_dump
 summary
