@@ -6,7 +6,7 @@ DESTDIR ?=
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all build deps demo check unit integration vm-check vm-v2 vm-v1 asan asan-check install bench load-check clean valgrind-check fuzz fuzz-build
+.PHONY: all build deps demo check unit integration vm-check vm-v2 vm-v1 vm-criu asan asan-check install bench load-check clean valgrind-check fuzz fuzz-build
 
 all: build
 
@@ -35,14 +35,18 @@ integration: build
 	HUSK=$(CURDIR)/$(BUILD)/husk tests/run-integration.sh
 
 # cgroup v2 for real: boot Debian's kernel under qemu with cgroup_no_v1=all and run
-# tests/vm/v2.sh inside it; then the same harness on a pure v1 layout (tests/vm/v1.sh).
-vm-check: vm-v2 vm-v1
+# tests/vm/v2.sh inside it; then the same harness on a pure v1 layout (tests/vm/v1.sh);
+# then checkpoint/restore (tests/vm/criu.sh), which this host's kernel is too new for.
+vm-check: vm-v2 vm-v1 vm-criu
 
 vm-v2: build
 	sh tests/vm/run-vm.sh $(BUILD)/husk v2
 
 vm-v1: build
 	sh tests/vm/run-vm.sh $(BUILD)/husk v1
+
+vm-criu: build
+	sh tests/vm/run-vm.sh $(BUILD)/husk hybrid criu
 
 # Every stage (unit, integration, VM v2 and v1, unit + integration again under
 # ASan+UBSan, the fuzzers), each run even when one before it failed; one summary

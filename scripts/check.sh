@@ -6,13 +6,14 @@
 #   unit         cmocka unit tests (build/)
 #   integration  the bats suite against build/husk
 #   vm-v2, vm-v1 cgroup v2 and pure v1 layouts in a qemu VM
+#   vm-criu      checkpoint/restore in the VM (Debian's 6.1 kernel: criu 3.17 fails on 6.13+)
 #   asan         unit + bats suite again under ASan+UBSan with the test hooks
 #   fuzz         each libFuzzer target for FUZZ_TIME seconds
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
-stages=(unit integration vm-v2 vm-v1 asan fuzz)
-declare -A target=([unit]=unit [integration]=integration [vm-v2]=vm-v2 [vm-v1]=vm-v1
+stages=(unit integration vm-v2 vm-v1 vm-criu asan fuzz)
+declare -A target=([unit]=unit [integration]=integration [vm-v2]=vm-v2 [vm-v1]=vm-v1 [vm-criu]=vm-criu
                    [asan]=asan-check [fuzz]="fuzz FUZZ_TIME=${FUZZ_TIME:-15}")
 summary=()
 passed=0 failed=0

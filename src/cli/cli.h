@@ -16,6 +16,7 @@ struct cli_global {
     bool debug;
     bool systemd_cgroup;        /* --systemd-cgroup (not supported yet) */
     const char *rootless;       /* --rootless true|false|auto */
+    const char *criu;           /* --criu PATH: criu program for checkpoint/restore */
 };
 
 typedef int (*cli_verb_fn)(struct cli_global *g, int argc, char **argv);
@@ -35,6 +36,13 @@ int cmd_events(struct cli_global *g, int argc, char **argv);
 int cmd_ps(struct cli_global *g, int argc, char **argv);
 int cmd_exec(struct cli_global *g, int argc, char **argv);
 int cmd_features(struct cli_global *g, int argc, char **argv);
+int cmd_checkpoint(struct cli_global *g, int argc, char **argv);
+int cmd_restore(struct cli_global *g, int argc, char **argv);
+
+/* checkpoint.c: the flags checkpoint and restore share (getopt codes i w T U J L M).
+ * Returns 1 if ch was one of them (stored in o), else 0. */
+struct criu_opts;
+int cli_criu_flag(int ch, struct criu_opts *o);
 
 /* Print the error once and return the exit status 1. */
 int cli_fail(husk_err **err);

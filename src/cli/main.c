@@ -34,6 +34,8 @@ static const struct verb {
     { "ps", cmd_ps, false, "list the processes running in a container" },
     { "exec", cmd_exec, true, "run a new process inside a running container" },
     { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
+    { "checkpoint", cmd_checkpoint, false, "checkpoint a running container (criu)" },
+    { "restore", cmd_restore, false, "restore a container from a checkpoint (criu)" },
 };
 
 int cli_fail(husk_err **err)
@@ -82,7 +84,7 @@ static void print_version(void)
     printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
     printf("features: +namespaces(pid,net,ipc,uts,mnt,user,cgroup,time) +cgroup-v1 +cgroup-v2 +hybrid +caps +hooks "
            "+pivot_root +openat2 +sealed-self-exec +seccomp -systemd -selinux -apparmor "
-           "-criu\n");
+           "+criu\n");
 }
 
 static void print_help(FILE *f)
@@ -91,7 +93,7 @@ static void print_help(FILE *f)
                "usage: husk [global options] COMMAND [options] [arguments]\n\n"
                "commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-        fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].help);
+        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
     fprintf(f, "\nglobal options:\n"
                "  --root DIR             state directory (default /run/husk)\n"
                "  --log FILE             also write errors and debug output to FILE\n"
@@ -99,6 +101,7 @@ static void print_help(FILE *f)
                "  --debug                write each step husk takes (to --log, else stderr)\n"
                "  --systemd-cgroup       use systemd for cgroups (not supported)\n"
                "  --rootless true|false|auto\n"
+               "  --criu PATH            criu program for checkpoint and restore (default criu)\n"
                "  --version, -v          print the version\n"
                "  --help, -h             this text; 'husk COMMAND --help' for a command\n");
 }
@@ -132,7 +135,7 @@ int main(int argc, char **argv)
         case 'd': g.debug = true; break;
         case 's': g.systemd_cgroup = true; break;
         case 'R': g.rootless = optarg; break;
-        case 'C': break; /* --criu PATH: checkpoint is not supported; accepted for runc compatibility */
+        case 'C': g.criu = optarg; break;
         case 'v': print_version(); return 0;
         case 'h': print_help(stdout); return 0;
         default:

@@ -400,6 +400,15 @@ static void stage2_main(struct stage_ctx *s)
     _cleanup_free_ char *exe = NULL;
     _cleanup_strv_ char **env = NULL;
 
+    /* The init leads its own session, as runc's does: the container does not share
+     * the caller's session (or its terminal's job control), and criu can checkpoint
+     * it without --shell-job (a session leader outside the pid namespace cannot be
+     * restored). terminal_setup's own setsid then finds us leading already. */
+    if (setsid() < 0) {
+        husk_fail(&err, errno, "setsid");
+        sync_send_error(s->sock, &err);
+        _exit(1);
+    }
     if (stage2_setup(s, &exe, &env, &err) < 0) {
         sync_send_error(s->sock, &err);
         _exit(1);

@@ -147,6 +147,8 @@ static struct json_object *annotations(void)
     const struct scmp_version *v = seccomp_version();
     _cleanup_free_ char *ver = xasprintf("%u.%u.%u", v->major, v->minor, v->micro);
     add(o, "io.github.seccomp.libseccomp.version", json_object_new_string(ver));
+    /* checkpoint/restore with runc's flags and semantics (criu.h), under runc's key. */
+    add(o, "org.opencontainers.runc.checkpoint.enabled", json_object_new_string("true"));
     return o;
 }
 

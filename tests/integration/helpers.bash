@@ -460,6 +460,20 @@ teardown() {
     husk_teardown
 }
 
+# ---------------------------------------------------------------- criu
+
+# criu_unusable: print why criu cannot checkpoint on this machine (and succeed), or
+# fail when it can. Debian 12's criu 3.17 stops at start-up on kernels 6.13 and later
+# (their vDSO data is split into [vvar] and [vvar_vclock]); tests/vm/criu.sh runs the
+# same checks under Debian's own 6.1 kernel.
+criu_unusable() {
+    command -v criu >/dev/null 2>&1 || { echo "criu is not installed"; return 0; }
+    local out
+    out=$(criu check 2>&1) && return 1
+    echo "criu $(criu --version 2>/dev/null | awk '/^Version/ { print $2 }') cannot run on" \
+        "Linux $(uname -r): $(grep -m1 -o 'Error (.*' <<<"$out" || echo "criu check failed")"
+}
+
 # ---------------------------------------------------------------- misc
 
 # Namespace inode of the host (this shell), e.g. host_ns net -> "net:[4026531840]".

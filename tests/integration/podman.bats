@@ -533,6 +533,32 @@ _pm_cleanup() {
 
 # Every flag podman and conmon passed, before the verb (global) and after it, is one
 # that `husk --help` / `husk VERB --help` documents.
+@test "podman container checkpoint/restore round-trips a container through husk and criu" {
+    local why
+    if why=$(criu_unusable); then
+        skip "$why"
+    fi
+    pm run -d --name hpcr "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done' >/dev/null
+    sleep 1
+    run pm container checkpoint hpcr
+    assert_success
+    [ "$(pstate hpcr)" = exited ] || fail "state after checkpoint: $(pstate hpcr)"
+    local before
+    before=$(pm logs hpcr | tail -n 1)
+    run pm container restore hpcr
+    assert_success
+    [ "$(pstate hpcr)" = running ] || fail "state after restore: $(pstate hpcr)"
+    sleep 1
+    run pm logs hpcr
+    assert_success
+    # It went on counting from where it was: past the last number, and 1 only once.
+    [ "${lines[-1]}" -gt "$before" ] || fail "no progress after restore: ${lines[-1]} after $before"
+    [ "$(grep -cx 1 <<<"$output")" = 1 ] || fail "the counter started again: $output"
+    grep -q "	restore	" "$PD/husk-argv.log" || fail "husk restore was not called"
+    run pm rm -f -t 0 hpcr
+    assert_success
+}
+
 @test "podman: every flag passed to husk is a documented husk flag" {
     # It reads what the tests above made podman do (bats -f may have left them out).
     grep -q "	create	" "$PD/husk-argv.log" || skip "needs the tests above: run the whole file"

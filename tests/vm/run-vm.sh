@@ -30,6 +30,15 @@ copy_prog() {
 }
 copy_prog "$HUSK" /bin/husk
 copy_prog "$(command -v jq)" /usr/bin/jq
+# The checkpoint tests need criu and a few kernel modules (tests/vm/criu.sh).
+if [ "$TESTS" = criu ]; then
+    copy_prog "$(command -v criu)" /usr/sbin/criu
+    # criu saves tmpfs contents with GNU tar's options, which busybox tar lacks.
+    rm -f "$img/bin/tar"
+    copy_prog "$(command -v tar)" /bin/tar
+    mkdir -p "$img/lib/modules"
+    cp "$(sh "$repo/scripts/vm-modules.sh")"/* "$img/lib/modules/"
+fi
 rm -f "$img/init"
 install -m 0755 "$here/init" "$img/init"
 mkdir -p "$img/tests"
