@@ -1,5 +1,6 @@
 /* main.c — husk's entry point: global flags, then one verb. */
 #include "cli.h"
+#include "engine.h"
 #include "log.h"
 #include "selfclone.h"
 #include "testhooks.h"
@@ -33,6 +34,8 @@ static const struct verb {
     { "ps", cmd_ps, false, "list the processes running in a container" },
     { "exec", cmd_exec, true, "run a new process inside a running container" },
     { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
+    /* the engine, grouped by noun (../shared/design/engine.md) */
+    { "image", cmd_image, false, "manage images: ls inspect tag rm history (husk image --help)" },
 };
 
 int cli_fail(husk_err **err)
@@ -93,6 +96,7 @@ static void print_help(FILE *f)
         fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].help);
     fprintf(f, "\nglobal options:\n"
                "  --root DIR             state directory (default /run/husk)\n"
+               "  --storage-root DIR     the engine's images, containers, volumes (default /var/lib/husk)\n"
                "  --log FILE             also write errors and debug output to FILE\n"
                "  --log-format text|json format of --log (json lines as runc writes them)\n"
                "  --debug                write debug messages\n"
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
         { "systemd-cgroup", no_argument, NULL, 's' },
         { "rootless", required_argument, NULL, 'R' },
         { "criu", required_argument, NULL, 'C' },
+        { "storage-root", required_argument, NULL, 'S' },
         { "version", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -131,6 +136,7 @@ int main(int argc, char **argv)
         case 'd': g.debug = true; break;
         case 's': g.systemd_cgroup = true; break;
         case 'R': g.rootless = optarg; break;
+        case 'S': g.storage_root = optarg; break;
         case 'C': break; /* --criu PATH: checkpoint is not supported; accepted for runc compatibility */
         case 'v': print_version(); return 0;
         case 'h': print_help(stdout); return 0;

@@ -92,18 +92,19 @@ bool store_blob_exists(const struct store *st, const char *digest)
 int blob_writer_new(const struct store *st, const char *digest, struct blob_writer **out, husk_err **err)
 {
     *out = NULL;
-    if (!sha256_hex(digest, err))
+    if (digest && !sha256_hex(digest, err))
         return -1;
     _cleanup_close_ int fd = openat(st->blobs_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0)
-        return husk_fail(err, errno, "blob %s: open an unnamed file in %s/blobs/sha256", digest, st->root);
+        return husk_fail(err, errno, "blob %s: open an unnamed file in %s/blobs/sha256", digest ? digest : "(new)",
+                         st->root);
     struct blob_writer *w = xcalloc(1, sizeof(*w));
     w->md = EVP_MD_CTX_new();
     if (!w->md || EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1)
         abort();
     w->dirfd = st->blobs_fd;
     w->fd = steal_fd(fd);
-    w->digest = xstrdup(digest);
+    w->digest = digest ? xstrdup(digest) : NULL;
     *out = w;
     return 0;
 }
@@ -111,7 +112,7 @@ int blob_writer_new(const struct store *st, const char *digest, struct blob_writ
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, husk_err **err)
 {
     if (write_all(w->fd, buf, len) < 0)
-        return husk_fail(err, errno, "blob %s: write", w->digest);
+        return husk_fail(err, errno, "blob %s: write", w->digest ? w->digest : "(new)");
     if (EVP_DigestUpdate(w->md, buf, len) != 1)
         abort();
     w->size += len;
@@ -135,6 +136,11 @@ void blob_writer_abort(struct blob_writer *w)
 
 int blob_writer_commit(struct blob_writer *w, husk_err **err)
 {
+    return blob_writer_finish(w, NULL, err);
+}
+
+int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err)
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     char hex[2 * EVP_MAX_MD_SIZE + 1];
@@ -143,6 +149,8 @@ int blob_writer_commit(struct blob_writer *w, husk_err **err)
     if (EVP_DigestFinal_ex(w->md, md, &n) != 1)
         abort();
     hex_of(md, n, hex);
+    if (!w->digest)
+        w->digest = xasprintf("sha256:%s", hex);
     if (strcmp(hex, w->digest + 7) != 0) {
         husk_fail(err, 0, "blob %s: digest mismatch: the %llu bytes received hash to sha256:%s", w->digest,
                   (unsigned long long)w->size, hex);
@@ -160,10 +168,23 @@ int blob_writer_commit(struct blob_writer *w, husk_err **err)
         husk_fail(err, errno, "blob %s: name it", w->digest);
         goto out;
     }
+    if (digest_out)
+        *digest_out = xstrdup(w->digest);
     ret = 0;
 out:
     blob_writer_abort(w);
     return ret;
+}
+
+int store_read_blob(const struct store *st, const char *digest, size_t max, char **out, size_t *len,
+                    husk_err **err)
+{
+    const char *hex = sha256_hex(digest, err);
+    if (!hex)
+        return -1;
+    if (read_file_at(st->blobs_fd, hex, max, out, len, err) < 0)
+        return husk_err_prefix(err, "blob %s", digest);
+    return 0;
 }
 
 int store_put_blob(const struct store *st, const void *buf, size_t len, char **digest_out, husk_err **err)

@@ -31,7 +31,8 @@ bool store_blob_exists(const struct store *st, const char *digest);
 
 struct blob_writer;
 
-/* Start writing the blob that must hash to digest ("sha256:<hex>"). */
+/* Start writing the blob that must hash to digest ("sha256:<hex>"), or, with digest
+ * NULL, a blob named by whatever it hashes to (an import of a local file). */
 int blob_writer_new(const struct store *st, const char *digest, struct blob_writer **w, husk_err **err);
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, husk_err **err);
 /* Bytes written so far. */
@@ -39,6 +40,8 @@ uint64_t blob_writer_size(const struct blob_writer *w);
 /* Check the digest and name the blob; on a mismatch nothing is named and the error
  * says both digests. Frees w either way. */
 int blob_writer_commit(struct blob_writer *w, husk_err **err);
+/* The same, giving the blob's digest in *digest_out. */
+int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err);
 /* Drop an unfinished blob (nothing is left). NULL is fine. */
 void blob_writer_abort(struct blob_writer *w);
 
@@ -47,5 +50,9 @@ int store_put_blob(const struct store *st, const void *buf, size_t len, char **d
 
 /* "sha256:<hex>" of a buffer. */
 char *sha256_digest(const void *buf, size_t len);
+
+/* Read a whole blob (at most max bytes). */
+int store_read_blob(const struct store *st, const char *digest, size_t max, char **out, size_t *len,
+                    husk_err **err);
 
 #endif

@@ -1,0 +1,17 @@
+/* image.c — `husk image VERB`: the image commands, one file per verb. */
+#include "engine.h"
+#include "util.h"
+
+static const struct engine_verb verbs[] = {
+    { "ls", cmd_image_ls, "list images" },
+    { "list", cmd_image_ls, "list images (ls)" },
+    { "inspect", cmd_image_inspect, "show images as JSON (docker's keys)" },
+    { "tag", cmd_image_tag, "give an image another name" },
+    { "rm", cmd_image_rm, "remove images (or one of their names)" },
+    { "history", cmd_image_history, "show how an image was made, layer by layer" },
+};
+
+int cmd_image(struct cli_global *g, int argc, char **argv)
+{
+    return engine_dispatch(g, "image", verbs, ARRAY_SIZE(verbs), argc, argv);
+}
