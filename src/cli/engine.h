@@ -47,5 +47,9 @@ int cmd_image_tag(struct cli_global *g, int argc, char **argv);
 int cmd_image_rm(struct cli_global *g, int argc, char **argv);
 int cmd_image_history(struct cli_global *g, int argc, char **argv);
 int cmd_image_import(struct cli_global *g, int argc, char **argv);
+int cmd_image_pull(struct cli_global *g, int argc, char **argv);
+int cmd_image_push(struct cli_global *g, int argc, char **argv);
+int cmd_login(struct cli_global *g, int argc, char **argv);
+int cmd_logout(struct cli_global *g, int argc, char **argv);
 
 #endif

@@ -36,6 +36,8 @@ static const struct verb {
     { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
     /* the engine, grouped by noun (../shared/design/engine.md) */
     { "image", cmd_image, false, "manage images: ls inspect tag rm history (husk image --help)" },
+    { "login", cmd_login, false, "log in to a registry (credentials kept in the containers auth file)" },
+    { "logout", cmd_logout, false, "remove the stored credentials of a registry" },
 };
 
 int cli_fail(husk_err **err)

@@ -27,15 +27,12 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "manifest.h"
 #include "store.h"
 
 #define REGISTRY_PARALLEL 4
 #define REGISTRY_MANIFEST_MAX (4u << 20)
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
 struct registry_opts {
     int tls_verify;            /* -1: default (TLS unless listed insecure), 0: off (HTTP allowed), 1: on */
@@ -108,15 +105,11 @@ struct platform {
     char *arch;
     char *variant;   /* NULL when not given */
 };
-/* "os/arch[/variant]"; NULL or "" gives the host's platform (linux/amd64 on x86-64). */
+/* "os/arch[/variant]"; NULL or "" gives the host's platform (linux/amd64 on x86-64).
+ * Architectures are given their GOARCH names (x86_64 → amd64, aarch64 → arm64), and
+ * arm64's only variant "v8" is dropped (image_index_pick takes none as v8). */
 int platform_parse(const char *s, struct platform *out, husk_err **err);
 void platform_free(struct platform *p);
-/* Index of the manifest in an OCI index / docker manifest list (JSON text) that fits
- * want best: os and architecture equal, the variant equal when want names one
- * (arm64's "" and "v8" are the same), else the entry without a variant or the
- * highest one. -1 and an error listing the platforms there are when none fits. */
-int platform_select(const char *index_json, const struct platform *want, char **digest_out, husk_err **err);
-
 /* Is host (host[:port]) in the list of insecure registries of the engine config
  * JSON text? Entries as docker takes them: "host:port", "host", or a CIDR "10.0.0.0/8". */
 bool registry_host_insecure(const char *config_json, const char *host);

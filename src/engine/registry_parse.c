@@ -1,5 +1,5 @@
 /* registry_parse.c — the registry client's pure parts (registry.h): WWW-Authenticate
- * challenges, platforms and picking one from an index, the insecure-registries list. */
+ * challenges, platforms, the insecure-registries list. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -169,79 +169,10 @@ int platform_parse(const char *s, struct platform *out, husk_err **err)
     const char *variant = n == 3 ? parts[2] : NULL;
     out->os = xstrdup(parts[0]);
     out->arch = xstrdup(norm_arch(parts[1], &variant));
+    if (variant && strcmp(out->arch, "arm64") == 0 && strcmp(variant, "v8") == 0)
+        variant = NULL;
     out->variant = variant ? xstrdup(variant) : NULL;
     return 0;
-}
-
-/* arm64's variant "v8" is its only one: "" and "v8" are the same. */
-static const char *norm_variant(const char *arch, const char *v)
-{
-    if (!v || (strcmp(arch, "arm64") == 0 && strcmp(v, "v8") == 0))
-        return "";
-    return v;
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-int platform_select(const char *index_json, const struct platform *want, char **digest_out, husk_err **err)
-{
-    *digest_out = NULL;
-    json_object *root = json_tokener_parse(index_json), *list;
-    if (!root || !json_object_object_get_ex(root, "manifests", &list) || !json_object_is_type(list, json_type_array)) {
-        json_object_put(root);
-        return husk_fail(err, 0, "index: no \"manifests\" array");
-    }
-    const char *wv = want->variant ? norm_variant(want->arch, want->variant) : NULL;
-    int best = -1, best_score = 0;
-    size_t n = json_object_array_length(list);
-    for (size_t i = 0; i < n; i++) {
-        json_object *m = json_object_array_get_idx(list, i), *pl;
-        if (!json_object_object_get_ex(m, "platform", &pl))
-            continue;
-        const char *os = jstr(pl, "os"), *arch = jstr(pl, "architecture"), *digest = jstr(m, "digest");
-        if (!os || !arch || !digest || strcmp(os, want->os) != 0 || strcmp(norm_arch(arch, NULL), want->arch) != 0)
-            continue;
-        const char *v = norm_variant(want->arch, jstr(pl, "variant"));
-        int score;
-        if (wv)
-            score = strcmp(v, wv) == 0 ? 3 : 0;
-        else
-            score = !*v ? 3 : 1;   /* no variant asked: the plain entry, else the first with one */
-        if (score > best_score) {
-            best = (int)i;
-            best_score = score;
-        }
-    }
-    if (best >= 0) {
-        *digest_out = xstrdup(jstr(json_object_array_get_idx(list, (size_t)best), "digest"));
-        json_object_put(root);
-        return 0;
-    }
-    /* name what there is, so the user can pick one with --platform */
-    size_t cap = 256, len = 0;
-    _cleanup_free_ char *have = xmalloc(cap);
-    have[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        json_object *pl;
-        if (!json_object_object_get_ex(json_object_array_get_idx(list, i), "platform", &pl))
-            continue;
-        const char *os = jstr(pl, "os"), *arch = jstr(pl, "architecture"), *v = jstr(pl, "variant");
-        _cleanup_free_ char *one = xasprintf("%s%s/%s%s%s", len ? ", " : "", os ? os : "?", arch ? arch : "?",
-                                             v && *v ? "/" : "", v && *v ? v : "");
-        while (len + strlen(one) + 1 > cap)
-            have = xrealloc(have, cap *= 2);
-        strcpy(have + len, one);
-        len += strlen(one);
-    }
-    json_object_put(root);
-    return husk_fail(err, 0, "no image for platform %s/%s%s%s in the index (it has: %s)", want->os, want->arch,
-                     want->variant ? "/" : "", want->variant ? want->variant : "", len ? have : "none");
 }
 
 /* ---------------------------------------------------------------- insecure registries */

@@ -9,6 +9,8 @@ static const struct engine_verb verbs[] = {
     { "tag", cmd_image_tag, "give an image another name" },
     { "rm", cmd_image_rm, "remove images (or one of their names)" },
     { "history", cmd_image_history, "show how an image was made, layer by layer" },
+    { "pull", cmd_image_pull, "pull an image from a registry" },
+    { "push", cmd_image_push, "push an image to a registry" },
 };
 
 int cmd_image(struct cli_global *g, int argc, char **argv)
