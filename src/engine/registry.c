@@ -729,6 +729,8 @@ static int status_error(const struct endpoint *ep, const struct resp *rs, const 
 static int get_manifest_at(struct registry *r, struct endpoint *ep, const char *repo, const char *ref, char **body,
                            size_t *len, char **media_type, char **digest, husk_err **err)
 {
+    if (reg_ping(r, ep, err) < 0)   /* first: it settles the scheme of every URL */
+        return -1;
     _cleanup_free_ char *url = xasprintf("%s/v2/%s/manifests/%s", ep->base, repo, ref);
     _cleanup_free_ char *scope = reg_scope(r, repo);
     struct req q = { .method = "GET", .url = url, .scope = scope, .fd = -1, .max_body = REGISTRY_MANIFEST_MAX,
@@ -806,6 +808,8 @@ int registry_put_manifest(struct registry *r, const char *repo, const char *ref,
                           const char *body, size_t len, husk_err **err)
 {
     struct endpoint *ep = &r->eps[r->cur];
+    if (reg_ping(r, ep, err) < 0)
+        return -1;
     _cleanup_free_ char *url = xasprintf("%s/v2/%s/manifests/%s", ep->base, repo, ref);
     _cleanup_free_ char *scope = reg_scope(r, repo);
     struct req q = { .method = "PUT", .url = url, .scope = scope, .content_type = media_type, .data = body,
@@ -825,6 +829,8 @@ int registry_put_manifest(struct registry *r, const char *repo, const char *ref,
 int registry_blob_exists(struct registry *r, const char *repo, const char *digest, bool *exists, husk_err **err)
 {
     struct endpoint *ep = &r->eps[r->cur];
+    if (reg_ping(r, ep, err) < 0)
+        return -1;
     _cleanup_free_ char *url = xasprintf("%s/v2/%s/blobs/%s", ep->base, repo, digest);
     _cleanup_free_ char *scope = reg_scope(r, repo);
     struct req q = { .method = "HEAD", .url = url, .scope = scope, .fd = -1 };

@@ -186,6 +186,8 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st,
     struct endpoint *ep = &r->eps[r->cur];
     if (n == 0)
         return 0;
+    if (reg_ping(r, ep, err) < 0)
+        return -1;
     struct dl *xs = xcalloc(n, sizeof(*xs));
     for (size_t i = 0; i < n; i++) {
         xs[i] = (struct dl){ .i = i, .d = &blobs[i], .lockfd = -1, .delay_ms = REG_BACKOFF_MS,
@@ -333,6 +335,8 @@ int registry_push_blob(struct registry *r, const char *repo, struct store *st, c
                        registry_progress_fn progress, void *ctx, husk_err **err)
 {
     struct endpoint *ep = &r->eps[r->cur];
+    if (reg_ping(r, ep, err) < 0)
+        return -1;
     _cleanup_free_ char *path = store_blob_path(st, digest);
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat sb;

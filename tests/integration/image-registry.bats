@@ -1,0 +1,329 @@
+#!/usr/bin/env bats
+# image-registry.bats — husk image pull/push, login/logout against Debian's
+# docker-registry on 127.0.0.1 (plain HTTP, TLS with a CA made here, TLS + htpasswd),
+# with images built here by hand (OCI layout, busybox-static) and pushed with skopeo.
+
+load helpers
+load registry
+
+setup_file() {
+    REG_DIR=$(mktemp -d /tmp/husk-reg.XXXXXX)
+    export REG_DIR
+    reg_start plain plain
+    reg_start tls tls
+    reg_start auth auth
+
+    local rootfs w=$REG_DIR/work
+    rootfs=$(husk_rootfs)
+    mkdir -p "$w/l2" "$w/arm" "$w/big"
+    tar -C "$rootfs" -cf "$w/base.tar" .
+    echo amd64 >"$w/l2/arch"
+    echo "hello from layer 2" >"$w/l2/hello"
+    tar -C "$w/l2" -cf "$w/l2.tar" .
+    echo arm64 >"$w/arm/arch"
+    tar -C "$w/arm" -cf "$w/arm.tar" .
+    # one layer bigger than the chunk size of a push (8 MiB), incompressible
+    head -c 12000000 /dev/urandom >"$w/big/blob"
+    tar -C "$w/big" -cf "$w/big.tar" .
+
+    L=$REG_DIR/layout
+    export L
+    oci_image "$L" bb amd64 "$w/base.tar" "$w/l2.tar" >"$REG_DIR/bb.digest"
+    oci_image "$L" bb-arm arm64 "$w/base.tar" "$w/arm.tar" >/dev/null
+    oci_index "$L" multi bb bb-arm >"$REG_DIR/multi.digest"
+    oci_image "$L" big amd64 "$w/base.tar" "$w/big.tar" >/dev/null
+    # a layer no runtime knows how to unpack (an artifact)
+    echo artifact >"$w/odd.tar"
+    OCI_LAYER_TYPE=application/vnd.example.unknown oci_image "$L" odd amd64 "$w/odd.tar" >/dev/null
+
+    reg_push "$L" bb "$REG_PLAIN/test/bb:1"
+    reg_push "$L" multi "$REG_PLAIN/test/multi:1"
+    reg_push "$L" odd "$REG_PLAIN/test/odd:1"
+    reg_push "$L" bb "$REG_TLS/test/bb:1"
+    reg_push "$L" bb "$REG_AUTH/test/bb:1" --dest-creds "$REG_USER:$REG_PASS"
+}
+
+teardown_file() {
+    reg_stop_all
+    rm -rf "$REG_DIR"
+}
+
+setup() {
+    husk_setup
+    STORE=$TEST_DIR/store
+    # no credentials or engine settings of the host's
+    export REGISTRY_AUTH_FILE=$TEST_DIR/auth.json HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
+    export HUSK_ENGINE_CONFIG=$TEST_DIR/engine.json HUSK_CERTS_DIR=$TEST_DIR/no-certs
+    mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+}
+
+himg() {
+    "$HUSK_BIN" --storage-root "$STORE" image "$@"
+}
+
+# The store holds no image record, and no blob is named that does not hash to its name.
+assert_nothing_registered() {
+    if compgen -G "$STORE/images/*.json" >/dev/null; then
+        fail "image records left: $(ls "$STORE/images")"
+    fi
+    local b
+    for b in "$STORE"/blobs/sha256/*; do
+        [ -f "$b" ] || continue
+        [ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || fail "blob $b does not match its name"
+    done
+}
+
+# One line on stderr, naming the reference, exit 125.
+assert_engine_error() { # REF WHAT
+    assert_status 125
+    assert_equal "$(wc -l <<<"$stderr")" 1
+    [[ $stderr == *"$1"* ]] || fail "the error does not name $1: $stderr"
+    [[ $stderr == *"$2"* ]] || fail "the error does not say \"$2\": $stderr"
+}
+
+@test "image pull: plain HTTP with --tls-verify=false; layers unpacked, image registered, -q prints the id" {
+    require_husk
+    run --separate-stderr himg pull --tls-verify=false "$REG_PLAIN/test/bb:1"
+    assert_success
+    local digest
+    digest=$(cat "$REG_DIR/bb.digest")
+    assert_equal "$output" "Digest: $digest
+Status: Downloaded newer image for $REG_PLAIN/test/bb:1
+$REG_PLAIN/test/bb:1"
+    # every blob of the manifest is in the store, whole
+    local m=$L/blobs/sha256/${digest#sha256:} d
+    for d in $(jq -r '.config.digest, .layers[].digest' "$m") "$digest"; do
+        cmp "$STORE/blobs/sha256/${d#sha256:}" "$L/blobs/sha256/${d#sha256:}"
+    done
+    run himg inspect "$REG_PLAIN/test/bb:1"
+    assert_success
+    local id
+    id=$(jq -r '.config.digest' "$m")
+    jq -e --arg id "$id" --arg r "$REG_PLAIN/test/bb:1" --arg d "$REG_PLAIN/test/bb@$digest" \
+        '.[0] | .Id == $id and .RepoTags == [$r] and .RepoDigests == [$d] and .Architecture == "amd64"' \
+        <<<"$output" >/dev/null || fail "inspect: $output"
+    # the top layer's file, in its layer directory
+    local top
+    top=$(jq -r '.rootfs.diff_ids | last' "$L/blobs/sha256/${id#sha256:}")
+    grep -rqs "hello from layer 2" "$STORE/layers/" || fail "layer 2 not unpacked"
+    # again: nothing fetched, up to date; -q prints only the id
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/bb:1"
+    assert_success
+    assert_equal "$output" "$id"
+    run himg pull --tls-verify=false "$REG_PLAIN/test/bb:1"
+    assert_contains "Status: Image is up to date for $REG_PLAIN/test/bb:1"
+    : "$top"
+}
+
+@test "image pull: by digest; blobs already in the store are not fetched again" {
+    require_husk
+    local digest
+    digest=$(cat "$REG_DIR/bb.digest")
+    run himg pull -q --tls-verify=false "$REG_PLAIN/test/bb@$digest"
+    assert_success
+    # the registry's copy of the layers goes away: a second pull from another tag that
+    # names the same blobs must not need them
+    run himg pull -q --tls-verify=false "$REG_PLAIN/test/multi:1"
+    assert_success
+    local n
+    n=$(find "$STORE/blobs/sha256" -type f | wc -l)
+    [ "$n" -ge 5 ] || fail "only $n blobs"
+}
+
+@test "image pull: TLS is the default; plain HTTP only with --tls-verify=false or insecure-registries" {
+    require_husk
+    run --separate-stderr himg pull "$REG_PLAIN/test/bb:1"
+    assert_engine_error "$REG_PLAIN/test/bb:1" "unreachable"
+    assert_nothing_registered
+    echo "{\"insecure-registries\": [\"$REG_PLAIN\"]}" >"$HUSK_ENGINE_CONFIG"
+    run --separate-stderr himg pull -q "$REG_PLAIN/test/bb:1"
+    assert_success
+    # a CIDR entry as docker takes it
+    rm -rf "$STORE"
+    echo '{"insecure-registries": ["127.0.0.0/8"]}' >"$HUSK_ENGINE_CONFIG"
+    run --separate-stderr himg pull -q "$REG_PLAIN/test/bb:1"
+    assert_success
+}
+
+@test "image pull: TLS verified against the registry's CA from certs.d/HOST:PORT/ca.crt" {
+    require_husk
+    # no CA: the certificate is refused
+    run --separate-stderr himg pull "$REG_TLS/test/bb:1"
+    assert_engine_error "$REG_TLS/test/bb:1" "certificate"
+    assert_nothing_registered
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    run --separate-stderr himg pull -q "$REG_TLS/test/bb:1"
+    assert_success
+    # --tls-verify=false talks TLS without checking it
+    rm -rf "$STORE"
+    export HUSK_CERTS_DIR=$TEST_DIR/no-certs
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_TLS/test/bb:1"
+    assert_success
+}
+
+@test "image pull: basic auth: refused without or with wrong credentials, pulled with --creds" {
+    require_husk
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    run --separate-stderr himg pull "$REG_AUTH/test/bb:1"
+    assert_engine_error "$REG_AUTH/test/bb:1" "authentication required"
+    run --separate-stderr himg pull --creds "$REG_USER:wrong" "$REG_AUTH/test/bb:1"
+    assert_engine_error "$REG_AUTH/test/bb:1" "unauthorized"
+    assert_nothing_registered
+    run --separate-stderr himg pull -q --creds "$REG_USER:$REG_PASS" "$REG_AUTH/test/bb:1"
+    assert_success
+}
+
+@test "login/logout: checked against the registry, stored 0600 in REGISTRY_AUTH_FILE, used by pull" {
+    require_husk
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    run --separate-stderr "$HUSK_BIN" login -u "$REG_USER" -p wrong "$REG_AUTH"
+    assert_engine_error "$REG_AUTH" "unauthorized"
+    [ ! -e "$REGISTRY_AUTH_FILE" ] || fail "a refused login wrote $(cat "$REGISTRY_AUTH_FILE")"
+    # another registry's entry is kept
+    echo '{"auths": {"other.example:5000": {"auth": "YTpi"}}, "x": 1}' >"$REGISTRY_AUTH_FILE"
+    run --separate-stderr bash -c "echo '$REG_PASS' | '$HUSK_BIN' login -u '$REG_USER' --password-stdin '$REG_AUTH'"
+    assert_success
+    assert_equal "$output" "Login Succeeded!"
+    assert_equal "$(stat -c %a "$REGISTRY_AUTH_FILE")" 600
+    jq -e --arg h "$REG_AUTH" --arg a "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64)" \
+        '.auths[$h].auth == $a and .auths["other.example:5000"].auth == "YTpi" and .x == 1' \
+        "$REGISTRY_AUTH_FILE" >/dev/null || fail "auth file: $(cat "$REGISTRY_AUTH_FILE")"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    run --separate-stderr "$HUSK_BIN" logout "$REG_AUTH"
+    assert_success
+    jq -e --arg h "$REG_AUTH" '.auths[$h] == null and .auths["other.example:5000"] != null' \
+        "$REGISTRY_AUTH_FILE" >/dev/null || fail "auth file: $(cat "$REGISTRY_AUTH_FILE")"
+    run --separate-stderr "$HUSK_BIN" logout "$REG_AUTH"
+    assert_engine_error "$REG_AUTH" "not logged in"
+}
+
+@test "image pull: credentials from docker's ~/.docker/config.json and podman's XDG_RUNTIME_DIR auth.json" {
+    require_husk
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    unset REGISTRY_AUTH_FILE
+    local a
+    a=$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64)
+    mkdir -p "$HOME/.docker"
+    echo "{\"auths\": {\"https://$REG_AUTH\": {\"auth\": \"$a\"}}}" >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    rm -rf "$STORE" "$HOME/.docker"
+    mkdir -p "$XDG_RUNTIME_DIR/containers"
+    echo "{\"auths\": {\"$REG_AUTH\": {\"auth\": \"$a\"}}}" >"$XDG_RUNTIME_DIR/containers/auth.json"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    # and login writes there when REGISTRY_AUTH_FILE is not set
+    rm "$XDG_RUNTIME_DIR/containers/auth.json"
+    run --separate-stderr "$HUSK_BIN" login -u "$REG_USER" -p "$REG_PASS" "$REG_AUTH"
+    assert_success
+    [ -f "$XDG_RUNTIME_DIR/containers/auth.json" ] || fail "login did not write XDG_RUNTIME_DIR/containers/auth.json"
+}
+
+@test "image pull: the platform from an index: the host's by default, --platform, none that fits" {
+    require_husk
+    run --separate-stderr himg pull --tls-verify=false "$REG_PLAIN/test/multi:1"
+    assert_success
+    assert_contains "Digest: $(cat "$REG_DIR/multi.digest")"
+    run himg inspect "$REG_PLAIN/test/multi:1"
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" amd64
+    run --separate-stderr himg pull --tls-verify=false --platform linux/arm64 "$REG_PLAIN/test/multi:1"
+    assert_success
+    run himg inspect "$REG_PLAIN/test/multi:1"
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" arm64
+    run --separate-stderr himg pull --tls-verify=false --platform linux/s390x "$REG_PLAIN/test/multi:1"
+    assert_engine_error "$REG_PLAIN/test/multi:1" "linux/s390x"
+    [[ $stderr == *"linux/amd64, linux/arm64"* ]] || fail "the error does not list the index's platforms"
+    run --separate-stderr himg pull --tls-verify=false --platform nonsense "$REG_PLAIN/test/multi:1"
+    assert_status 125
+}
+
+@test "image pull: a missing tag, an unreachable registry, an unknown layer media type: one line, exit 125" {
+    require_husk
+    run --separate-stderr himg pull --tls-verify=false "$REG_PLAIN/test/bb:nope"
+    assert_engine_error "$REG_PLAIN/test/bb:nope" "not found"
+    local port
+    port=$(_reg_free_port)
+    run --separate-stderr himg pull "127.0.0.1:$port/test/bb:1"
+    assert_engine_error "127.0.0.1:$port/test/bb:1" "unreachable"
+    run --separate-stderr himg pull --tls-verify=false "$REG_PLAIN/test/odd:1"
+    assert_engine_error "$REG_PLAIN/test/odd:1" "unknown layer media type \"application/vnd.example.unknown\""
+    assert_nothing_registered
+}
+
+@test "image pull: a corrupted blob is refused (digest mismatch), nothing registered or named" {
+    require_husk
+    # an image of its own whose layer the registry then serves corrupted
+    local w=$TEST_DIR/c layout=$TEST_DIR/layout
+    mkdir -p "$w/d"
+    echo "corrupt me $RANDOM$RANDOM" >"$w/d/f"
+    tar -C "$w/d" -cf "$w/l.tar" .
+    oci_image "$layout" c amd64 "$w/l.tar" >/dev/null
+    reg_push "$layout" c "$REG_PLAIN/test/corrupt:1"
+    local m layer data
+    m=$(jq -r '.manifests[0].digest' "$layout/index.json")
+    layer=$(jq -r '.layers[0].digest | sub("sha256:"; "")' "$layout/blobs/sha256/${m#sha256:}")
+    data=$REG_DIR/plain/data/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data
+    [ -f "$data" ] || fail "no $data"
+    # same size, one byte different
+    printf 'X' | dd of="$data" bs=1 seek=20 conv=notrunc 2>/dev/null
+    run --separate-stderr himg pull --tls-verify=false "$REG_PLAIN/test/corrupt:1"
+    assert_engine_error "$REG_PLAIN/test/corrupt:1" "digest mismatch"
+    [[ $stderr == *"sha256:$layer"* ]] || fail "the error does not name the blob: $stderr"
+    [ ! -e "$STORE/blobs/sha256/$layer" ] || fail "the corrupted blob was named"
+    assert_nothing_registered
+}
+
+@test "image pull: two pulls of images sharing layers at once fetch each blob once" {
+    require_husk
+    local digest base before after
+    digest=$(cat "$REG_DIR/bb.digest")
+    base=$(jq -r '.layers[0].digest' "$L/blobs/sha256/${digest#sha256:}")
+    before=$(grep -c "GET /v2/test/[a-z]*/blobs/$base" "$REG_DIR/plain/log" || true)
+    ( "$HUSK_BIN" --storage-root "$STORE" image pull -q --tls-verify=false "$REG_PLAIN/test/bb:1" >"$TEST_DIR/a" 2>&1
+      echo $? >>"$TEST_DIR/a" ) &
+    local p1=$!
+    ( "$HUSK_BIN" --storage-root "$STORE" image pull -q --tls-verify=false "$REG_PLAIN/test/multi:1" \
+        >"$TEST_DIR/b" 2>&1
+      echo $? >>"$TEST_DIR/b" ) &
+    local p2=$!
+    wait "$p1" "$p2"
+    assert_equal "$(tail -1 "$TEST_DIR/a")" 0
+    assert_equal "$(tail -1 "$TEST_DIR/b")" 0
+    # both name the same image (multi's amd64 entry is bb's manifest)
+    assert_equal "$(head -1 "$TEST_DIR/a")" "$(head -1 "$TEST_DIR/b")"
+    after=$(grep -c "GET /v2/test/[a-z]*/blobs/$base" "$REG_DIR/plain/log" || true)
+    assert_equal "$((after - before))" 1
+}
+
+@test "image push: to another repository (blobs uploaded, the big one in chunks), then pulled back; known blobs skipped" {
+    require_husk
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/bb:1"
+    assert_success
+    run --separate-stderr himg push --tls-verify=false "$REG_PLAIN/test/bb:1" "$REG_PLAIN/pushed/bb:v2"
+    assert_success
+    assert_equal "$output" "digest: $(cat "$REG_DIR/bb.digest")"
+    # what skopeo sees there is the same manifest
+    assert_equal "$(skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/pushed/bb:v2" | sha256sum | cut -d' ' -f1)" \
+                 "$(cut -d: -f2 "$REG_DIR/bb.digest")"
+    # a big layer (over the 8 MiB chunk) and the TLS + auth registry
+    reg_push "$L" big "$REG_PLAIN/test/big:1"
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/big:1"
+    assert_success
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    run --separate-stderr himg push --creds "$REG_USER:$REG_PASS" "$REG_PLAIN/test/big:1" "$REG_AUTH/pushed/big:1"
+    assert_success
+    run skopeo copy --quiet --src-tls-verify=false --src-creds "$REG_USER:$REG_PASS" \
+        "docker://$REG_AUTH/pushed/big:1" "oci:$TEST_DIR/back:big"
+    assert_success
+    local b
+    for b in "$TEST_DIR"/back/blobs/sha256/*; do
+        cmp "$b" "$STORE/blobs/sha256/$(basename "$b")"
+    done
+    # pushed again: every blob is there already
+    run --separate-stderr himg push --creds "$REG_USER:$REG_PASS" "$REG_PLAIN/test/big:1" "$REG_AUTH/pushed/big:2"
+    assert_success
+    # and a push without credentials is refused
+    run --separate-stderr himg push "$REG_PLAIN/test/big:1" "$REG_AUTH/pushed/big:3"
+    assert_engine_error "$REG_AUTH/pushed/big:3" "authentication required"
+}
