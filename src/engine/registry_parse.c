@@ -26,7 +26,7 @@ void auth_challenge_free(struct auth_challenge *c)
 
 static bool is_tchar(char c)
 {
-    return isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c);
+    return c && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c));
 }
 
 /* RFC 7235: challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ],
