@@ -12,6 +12,7 @@ setup_file() {
     reg_start plain plain
     reg_start tls tls
     reg_start auth auth
+    REG_TOKEN_REPOS="test/bb pushed/tok" reg_start token token
 
     local rootfs w=$REG_DIR/work
     rootfs=$(husk_rootfs)
@@ -41,6 +42,7 @@ setup_file() {
     reg_push "$L" odd "$REG_PLAIN/test/odd:1"
     reg_push "$L" bb "$REG_TLS/test/bb:1"
     reg_push "$L" bb "$REG_AUTH/test/bb:1" --dest-creds "$REG_USER:$REG_PASS"
+    reg_push "$L" bb "$REG_TOKEN/test/bb:1" --dest-creds "$REG_USER:$REG_PASS"
 }
 
 teardown_file() {
@@ -171,6 +173,36 @@ $REG_PLAIN/test/bb:1"
     assert_nothing_registered
     run --separate-stderr himg pull -q --creds "$REG_USER:$REG_PASS" "$REG_AUTH/test/bb:1"
     assert_success
+}
+
+@test "image pull/push, login: bearer tokens from the registry's realm, fetched with the credentials, per scope" {
+    require_husk
+    local log=$REG_DIR/token/token.log
+    : >"$log"
+    run --separate-stderr himg pull --tls-verify=false "$REG_TOKEN/test/bb:1"
+    assert_engine_error "$REG_TOKEN/test/bb:1" "authentication required"
+    run --separate-stderr himg pull --tls-verify=false --creds "$REG_USER:nope" "$REG_TOKEN/test/bb:1"
+    assert_engine_error "$REG_TOKEN/test/bb:1" "unauthorized"
+    assert_nothing_registered
+    : >"$log"
+    run --separate-stderr himg pull -q --tls-verify=false --creds "$REG_USER:$REG_PASS" "$REG_TOKEN/test/bb:1"
+    assert_success
+    # one token for the pull scope, asked once for the manifest and every blob
+    assert_equal "$(cat "$log")" "service=husk-test-registry&scope=repository%3Atest%2Fbb%3Apull credentials=ok"
+    : >"$log"
+    run --separate-stderr himg push --tls-verify=false --creds "$REG_USER:$REG_PASS" "$REG_TOKEN/test/bb:1" \
+        "$REG_TOKEN/pushed/tok:1"
+    assert_success
+    assert_equal "$(cat "$log")" "service=husk-test-registry&scope=repository%3Apushed%2Ftok%3Apull%2Cpush credentials=ok"
+    run skopeo inspect --raw --tls-verify=false --creds "$REG_USER:$REG_PASS" "docker://$REG_TOKEN/pushed/tok:1"
+    assert_success
+    # login asks the realm for a token of no scope
+    : >"$log"
+    run --separate-stderr "$HUSK_BIN" login --tls-verify=false -u "$REG_USER" -p "$REG_PASS" "$REG_TOKEN"
+    assert_success
+    assert_equal "$(cat "$log")" "service=husk-test-registry credentials=ok"
+    run --separate-stderr "$HUSK_BIN" login --tls-verify=false -u "$REG_USER" -p bad "$REG_TOKEN"
+    assert_engine_error "$REG_TOKEN" "unauthorized"
 }
 
 @test "login/logout: checked against the registry, stored 0600 in REGISTRY_AUTH_FILE, used by pull" {
@@ -311,8 +343,14 @@ $REG_PLAIN/test/bb:1"
     run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/big:1"
     assert_success
     export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    local log=$REG_DIR/auth/log patches posts
     run --separate-stderr himg push --creds "$REG_USER:$REG_PASS" "$REG_PLAIN/test/big:1" "$REG_AUTH/pushed/big:1"
     assert_success
+    # the 12 MB layer went in two PATCHes, the small ones in one PUT each
+    patches=$(grep -c '"PATCH /v2/pushed/big/blobs/uploads/' "$log" || true)
+    assert_equal "$patches" 2
+    posts=$(grep -c '"POST /v2/pushed/big/blobs/uploads/' "$log" || true)
+    assert_equal "$posts" 3
     run skopeo copy --quiet --src-tls-verify=false --src-creds "$REG_USER:$REG_PASS" \
         "docker://$REG_AUTH/pushed/big:1" "oci:$TEST_DIR/back:big"
     assert_success
@@ -323,7 +361,31 @@ $REG_PLAIN/test/bb:1"
     # pushed again: every blob is there already
     run --separate-stderr himg push --creds "$REG_USER:$REG_PASS" "$REG_PLAIN/test/big:1" "$REG_AUTH/pushed/big:2"
     assert_success
+    assert_equal "$(grep -c '"POST /v2/pushed/big/blobs/uploads/' "$log")" "$posts"
     # and a push without credentials is refused
     run --separate-stderr himg push "$REG_PLAIN/test/big:1" "$REG_AUTH/pushed/big:3"
     assert_engine_error "$REG_AUTH/pushed/big:3" "authentication required"
+}
+
+@test "image pull/push: per-layer progress lines on a terminal, none without one" {
+    require_husk
+    command -v script >/dev/null || skip "no script(1) for a pseudo-terminal"
+    run script -qec "'$HUSK_BIN' --storage-root '$STORE' image pull --tls-verify=false $REG_PLAIN/test/bb:1" /dev/null
+    assert_success
+    local digest l
+    digest=$(cat "$REG_DIR/bb.digest")
+    for l in $(jq -r '.layers[].digest | sub("sha256:"; "") | .[0:12]' "$L/blobs/sha256/${digest#sha256:}"); do
+        assert_contains "$l: Pulling fs layer"
+        assert_contains "$l: Download complete"
+    done
+    assert_contains "Downloading ["
+    # pulled again: every layer is there already
+    run script -qec "'$HUSK_BIN' --storage-root '$STORE' image pull --tls-verify=false $REG_PLAIN/test/bb:1" /dev/null
+    assert_contains "Already exists"
+    # -q on a terminal: the id only
+    run script -qec "'$HUSK_BIN' --storage-root '$STORE' image pull -q --tls-verify=false $REG_PLAIN/test/bb:1" /dev/null
+    [[ $output =~ ^sha256:[0-9a-f]{64}[[:space:]]*$ ]] || fail "not only the id: $output"
+    run script -qec "'$HUSK_BIN' --storage-root '$STORE' image push --tls-verify=false $REG_PLAIN/test/bb:1 $REG_PLAIN/progress/bb:1" /dev/null
+    assert_success
+    assert_contains "Pushed"
 }

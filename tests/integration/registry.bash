@@ -2,11 +2,15 @@
 # registry.bash — Debian's docker-registry (the distribution registry) for the
 # tests, on 127.0.0.1 only, each with a config file and storage of the test file's own:
 #
-#   reg_start NAME plain|tls|auth   start one; sets REG_<NAME>=127.0.0.1:PORT
+#   reg_start NAME plain|tls|auth|token   start one; sets REG_<NAME>=127.0.0.1:PORT
 #                                   tls and auth use a server certificate for 127.0.0.1
 #                                   signed by a CA made here ($REG_DIR/certs.d/HOST:PORT/ca.crt,
 #                                   the layout HUSK_CERTS_DIR takes); auth adds htpasswd
-#                                   (user "huskuser", password "huskpass")
+#                                   (user "huskuser", password "huskpass"); token (plain
+#                                   HTTP) sends Bearer challenges to a token endpoint of the
+#                                   test's own (tests/tools/token_server.py, same
+#                                   credentials) that hands out a JWT signed here for the
+#                                   repositories in $REG_TOKEN_REPOS (pull and push)
 #   reg_stop_all                    stop them (teardown_file)
 #   oci_image LAYOUT TAG ARCH TAR…  an OCI image (gzip layers from the tars, bottom first)
 #                                   written by hand into an OCI layout under TAG
@@ -41,12 +45,47 @@ _reg_certs() {
         -CAcreateserial -days 2 -extfile "$REG_DIR/san.ext" -out "$REG_DIR/server.crt" 2>/dev/null
 }
 
+_b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# A token server on a free port; prints the realm URL. The JWT (RS256, the signer's
+# certificate in x5c, trusted by the registry through rootcertbundle) grants pull and
+# push on $REG_TOKEN_REPOS for an hour.
+_reg_token_server() {
+    local dir=$1 port now header claims access r sig
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=husk token signer" \
+        -keyout "$dir/signer.key" -out "$dir/signer.crt" 2>/dev/null || return 1
+    now=$(date +%s)
+    access="[]"
+    for r in ${REG_TOKEN_REPOS:-}; do
+        access=$(jq -c --arg r "$r" '. + [{type: "repository", name: $r, actions: ["pull", "push"]}]' <<<"$access")
+    done
+    header=$(jq -cn --arg c "$(openssl x509 -in "$dir/signer.crt" -outform DER | base64 -w0)" \
+        '{typ: "JWT", alg: "RS256", x5c: [$c]}' | _b64url)
+    claims=$(jq -cn --argjson now "$now" --argjson a "$access" \
+        '{iss: "husk-test-issuer", sub: "huskuser", aud: "husk-test-registry", exp: ($now + 3600),
+          nbf: ($now - 60), iat: ($now - 60), jti: "husk-\($now)", access: $a}' | _b64url)
+    sig=$(printf '%s.%s' "$header" "$claims" | openssl dgst -sha256 -sign "$dir/signer.key" -binary | _b64url)
+    printf '%s.%s.%s\n' "$header" "$claims" "$sig" >"$dir/token"
+    port=$(_reg_free_port) || return 1
+    python3 "$HUSK_REPO/tests/tools/token_server.py" "$port" "$dir/token" "$REG_USER" "$REG_PASS" \
+        "$dir/token.log" >"$dir/token-server.log" 2>&1 &
+    echo $! >"$dir/token.pid"
+    for _ in $(seq 1 50); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+        sleep 0.1
+    done
+    echo "http://127.0.0.1:$port/token"
+}
+
 reg_start() {
-    local name=$1 mode=$2 port dir try
+    local name=$1 mode=$2 port dir try realm
     : "${REG_DIR:?reg_start needs REG_DIR}"
     dir=$REG_DIR/$name
     mkdir -p "$dir/data"
-    [ "$mode" = plain ] || _reg_certs || return 1
+    [ "$mode" = plain ] || [ "$mode" = token ] || _reg_certs || return 1
+    if [ "$mode" = token ]; then
+        realm=$(_reg_token_server "$dir") || return 1
+    fi
     for try in 1 2 3; do
         port=$(_reg_free_port) || return 1
         {
@@ -54,21 +93,27 @@ reg_start() {
             printf 'version: 0.1\nlog:\n  level: error\n'
             printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$dir/data"
             printf 'http:\n  addr: 127.0.0.1:%s\n  secret: husk-test-secret\n' "$port"
-            if [ "$mode" != plain ]; then
+            if [ "$mode" = tls ] || [ "$mode" = auth ]; then
                 printf '  tls:\n    certificate: %s\n    key: %s\n' "$REG_DIR/server.crt" "$REG_DIR/server.key"
             fi
             if [ "$mode" = auth ]; then
                 htpasswd -Bbn "$REG_USER" "$REG_PASS" >"$dir/htpasswd"
                 printf 'auth:\n  htpasswd:\n    realm: husk-test\n    path: %s\n' "$dir/htpasswd"
             fi
+            if [ "$mode" = token ]; then
+                printf 'auth:\n  token:\n    realm: %s\n    service: husk-test-registry\n' "$realm"
+                printf '    issuer: husk-test-issuer\n    rootcertbundle: %s\n' "$dir/signer.crt"
+            fi
         } >"$dir/config.yml"
         docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
         echo $! >"$dir/pid"
-        local scheme=http i
-        [ "$mode" = plain ] || scheme=https
+        local scheme=https i
+        if [ "$mode" = plain ] || [ "$mode" = token ]; then
+            scheme=http
+        fi
         for i in $(seq 1 50); do
             if curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/"; then
-                if [ "$mode" != plain ]; then
+                if [ "$scheme" = https ]; then
                     mkdir -p "$REG_DIR/certs.d/127.0.0.1:$port"
                     cp "$REG_DIR/ca.crt" "$REG_DIR/certs.d/127.0.0.1:$port/ca.crt"
                 fi
@@ -88,7 +133,7 @@ reg_start() {
 
 reg_stop_all() {
     local f
-    for f in "$REG_DIR"/*/pid; do
+    for f in "$REG_DIR"/*/pid "$REG_DIR"/*/token.pid; do
         [ -f "$f" ] || continue
         kill "$(cat "$f")" 2>/dev/null
         wait "$(cat "$f")" 2>/dev/null || true
