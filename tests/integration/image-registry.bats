@@ -283,6 +283,35 @@ $REG_PLAIN/test/bb:1"
     assert_nothing_registered
 }
 
+@test "image pull: connection errors are retried with backoff: a registry that comes up a moment later is reached" {
+    require_husk
+    local port
+    port=$(_reg_free_port)
+    himg pull --tls-verify=false "127.0.0.1:$port/test/late:1" >"$TEST_DIR/out" 2>"$TEST_DIR/err" &
+    local pid=$!
+    sleep 0.3
+    reg_start late plain "$port" || fail "late registry: $(cat "$REG_DIR/late/log")"
+    wait "$pid" && fail "pulled a tag that does not exist"
+    # it reached the registry: the tag is missing, not the registry
+    grep -q "not found" "$TEST_DIR/err" || fail "not retried: $(cat "$TEST_DIR/err")"
+    kill "$(cat "$REG_DIR/late/pid")"
+    wait "$(cat "$REG_DIR/late/pid")" 2>/dev/null || true
+    rm -f "$REG_DIR/late/pid"
+}
+
+@test "image pull: docker.io images through a registry-mirrors entry of engine.json" {
+    require_husk
+    # anything that would leave for docker.io goes to a dead proxy instead
+    export https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+    echo "{\"registry-mirrors\": [\"http://$REG_PLAIN\"]}" >"$HUSK_ENGINE_CONFIG"
+    run --separate-stderr himg pull test/bb:1
+    assert_success
+    assert_contains "Status: Downloaded newer image for docker.io/test/bb:1"
+    run himg inspect test/bb:1
+    assert_success
+    jq -e '.[0].RepoTags == ["test/bb:1"]' <<<"$output" >/dev/null || fail "inspect: $output"
+}
+
 @test "image pull: a corrupted blob is refused (digest mismatch), nothing registered or named" {
     require_husk
     # an image of its own whose layer the registry then serves corrupted

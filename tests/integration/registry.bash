@@ -2,7 +2,7 @@
 # registry.bash — Debian's docker-registry (the distribution registry) for the
 # tests, on 127.0.0.1 only, each with a config file and storage of the test file's own:
 #
-#   reg_start NAME plain|tls|auth|token   start one; sets REG_<NAME>=127.0.0.1:PORT
+#   reg_start NAME plain|tls|auth|token [PORT]   start one; sets REG_<NAME>=127.0.0.1:PORT
 #                                   tls and auth use a server certificate for 127.0.0.1
 #                                   signed by a CA made here ($REG_DIR/certs.d/HOST:PORT/ca.crt,
 #                                   the layout HUSK_CERTS_DIR takes); auth adds htpasswd
@@ -77,7 +77,7 @@ _reg_token_server() {
     echo "http://127.0.0.1:$port/token"
 }
 
-reg_start() {
+reg_start() { # NAME MODE [PORT]
     local name=$1 mode=$2 port dir try realm
     : "${REG_DIR:?reg_start needs REG_DIR}"
     dir=$REG_DIR/$name
@@ -87,7 +87,7 @@ reg_start() {
         realm=$(_reg_token_server "$dir") || return 1
     fi
     for try in 1 2 3; do
-        port=$(_reg_free_port) || return 1
+        port=${3:-$(_reg_free_port)} || return 1
         {
             # the access log (in $dir/log) lets a test count the requests
             printf 'version: 0.1\nlog:\n  level: error\n'
@@ -105,7 +105,9 @@ reg_start() {
                 printf '    issuer: husk-test-issuer\n    rootcertbundle: %s\n' "$dir/signer.crt"
             fi
         } >"$dir/config.yml"
-        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+        # the registry takes REGISTRY_* variables as configuration (REGISTRY_AUTH_FILE, a
+        # containers setting, would be its auth.file)
+        env -u REGISTRY_AUTH_FILE docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
         echo $! >"$dir/pid"
         local scheme=https i
         if [ "$mode" = plain ] || [ "$mode" = token ]; then
