@@ -357,6 +357,27 @@ $REG_PLAIN/test/bb:1"
     assert_equal "$((after - before))" 1
 }
 
+@test "image pull: a blob another pull holds the lock of is waited for and then found, not fetched" {
+    require_husk
+    local digest base log=$REG_DIR/plain/log before start
+    digest=$(cat "$REG_DIR/bb.digest")
+    base=$(jq -r '.layers[0].digest | sub("sha256:"; "")' "$L/blobs/sha256/${digest#sha256:}")
+    mkdir -p "$STORE/blobs/.locks" "$STORE/blobs/sha256"
+    # "another pull": holds the blob's lock, then stores the blob and lets go
+    flock "$STORE/blobs/.locks/$base" sh -c "echo 1 >'$TEST_DIR/locked'; sleep 1.5;
+        cp '$L/blobs/sha256/$base' '$STORE/blobs/sha256/$base'" &
+    local holder=$!
+    wait_for_file "$TEST_DIR/locked"
+    before=$(grep -c "GET /v2/test/bb/blobs/sha256:$base" "$log" || true)
+    start=$(date +%s%N)
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/bb:1"
+    assert_success
+    wait "$holder"
+    # it waited for the holder, and fetched nothing of that blob
+    [ $(( ($(date +%s%N) - start) / 1000000 )) -ge 1000 ] || fail "did not wait for the lock"
+    assert_equal "$(grep -c "GET /v2/test/bb/blobs/sha256:$base" "$log" || true)" "$before"
+}
+
 @test "image push: to another repository (blobs uploaded, the big one in chunks), then pulled back; known blobs skipped" {
     require_husk
     run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/bb:1"
