@@ -44,6 +44,8 @@ struct source {
     int dirfd;             /* layout directory, or -1 */
     char **names, **digests;
     size_t n;
+    char **created;        /* blobs this load added: taken back if it fails */
+    size_t n_created;
 };
 
 static void source_free(struct source *s)
@@ -56,6 +58,15 @@ static void source_free(struct source *s)
     }
     free(s->names);
     free(s->digests);
+    for (size_t i = 0; i < s->n_created; i++)
+        free(s->created[i]);
+    free(s->created);
+}
+
+static void source_created(struct source *s, const char *digest)
+{
+    s->created = xrealloc(s->created, (s->n_created + 1) * sizeof(char *));
+    s->created[s->n_created++] = xstrdup(digest);
 }
 
 /* "./a//b" -> "a/b": tar entry names as written by different tools. */
@@ -110,8 +121,11 @@ static int source_read_tar(struct source *s, struct store *st, husk_err **err)
                              archive_error_string(a));
         }
         char *digest = NULL;
-        if (blob_writer_finish(w, &digest, err) < 0)
+        int named = blob_writer_finish(w, &digest, err);
+        if (named < 0)
             return -1;
+        if (named)
+            source_created(s, digest);
         s->names = xrealloc(s->names, (s->n + 1) * sizeof(char *));
         s->digests = xrealloc(s->digests, (s->n + 1) * sizeof(char *));
         s->names[s->n] = entry_name(archive_entry_pathname(e));
@@ -150,8 +164,11 @@ static int source_blob(struct source *s, struct store *st, const char *digest, h
         blob_writer_abort(w);
         return husk_fail(err, errno, "OCI layout %s: read %s", s->path, rel);
     }
-    if (blob_writer_commit(w, err) < 0)
+    int named = blob_writer_finish(w, NULL, err);
+    if (named < 0)
         return husk_err_prefix(err, "OCI layout %s", s->path);
+    if (named)
+        source_created(s, digest);
     return 0;
 }
 
@@ -191,7 +208,7 @@ static int register_manifest(struct store *st, const char *manifest_digest, char
         return -1;
     }
     int ret = -1;
-    _cleanup_free_ char *parent = NULL;
+    _cleanup_free_ char *parent = NULL, *id = NULL;
     if (cfg.n_diff_ids != m.n_layers) {
         husk_fail(err, 0, "%s: %zu layers, but its config has %zu diff_ids", mname, m.n_layers, cfg.n_diff_ids);
         goto out;
@@ -204,7 +221,6 @@ static int register_manifest(struct store *st, const char *manifest_digest, char
         parent = chain;
     }
     struct image_register_args args = { .manifest = manifest_digest, .tag = tags && tags[0] ? tags[0] : NULL };
-    _cleanup_free_ char *id = NULL;
     if (image_register(st, &args, &id, err) < 0)
         goto out;
     for (size_t i = 1; tags && tags[i]; i++)
@@ -306,8 +322,11 @@ static int load_docker(struct source *s, struct store *st, char ***loaded, size_
         json_object_object_add(m, "layers", json_object_get(ls));
         const char *mt = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_free_ char *mdigest = NULL;
-        if (store_put_blob(st, mt, strlen(mt), &mdigest, err) < 0)
+        int named = store_put_blob(st, mt, strlen(mt), &mdigest, err);
+        if (named < 0)
             return -1;
+        if (named)
+            source_created(s, mdigest);
         /* tags as docker writes them ("busybox:latest"), normalized */
         for (size_t k = 0; tags && tags[k]; k++) {
             struct image_ref r;
@@ -318,7 +337,7 @@ static int load_docker(struct source *s, struct store *st, char ***loaded, size_
             image_ref_free(&r);
         }
         if (register_manifest(st, mdigest, tags, loaded, n_loaded, err) < 0)
-            return -1;
+            return husk_err_prefix(err, "archive %s", s->path);
     }
     return 0;
 }
@@ -385,7 +404,7 @@ static int load_oci_descriptor(struct source *s, struct store *st, const struct 
     }
     ret = register_manifest(st, d->digest, tags, loaded, n_loaded, err);
     free(tags[0]);
-    return ret;
+    return ret < 0 ? husk_err_prefix(err, "archive %s", s->path) : 0;
 }
 
 int archive_load(struct store *st, const char *path, char ***loaded, husk_err **err)
@@ -416,6 +435,11 @@ int archive_load(struct store *st, const char *path, char ***loaded, husk_err **
         husk_fail(err, 0, "archive %s: neither a docker archive (manifest.json) nor an OCI layout (index.json)", path);
     }
 out:
+    /* Nothing of a failed load stays but the images it registered whole: the blobs
+     * it added are taken back (a blob another image uses was there before). */
+    for (size_t i = 0; ret < 0 && i < s.n_created; i++)
+        if (!image_blob_in_use(st, s.created[i]))
+            store_remove_blob(st, s.created[i], NULL);
     source_free(&s);
     if (ret < 0) {
         strv_free(*loaded);

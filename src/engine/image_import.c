@@ -120,9 +120,16 @@ int image_import(struct store *st, const struct image_import_args *a, char **id_
         if (image_config_apply_change(inner, a->changes[i], err) < 0)
             goto out;
 
-    if (store_plain_tar(st, a->path, &layer, &layer_size, err) < 0 ||
-        layer_ensure(st, layer, layer, NULL, &chain, err) < 0)
+    int named = store_plain_tar(st, a->path, &layer, &layer_size, err);
+    if (named < 0)
         goto out;
+    if (layer_ensure(st, layer, layer, NULL, &chain, err) < 0) {
+        /* not a tar: the blob just added goes again */
+        if (named && !image_blob_in_use(st, layer))
+            store_remove_blob(st, layer, NULL);
+        husk_err_prefix(err, "import %s", a->path);
+        goto out;
+    }
     struct json_object *rootfs = json_object_new_object(), *ids = json_object_new_array();
     json_object_array_add(ids, json_object_new_string(layer));
     json_object_object_add(rootfs, "type", json_object_new_string("layers"));

@@ -136,7 +136,17 @@ void blob_writer_abort(struct blob_writer *w)
 
 int blob_writer_commit(struct blob_writer *w, husk_err **err)
 {
-    return blob_writer_finish(w, NULL, err);
+    return blob_writer_finish(w, NULL, err) < 0 ? -1 : 0;
+}
+
+int store_remove_blob(const struct store *st, const char *digest, husk_err **err)
+{
+    const char *hex = sha256_hex(digest, err);
+    if (!hex)
+        return -1;
+    if (unlinkat(st->blobs_fd, hex, 0) < 0 && errno != ENOENT)
+        return husk_fail(err, errno, "remove blob %s", digest);
+    return 0;
 }
 
 int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err)
@@ -164,13 +174,16 @@ int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err)
     }
     char proc[64];
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
-    if (linkat(AT_FDCWD, proc, w->dirfd, hex, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST) {
-        husk_fail(err, errno, "blob %s: name it", w->digest);
-        goto out;
+    ret = 1;
+    if (linkat(AT_FDCWD, proc, w->dirfd, hex, AT_SYMLINK_FOLLOW) < 0) {
+        if (errno != EEXIST) {
+            ret = husk_fail(err, errno, "blob %s: name it", w->digest);
+            goto out;
+        }
+        ret = 0;
     }
     if (digest_out)
         *digest_out = xstrdup(w->digest);
-    ret = 0;
 out:
     blob_writer_abort(w);
     return ret;
@@ -191,6 +204,7 @@ int store_put_blob(const struct store *st, const void *buf, size_t len, char **d
 {
     _cleanup_free_ char *digest = sha256_digest(buf, len);
     struct blob_writer *w = NULL;
+    int named = 0;
     if (!store_blob_exists(st, digest)) {
         if (blob_writer_new(st, digest, &w, err) < 0)
             return -1;
@@ -198,10 +212,11 @@ int store_put_blob(const struct store *st, const void *buf, size_t len, char **d
             blob_writer_abort(w);
             return -1;
         }
-        if (blob_writer_commit(w, err) < 0)
+        named = blob_writer_finish(w, NULL, err);
+        if (named < 0)
             return -1;
     }
     if (digest_out)
         *digest_out = steal_ptr(digest);
-    return 0;
+    return named;
 }

@@ -201,21 +201,23 @@ EOF2
     assert_success
     run pm load -i "$TEST_DIR/d.tar"
     assert_success
-    run pm image inspect --format '{{.Id}}' docker.io/library/busybox:t
+    # podman 4 names a short RepoTag of a docker-archive localhost/NAME (docker: docker.io/library/NAME)
+    run pm image inspect --format '{{.Id}}' localhost/busybox:t
     assert_success
     assert_equal "$output" "${id#sha256:}"
     # the other way: podman's docker-archive and oci-archive
-    run pm save -o "$TEST_DIR/p-d.tar" docker.io/library/busybox:t
+    run pm save -o "$TEST_DIR/p-d.tar" localhost/busybox:t
     assert_success
-    run pm save --format oci-archive -o "$TEST_DIR/p-o.tar" docker.io/library/busybox:t
+    run pm save --format oci-archive -o "$TEST_DIR/p-o.tar" localhost/busybox:t
     assert_success
     run himg rm busybox:t
     run himg load -i "$TEST_DIR/p-d.tar"
     assert_success
-    assert_contains "busybox:t"
-    run himg inspect busybox:t
+    assert_equal "$output" "Loaded image: localhost/busybox:t"
+    run himg inspect localhost/busybox:t
     assert_equal "$(jq -r '.[0].Id' <<<"$output")" "$id"
-    run himg rm busybox:t
+    run himg rm localhost/busybox:t
+    assert_no_images
     run himg load -i "$TEST_DIR/p-o.tar"
     assert_success
     run himg inspect "${id:7:12}"
@@ -258,8 +260,19 @@ EOF2
     echo tampered >"$TEST_DIR/evil"
     tar -C "$TEST_DIR" -rf "$TEST_DIR/x/$layer" evil
     tar -C "$TEST_DIR/x" -cf "$TEST_DIR/bad.tar" .
+    # into an empty store: one that has the layer already would not read it again
+    rm -rf "$STORE"
     run himg load -i "$TEST_DIR/bad.tar"
     assert_status 125
-    assert_contains "diff"
+    assert_contains "archive $TEST_DIR/bad.tar: layer"
+    assert_contains "diff id mismatch"
+    assert_no_images
+    # and the blobs it had stored are taken back
+    assert_equal "$(find "$STORE/blobs" -type f | wc -l)" 0
+    # a file that is no tar: its blob goes too
+    run himg import "$TEST_DIR/junk" x:y
+    assert_status 125
+    assert_contains "import $TEST_DIR/junk"
+    assert_equal "$(find "$STORE/blobs" -type f | wc -l)" 0
     assert_no_images
 }
