@@ -606,7 +606,7 @@ static void put_layer(struct fixture *fx, const struct ent *ents, size_t n, cons
     struct buf tar = build_tar(ents, n);
     struct buf z = compress(&tar, filter);
     _cleanup_err_ husk_err *err = NULL;
-    assert_int_equal(store_put_blob(&fx->st, z.p, z.len, &fx->blob, &err), 0);
+    assert_true(store_put_blob(&fx->st, z.p, z.len, &fx->blob, &err) >= 0);
     fx->diff_id = sha256_digest(tar.p, tar.len);
     free(tar.p);
     free(z.p);
