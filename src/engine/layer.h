@@ -51,6 +51,12 @@ char *layer_chain_id(const char *parent_chain, const char *diff_id);
 int layer_ensure(struct store *st, const char *blob_digest, const char *diff_id, const char *parent_chain,
                  char **chain_out, husk_err **err);
 
+/* Remove the layer chain (its directory and its ROOT/l link), under its lock. The
+ * directory is first renamed to a locked .tmp-* so that a run killed while removing
+ * leaves only what the next layer_ensure cleans. A missing layer is fine. Whether
+ * an image or a container still uses it is the caller's business. */
+int layer_remove(struct store *st, const char *chain, husk_err **err);
+
 /* ROOT/layers/<chain hex>/diff */
 char *layer_diff_path(const struct store *st, const char *chain);
 /* "l/<short>" relative to ROOT, for overlayfs lowerdir= with chdir(ROOT). The short

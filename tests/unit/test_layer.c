@@ -839,6 +839,86 @@ static void test_live_tmp_kept(void **state)
     fixture_close(&fx);
 }
 
+static void test_remove(void **state)
+{
+    (void)state;
+    need_root();
+    struct fixture fx;
+    fixture_open(&fx);
+    put_layer(&fx, simple, ARRAY_SIZE(simple), "gzip");
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *chain = NULL;
+    assert_int_equal(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &chain, &err), 0);
+    _cleanup_free_ char *link = NULL;
+    assert_int_equal(layer_short_link(&fx.st, chain, &link, &err), 0);
+    _cleanup_free_ char *link_path = xasprintf("%s/%s", storedir, link);
+    _cleanup_free_ char *layer = xasprintf("%s/layers/%s", storedir, chain + 7);
+    struct stat st;
+    assert_int_equal(lstat(link_path, &st), 0);
+    if (layer_remove(&fx.st, chain, &err) < 0)
+        fail_msg("%s", err->msg);
+    assert_int_equal(lstat(layer, &st), -1);
+    assert_int_equal(lstat(link_path, &st), -1);
+    assert_int_equal(tmp_dirs(), 0);
+    assert_int_equal(layer_remove(&fx.st, chain, &err), 0);   /* gone already: fine */
+    /* and it can be made again */
+    _cleanup_free_ char *again = NULL;
+    assert_int_equal(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &again, &err), 0);
+    assert_int_equal(lstat(link_path, &st), 0);
+    fixture_close(&fx);
+}
+
+/* A run killed at any point of an unpack (here: SIGKILL somewhere in a 64 MiB
+ * layer) leaves nothing that counts as the layer; the next ensure completes it. */
+static void test_killed_unpack(void **state)
+{
+    (void)state;
+    need_root();
+    struct fixture fx;
+    fixture_open(&fx);
+    size_t big = 64 << 20;
+    char *zeros = xcalloc(1, big + 1);
+    memset(zeros, 'z', big);
+    struct ent ents[] = {
+        { .name = "a/", .type = AE_IFDIR },
+        { .name = "a/big", .type = AE_IFREG, .data = zeros },
+        { .name = "b/", .type = AE_IFDIR },
+        { .name = "b/last", .type = AE_IFREG, .data = "last" },
+    };
+    put_layer(&fx, ents, ARRAY_SIZE(ents), "gzip");
+    free(zeros);
+    _cleanup_free_ char *layer = xasprintf("%s/layers/%s", storedir, fx.diff_id + 7);
+    struct stat st;
+    for (int delay_ms = 5; delay_ms <= 45; delay_ms += 20) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            husk_err *err = NULL;
+            char *chain = NULL;
+            _exit(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &chain, &err) == 0 ? 0 : 1);
+        }
+        struct timespec ts = { 0, delay_ms * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status)) {   /* finished before the kill: whole */
+            _cleanup_free_ char *last = xasprintf("%s/diff/b/last", layer);
+            assert_int_equal(stat(last, &st), 0);
+            continue;
+        }
+        assert_int_equal(stat(layer, &st), -1);   /* never a half layer under its name */
+    }
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *chain = NULL;
+    assert_int_equal(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &chain, &err), 0);
+    assert_int_equal(tmp_dirs(), 0);
+    _cleanup_free_ char *bigp = xasprintf("%s/diff/a/big", layer);
+    assert_int_equal(stat(bigp, &st), 0);
+    assert_int_equal(st.st_size, (off_t)big);
+    fixture_close(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +931,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ensure_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure_waits_for_the_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_tmp_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_unpack, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
