@@ -314,6 +314,7 @@ static void test_every_entry_type(void **state)
           .xname = "security.capability", .xval = cap_v2, .xlen = sizeof(cap_v2) },
         { .name = "bin/sh", .type = AE_IFLNK, .link = "/bin/busybox", .uid = 7, .gid = 8, .mtime = 1200000000 },
         { .name = "bin/su2", .hard = true, .link = "bin/su", .perm = 04755 },
+        { .name = "bin/ping2", .hard = true, .link = "/bin/ping", .perm = 0755 },
         { .name = "tmp/", .type = AE_IFDIR, .perm = 01777, .mtime = 1100000000 },
         { .name = "home/u/", .type = AE_IFDIR, .perm = 02750, .uid = 1000, .gid = 1000,
           .xname = "user.note", .xval = "hi", .xlen = 2 },
@@ -356,6 +357,10 @@ static void test_every_entry_type(void **state)
         assert_int_equal(st.st_uid, 1000);
         assert_int_equal(getxattr(L("bin/ping"), "security.capability", buf, sizeof(buf)), sizeof(cap_v2));
         assert_memory_equal(buf, cap_v2, sizeof(cap_v2));
+        assert_int_equal(stat(L("bin/ping2"), &st2), 0);   /* an absolute target is the layer's */
+        assert_int_equal(st.st_ino, st2.st_ino);
+        /* the link leaves its target's setuid bit and capabilities as they are */
+        assert_int_equal(getxattr(L("bin/ping2"), "security.capability", buf, sizeof(buf)), sizeof(cap_v2));
         assert_int_equal(lstat(L("bin/sh"), &st), 0);
         assert_true(S_ISLNK(st.st_mode));
         assert_int_equal(st.st_uid, 7);
@@ -497,14 +502,14 @@ static void test_hostile(void **state)
     /* hard links to host files: absolute (the layer's own /etc/passwd, which it
      * does not have), climbing, through a symlinked directory */
     struct ent hl_abs[] = { { .name = "pw", .hard = true, .link = "/etc/passwd" } };
-    expect_refused(hl_abs, 1, "entry \"pw\": hard link target", links);
+    expect_refused(hl_abs, 1, "entry \"pw\": hard link target \"/etc/passwd\": is not in the layer", links);
     struct ent hl_up[] = { { .name = "pw", .hard = true, .link = "../../../../../etc/passwd" } };
     expect_refused(hl_up, 1, "path leaves the layer", links);
     struct ent hl_sym[] = {
         { .name = "e", .type = AE_IFLNK, .link = "/etc" },
         { .name = "pw", .hard = true, .link = "e/passwd" },
     };
-    expect_refused(hl_sym, 2, "entry \"pw\": hard link target: path goes through a symlink", links);
+    expect_refused(hl_sym, 2, "entry \"pw\": hard link target \"e/passwd\": path goes through a symlink", links);
     struct ent hl_sent[] = {
         { .name = "s", .type = AE_IFLNK, .link = sentinel },
         { .name = "t", .hard = true, .link = "s/target" },
@@ -582,6 +587,11 @@ static void test_bad_streams(void **state)
     _cleanup_err_ husk_err *err = NULL;
     assert_int_equal(layer_unpack_fd(fd, dfd, &diff, NULL, &err), 0);
     assert_string_equal(diff, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* a stream that cannot be read is not an empty layer */
+    husk_err_free(&err);
+    assert_int_equal(layer_unpack_fd(dfd, dfd, NULL, NULL, &err), -1);
+    assert_non_null(strstr(err->msg, "Is a directory"));
+    husk_err_free(&err);
     /* a directory that is not empty is refused */
     close(fd);
     fd = memfd_of(&tar);
