@@ -516,6 +516,12 @@ static void test_hostile(void **state)
     };
     expect_refused(hl_sent, 2, "path goes through a symlink", links);
 
+    /* the root replaced by a symlink; a whiteout of ".." */
+    struct ent root_link[] = { { .name = "./", .type = AE_IFLNK, .link = "/" } };
+    expect_refused(root_link, 1, "entry \"./\": the layer's root must be a directory", links);
+    struct ent wh_dots[] = { { .name = "a/.wh..", .type = AE_IFREG } };
+    expect_refused(wh_dots, 1, "entry \"a/.wh..\": whiteout of nothing", links);
+
     /* a control character in a name is escaped in the error line */
     struct ent nl[] = { { .name = "../x\ny", .type = AE_IFREG } };
     expect_refused(nl, 1, "entry \"../x\\x0ay\"", links);
