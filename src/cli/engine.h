@@ -49,5 +49,6 @@ int cmd_image_history(struct cli_global *g, int argc, char **argv);
 int cmd_image_import(struct cli_global *g, int argc, char **argv);
 int cmd_image_load(struct cli_global *g, int argc, char **argv);
 int cmd_image_save(struct cli_global *g, int argc, char **argv);
+int cmd_image_prune(struct cli_global *g, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,14 +57,29 @@ static const char *sha256_hex(const char *digest, husk_err **err)
 int store_open(const char *root, struct store *st, husk_err **err)
 {
     memset(st, 0, sizeof(*st));
-    st->blobs_fd = -1;
+    st->blobs_fd = st->gc_fd = -1;
     _cleanup_free_ char *blobs = xasprintf("%s/blobs/sha256", root);
     if (mkdir_p(blobs, 0700, err) < 0)
         return husk_err_prefix(err, "storage root %s", root);
     st->blobs_fd = open(blobs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (st->blobs_fd < 0)
         return husk_fail(err, errno, "open %s", blobs);
+    _cleanup_free_ char *lock = xasprintf("%s/.gc.lock", root);
+    st->gc_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (st->gc_fd < 0 || flock(st->gc_fd, LOCK_SH) < 0) {
+        int e = errno;
+        store_close(st);
+        return husk_fail(err, e, "lock %s", lock);
+    }
     st->root = xstrdup(root);
+    return 0;
+}
+
+int store_gc_begin(struct store *st, husk_err **err)
+{
+    /* flock converts our shared lock; it waits for every other holder */
+    if (flock(st->gc_fd, LOCK_EX) < 0)
+        return husk_fail(err, errno, "lock %s/.gc.lock", st->root);
     return 0;
 }
 
@@ -71,9 +87,11 @@ void store_close(struct store *st)
 {
     if (st->blobs_fd >= 0)
         close(st->blobs_fd);
+    if (st->gc_fd >= 0)
+        close(st->gc_fd);
     free(st->root);
     memset(st, 0, sizeof(*st));
-    st->blobs_fd = -1;
+    st->blobs_fd = st->gc_fd = -1;
 }
 
 char *store_blob_path(const struct store *st, const char *digest)

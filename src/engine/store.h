@@ -19,11 +19,18 @@
 struct store {
     char *root;
     int blobs_fd;   /* ROOT/blobs/sha256 */
+    int gc_fd;      /* ROOT/.gc.lock, held shared while the store is open */
 };
 
-/* Open (making what is missing) the store at root. */
+/* Open (making what is missing) the store at root. Every user of the store holds
+ * ROOT/.gc.lock shared for as long as it has it open; only a prune holds it
+ * exclusive (store_gc_begin), so that blobs and layers a pull has fetched but not
+ * yet registered are never collected under it. Readers and pulls never wait for
+ * each other. */
 int store_open(const char *root, struct store *st, husk_err **err);
 void store_close(struct store *st);
+/* Wait until no other command uses the store, and keep it so until store_close. */
+int store_gc_begin(struct store *st, husk_err **err);
 
 /* Path of a blob by "sha256:<hex>" digest (whether or not it exists). */
 char *store_blob_path(const struct store *st, const char *digest);

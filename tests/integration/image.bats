@@ -276,3 +276,39 @@ EOF2
     assert_equal "$(find "$STORE/blobs" -type f | wc -l)" 0
     assert_no_images
 }
+
+@test "image prune: dangling images, then (-a) every image; blobs and layers nobody uses go" {
+    require_husk
+    run himg import "$TEST_DIR/bb.tar" keep:1
+    local keep=$output
+    echo extra >"$TEST_DIR/extra"
+    tar -C "$TEST_DIR" -cf "$TEST_DIR/other.tar" extra
+    run himg import "$TEST_DIR/other.tar" gone:1
+    local gone=$output
+    run himg tag keep:1 gone:1    # gone's image is now dangling
+    local layer_other
+    layer_other=$(sha256sum "$TEST_DIR/other.tar" | cut -d' ' -f1)
+    [ -d "$STORE/layers/$layer_other" ]
+    # without -f it asks; "n" keeps everything
+    run bash -c "echo n | '$HUSK_BIN' --storage-root '$STORE' image prune"
+    assert_success
+    run himg inspect "$gone"
+    assert_success
+    run himg prune -f
+    assert_success
+    assert_contains "deleted: $gone"
+    assert_contains "Total reclaimed space:"
+    run himg inspect "$gone"
+    assert_status 125
+    [ ! -e "$STORE/layers/$layer_other" ] || fail "the dangling image's layer is still there"
+    [ ! -e "$STORE/blobs/sha256/$layer_other" ] || fail "its blob is still there"
+    run himg inspect keep:1
+    assert_success
+    run himg prune -a -f
+    assert_success
+    assert_contains "untagged: keep:1"
+    assert_contains "deleted: $keep"
+    assert_no_images
+    assert_equal "$(find "$STORE/blobs" "$STORE/layers" "$STORE/l" -mindepth 1 \( -type f -o -type d -o -type l \) \
+        ! -name '*.lock' ! -name sha256 | wc -l)" 0
+}

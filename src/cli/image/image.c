@@ -12,6 +12,7 @@ static const struct engine_verb verbs[] = {
     { "import", cmd_image_import, "make an image from a root filesystem tarball" },
     { "load", cmd_image_load, "load images from a docker-archive, oci-archive or OCI layout" },
     { "save", cmd_image_save, "save images to a docker-archive or oci-archive" },
+    { "prune", cmd_image_prune, "remove unused images, blobs and layers" },
 };
 
 int cmd_image(struct cli_global *g, int argc, char **argv)
