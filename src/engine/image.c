@@ -209,14 +209,21 @@ int image_list(struct store *st, struct image_record ***out, husk_err **err)
         memcpy(hex, e->d_name, 64);
         hex[64] = '\0';
         struct image_record *r = xcalloc(1, sizeof(*r));
-        if (record_load(st, hex, r, err) < 0) {
+        husk_err *e = NULL;
+        if (record_load(st, hex, r, &e) < 0) {
             free(r);
-            if ((*err)->errnum == ENOENT) {   /* removed while we listed */
-                husk_err_free(err);
+            if (e->errnum == ENOENT) {   /* removed while we listed */
+                husk_err_free(&e);
                 continue;
             }
             closedir(d);
             image_records_free(v);
+            if (err) {
+                husk_err_free(err);
+                *err = e;
+            } else {
+                husk_err_free(&e);
+            }
             return -1;
         }
         v = xrealloc(v, (n + 2) * sizeof(*v));
@@ -491,4 +498,36 @@ int image_remove(struct store *st, const char *name, bool force, husk_err **err)
 out:
     image_records_free(all);
     return ret;
+}
+
+/* Does the record (its manifest, index, config, or a layer blob its manifest
+ * names) use digest? An unreadable manifest counts as using it: when in doubt,
+ * keep. */
+static bool record_uses(struct store *st, const struct image_record *r, const char *digest)
+{
+    if (strcmp(r->id, digest) == 0 || strcmp(r->manifest, digest) == 0 || (r->index && strcmp(r->index, digest) == 0))
+        return true;
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    struct manifest m;
+    if (store_read_blob(st, r->manifest, 4u << 20, &text, &len, NULL) < 0 ||
+        manifest_parse(text, len, r->manifest, NULL, &m, NULL) < 0)
+        return true;
+    bool used = false;
+    for (size_t i = 0; !used && i < m.n_layers; i++)
+        used = strcmp(m.layers[i].digest, digest) == 0;
+    manifest_free(&m);
+    return used;
+}
+
+bool image_blob_in_use(struct store *st, const char *digest)
+{
+    struct image_record **all = NULL;
+    if (image_list(st, &all, NULL) < 0)
+        return true;
+    bool used = false;
+    for (struct image_record **p = all; !used && *p; p++)
+        used = record_uses(st, *p, digest);
+    image_records_free(all);
+    return used;
 }

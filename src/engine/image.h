@@ -59,6 +59,9 @@ int image_tag(struct store *st, const char *name, const char *new_ref, husk_err 
  * record goes when no tag is left. Blobs and layers stay until prune. */
 int image_remove(struct store *st, const char *name, bool force, husk_err **err);
 
+/* Is the blob the manifest, index, config or a layer of any image? */
+bool image_blob_in_use(struct store *st, const char *digest);
+
 /* Bytes of a layer's files, from its meta.json (0 if it does not say). */
 uint64_t image_layer_size(const struct store *st, const char *chain);
 

@@ -331,3 +331,45 @@ int layer_ensure(struct store *st, const char *blob_digest, const char *diff_id,
         return husk_err_prefix(err, "layer %s", blob_digest);
     return 0;
 }
+
+int layer_remove(struct store *st, const char *chain, husk_err **err)
+{
+    const char *hex = digest_hex("layer", chain, err);
+    if (!hex)
+        return -1;
+    _cleanup_close_ int layers_fd = open_dir(st, "layers", err);
+    if (layers_fd < 0)
+        return husk_err_prefix(err, "remove layer %s", chain);
+    _cleanup_close_ int lock = lock_layer(layers_fd, hex, err);
+    if (lock < 0)
+        return husk_err_prefix(err, "remove layer %s", chain);
+    _cleanup_close_ int fd = openat(layers_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : husk_fail(err, errno, "remove layer %s: open", chain);
+    /* Held from here: a concurrent ensure's cleanup leaves the .tmp-* alone. */
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return husk_fail(err, errno, "remove layer %s: lock", chain);
+    char shortn[SHORT_LEN + 1];
+    short_name(hex, shortn);
+    _cleanup_close_ int l_fd = open_dir(st, "l", err);
+    if (l_fd < 0)
+        return husk_err_prefix(err, "remove layer %s", chain);
+    if (unlinkat(l_fd, shortn, 0) < 0 && errno != ENOENT)
+        return husk_fail(err, errno, "remove layer %s: unlink l/%s", chain, shortn);
+    /* A fresh .tmp name (mkdtemp, then renamed over: RENAME_EXCHANGE would leave an
+     * empty dir under the layer's name), so the layer's name goes in one step. */
+    _cleanup_free_ char *tmp = xasprintf("%s/layers/" TMP_PREFIX "XXXXXX", st->root);
+    if (!mkdtemp(tmp))
+        return husk_fail(err, errno, "remove layer %s: mkdir %s", chain, tmp);
+    const char *tmp_name = strrchr(tmp, '/') + 1;
+    if (renameat(layers_fd, hex, layers_fd, tmp_name) < 0) {
+        int e = errno;
+        unlinkat(layers_fd, tmp_name, AT_REMOVEDIR);
+        return husk_fail(err, e, "remove layer %s: rename", chain);
+    }
+    int r = tree_remove_at(layers_fd, tmp_name);
+    if (r < 0)
+        return husk_fail(err, -r, "remove layer %s: remove layers/%s", chain, tmp_name);
+    return 0;
+}

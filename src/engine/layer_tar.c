@@ -60,6 +60,7 @@ struct unpack {
     struct archive *tar;     /* parses what raw produces */
     EVP_MD_CTX *md;          /* sha256 of the uncompressed stream */
     uint64_t in_bytes;       /* read from fd */
+    int read_errno;          /* a read(2) of fd failed */
     uint64_t tar_bytes;      /* uncompressed, hashed */
     bool raw_eof;
     uint64_t size;           /* bytes of regular files made */
@@ -79,13 +80,21 @@ static la_ssize_t fd_read_cb(struct archive *a, void *data, const void **buf)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            archive_set_error(a, errno, "read the layer: %s", strerror(errno));
+            u->read_errno = errno;
+            archive_set_error(a, errno, "%s", strerror(errno));
             return -1;
         }
         u->in_bytes += (uint64_t)n;
         *buf = u->buf;
         return n;
     }
+}
+
+/* libarchive's message, which some failures (a gzip cut short) leave unset. */
+static const char *why(struct archive *a)
+{
+    const char *s = archive_error_string(a);
+    return s ? s : "truncated or corrupt data";
 }
 
 /* Feeds the tar reader from the decompressor, hashing every byte on the way. */
@@ -102,8 +111,7 @@ static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **buf)
             break;
         }
         if (r < ARCHIVE_WARN) {
-            archive_set_error(a, archive_errno(u->raw) ? archive_errno(u->raw) : EIO, "%s",
-                              archive_error_string(u->raw) ? archive_error_string(u->raw) : "decompress");
+            archive_set_error(a, archive_errno(u->raw) ? archive_errno(u->raw) : EIO, "%s", why(u->raw));
             return -1;
         }
         if (n == 0)
@@ -136,17 +144,16 @@ static int open_readers(struct unpack *u, bool *empty, husk_err **err)
     archive_read_support_format_raw(u->raw);
     if (archive_read_open(u->raw, u, NULL, fd_read_cb, NULL) != ARCHIVE_OK ||
         archive_read_next_header(u->raw, &e) < ARCHIVE_WARN) {
-        if (u->in_bytes == 0) {
+        if (u->in_bytes == 0 && !u->read_errno) {
             /* An empty stream is an empty layer (docker's tar reader says EOF too). */
             *empty = true;
             return 0;
         }
-        return husk_fail(err, archive_errno(u->raw) > 0 ? archive_errno(u->raw) : 0, "read the layer: %s",
-                         archive_error_string(u->raw));
+        return husk_fail(err, 0, "read the layer: %s", why(u->raw));
     }
     archive_read_support_format_tar(u->tar);
     if (archive_read_open(u->tar, u, NULL, tar_read_cb, NULL) != ARCHIVE_OK)
-        return husk_fail(err, 0, "read the tar: %s", archive_error_string(u->tar));
+        return husk_fail(err, 0, "read the tar: %s", why(u->tar));
     return 0;
 }
 
@@ -411,7 +418,7 @@ static int write_data(struct unpack *u, int fd, struct archive_entry *e, husk_er
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN)
-            return entry_fail(u, err, 0, "read: %s", archive_error_string(u->tar));
+            return entry_fail(u, err, 0, "read: %s", why(u->tar));
         /* pwrite at the block's offset: a sparse file's holes stay holes. */
         const char *c = p;
         while (n > 0) {
@@ -514,12 +521,13 @@ static int make_hardlink(struct unpack *u, int parent, const char *base, struct 
      * (an absolute one is the layer's own path, as docker reads it): only
      * something this layer made can be linked, never a host file. */
     const char *tbase;
-    _cleanup_close_ int tparent = open_parent(u, target, false, "hard link target: ", &tbase, err);
+    _cleanup_free_ char *what = xasprintf("hard link target \"%s\": ", q);
+    _cleanup_close_ int tparent = open_parent(u, target, false, what, &tbase, err);
     if (tparent < 0)
         return -1;
     struct stat st;
     if (fstatat(tparent, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return entry_fail(u, err, errno == ENOENT ? 0 : errno, "hard link target \"%s\" is not in the layer", q);
+        return entry_fail(u, err, errno == ENOENT ? 0 : errno, "hard link target \"%s\": is not in the layer", q);
     if (S_ISDIR(st.st_mode))
         return entry_fail(u, err, EPERM, "hard link to a directory");
     /* Linking a name to itself: nothing to do (removing it first would lose it). */
@@ -532,12 +540,10 @@ static int make_hardlink(struct unpack *u, int parent, const char *base, struct 
     /* flags 0: a symlink target is linked itself, not followed. */
     if (linkat(tparent, tbase, parent, base, 0) < 0)
         return entry_fail(u, err, errno, "hard link");
-    /* The entry's owner, mode and times apply to the shared inode, as docker does. */
-    mode_t type = st.st_mode & S_IFMT;
-    struct obj o = { .fd = -1, .parent = parent, .base = base };
-    if (set_owner_mode_xattrs(u, o, e, type, err) < 0)
-        return -1;
-    return set_times(u, o, e, err);
+    /* The link shares its target's inode, owner, mode, xattrs and times: the
+     * entry's own header changes none of them (as GNU tar and bsdtar extract). A
+     * chown here would even clear the target's setuid bit and security.capability. */
+    return 0;
 }
 
 /* ".wh.NAME": NAME was deleted; overlayfs spells that as a char 0/0 device. */
@@ -685,7 +691,7 @@ static int unpack_all(struct unpack *u, husk_err **err)
         if (r < ARCHIVE_WARN) {
             if (first && u->raw_eof && u->tar_bytes == 0)
                 return 0;   /* a compressed empty stream: an empty layer */
-            return husk_fail(err, 0, "read the tar: %s", archive_error_string(u->tar));
+            return husk_fail(err, 0, "read the tar: %s", why(u->tar));
         }
         if (apply_entry(u, e, err) < 0)
             return -1;
@@ -696,7 +702,7 @@ static int unpack_all(struct unpack *u, husk_err **err)
     while (!u->raw_eof && tar_read_cb(u->tar, u, &p) > 0)
         ;
     if (!u->raw_eof)
-        return husk_fail(err, 0, "read the layer: %s", archive_error_string(u->tar));
+        return husk_fail(err, 0, "read the layer: %s", why(u->tar));
     u->name = NULL;
     return apply_dir_times(u, err);
 }

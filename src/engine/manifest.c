@@ -66,6 +66,14 @@ static int parse_descriptor(const struct cj *c, struct json_object *o, const cha
             cj_string(c, p, pp, "variant", false, &d->variant) < 0)
             return -1;
     }
+    struct json_object *ann = platform ? cj_member(o, "annotations") : NULL;
+    if (ann) {
+        _cleanup_free_ char *pa = cj_path_key(path, "annotations");
+        if (cj_as_object(c, ann, pa) < 0 || cj_string(c, ann, pa, "io.containerd.image.name", false, &d->ref_name) < 0)
+            return -1;
+        if (!d->ref_name && cj_string(c, ann, pa, "org.opencontainers.image.ref.name", false, &d->ref_name) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -76,6 +84,7 @@ static void descriptor_free(struct descriptor *d)
     free(d->os);
     free(d->architecture);
     free(d->variant);
+    free(d->ref_name);
 }
 
 /* The document's mediaType, checked against the one it was served as. */

@@ -27,6 +27,9 @@ struct descriptor {
     int64_t size;
     /* platform, in an index only */
     char *os, *architecture, *variant;
+    /* in an index only: the name annotation (io.containerd.image.name, else
+     * org.opencontainers.image.ref.name), or NULL */
+    char *ref_name;
 };
 
 struct manifest {

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,14 +57,29 @@ static const char *sha256_hex(const char *digest, husk_err **err)
 int store_open(const char *root, struct store *st, husk_err **err)
 {
     memset(st, 0, sizeof(*st));
-    st->blobs_fd = -1;
+    st->blobs_fd = st->gc_fd = -1;
     _cleanup_free_ char *blobs = xasprintf("%s/blobs/sha256", root);
     if (mkdir_p(blobs, 0700, err) < 0)
         return husk_err_prefix(err, "storage root %s", root);
     st->blobs_fd = open(blobs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (st->blobs_fd < 0)
         return husk_fail(err, errno, "open %s", blobs);
+    _cleanup_free_ char *lock = xasprintf("%s/.gc.lock", root);
+    st->gc_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (st->gc_fd < 0 || flock(st->gc_fd, LOCK_SH) < 0) {
+        int e = errno;
+        store_close(st);
+        return husk_fail(err, e, "lock %s", lock);
+    }
     st->root = xstrdup(root);
+    return 0;
+}
+
+int store_gc_begin(struct store *st, husk_err **err)
+{
+    /* flock converts our shared lock; it waits for every other holder */
+    if (flock(st->gc_fd, LOCK_EX) < 0)
+        return husk_fail(err, errno, "lock %s/.gc.lock", st->root);
     return 0;
 }
 
@@ -71,9 +87,11 @@ void store_close(struct store *st)
 {
     if (st->blobs_fd >= 0)
         close(st->blobs_fd);
+    if (st->gc_fd >= 0)
+        close(st->gc_fd);
     free(st->root);
     memset(st, 0, sizeof(*st));
-    st->blobs_fd = -1;
+    st->blobs_fd = st->gc_fd = -1;
 }
 
 char *store_blob_path(const struct store *st, const char *digest)
@@ -136,7 +154,17 @@ void blob_writer_abort(struct blob_writer *w)
 
 int blob_writer_commit(struct blob_writer *w, husk_err **err)
 {
-    return blob_writer_finish(w, NULL, err);
+    return blob_writer_finish(w, NULL, err) < 0 ? -1 : 0;
+}
+
+int store_remove_blob(const struct store *st, const char *digest, husk_err **err)
+{
+    const char *hex = sha256_hex(digest, err);
+    if (!hex)
+        return -1;
+    if (unlinkat(st->blobs_fd, hex, 0) < 0 && errno != ENOENT)
+        return husk_fail(err, errno, "remove blob %s", digest);
+    return 0;
 }
 
 int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err)
@@ -164,13 +192,16 @@ int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err)
     }
     char proc[64];
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
-    if (linkat(AT_FDCWD, proc, w->dirfd, hex, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST) {
-        husk_fail(err, errno, "blob %s: name it", w->digest);
-        goto out;
+    ret = 1;
+    if (linkat(AT_FDCWD, proc, w->dirfd, hex, AT_SYMLINK_FOLLOW) < 0) {
+        if (errno != EEXIST) {
+            ret = husk_fail(err, errno, "blob %s: name it", w->digest);
+            goto out;
+        }
+        ret = 0;
     }
     if (digest_out)
         *digest_out = xstrdup(w->digest);
-    ret = 0;
 out:
     blob_writer_abort(w);
     return ret;
@@ -191,6 +222,7 @@ int store_put_blob(const struct store *st, const void *buf, size_t len, char **d
 {
     _cleanup_free_ char *digest = sha256_digest(buf, len);
     struct blob_writer *w = NULL;
+    int named = 0;
     if (!store_blob_exists(st, digest)) {
         if (blob_writer_new(st, digest, &w, err) < 0)
             return -1;
@@ -198,10 +230,11 @@ int store_put_blob(const struct store *st, const void *buf, size_t len, char **d
             blob_writer_abort(w);
             return -1;
         }
-        if (blob_writer_commit(w, err) < 0)
+        named = blob_writer_finish(w, NULL, err);
+        if (named < 0)
             return -1;
     }
     if (digest_out)
         *digest_out = steal_ptr(digest);
-    return 0;
+    return named;
 }

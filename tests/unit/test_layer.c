@@ -314,6 +314,7 @@ static void test_every_entry_type(void **state)
           .xname = "security.capability", .xval = cap_v2, .xlen = sizeof(cap_v2) },
         { .name = "bin/sh", .type = AE_IFLNK, .link = "/bin/busybox", .uid = 7, .gid = 8, .mtime = 1200000000 },
         { .name = "bin/su2", .hard = true, .link = "bin/su", .perm = 04755 },
+        { .name = "bin/ping2", .hard = true, .link = "/bin/ping", .perm = 0755 },
         { .name = "tmp/", .type = AE_IFDIR, .perm = 01777, .mtime = 1100000000 },
         { .name = "home/u/", .type = AE_IFDIR, .perm = 02750, .uid = 1000, .gid = 1000,
           .xname = "user.note", .xval = "hi", .xlen = 2 },
@@ -356,6 +357,10 @@ static void test_every_entry_type(void **state)
         assert_int_equal(st.st_uid, 1000);
         assert_int_equal(getxattr(L("bin/ping"), "security.capability", buf, sizeof(buf)), sizeof(cap_v2));
         assert_memory_equal(buf, cap_v2, sizeof(cap_v2));
+        assert_int_equal(stat(L("bin/ping2"), &st2), 0);   /* an absolute target is the layer's */
+        assert_int_equal(st.st_ino, st2.st_ino);
+        /* the link leaves its target's setuid bit and capabilities as they are */
+        assert_int_equal(getxattr(L("bin/ping2"), "security.capability", buf, sizeof(buf)), sizeof(cap_v2));
         assert_int_equal(lstat(L("bin/sh"), &st), 0);
         assert_true(S_ISLNK(st.st_mode));
         assert_int_equal(st.st_uid, 7);
@@ -497,19 +502,25 @@ static void test_hostile(void **state)
     /* hard links to host files: absolute (the layer's own /etc/passwd, which it
      * does not have), climbing, through a symlinked directory */
     struct ent hl_abs[] = { { .name = "pw", .hard = true, .link = "/etc/passwd" } };
-    expect_refused(hl_abs, 1, "entry \"pw\": hard link target", links);
+    expect_refused(hl_abs, 1, "entry \"pw\": hard link target \"/etc/passwd\": is not in the layer", links);
     struct ent hl_up[] = { { .name = "pw", .hard = true, .link = "../../../../../etc/passwd" } };
     expect_refused(hl_up, 1, "path leaves the layer", links);
     struct ent hl_sym[] = {
         { .name = "e", .type = AE_IFLNK, .link = "/etc" },
         { .name = "pw", .hard = true, .link = "e/passwd" },
     };
-    expect_refused(hl_sym, 2, "entry \"pw\": hard link target: path goes through a symlink", links);
+    expect_refused(hl_sym, 2, "entry \"pw\": hard link target \"e/passwd\": path goes through a symlink", links);
     struct ent hl_sent[] = {
         { .name = "s", .type = AE_IFLNK, .link = sentinel },
         { .name = "t", .hard = true, .link = "s/target" },
     };
     expect_refused(hl_sent, 2, "path goes through a symlink", links);
+
+    /* the root replaced by a symlink; a whiteout of ".." */
+    struct ent root_link[] = { { .name = "./", .type = AE_IFLNK, .link = "/" } };
+    expect_refused(root_link, 1, "entry \"./\": the layer's root must be a directory", links);
+    struct ent wh_dots[] = { { .name = "a/.wh..", .type = AE_IFREG } };
+    expect_refused(wh_dots, 1, "entry \"a/.wh..\": whiteout of nothing", links);
 
     /* a control character in a name is escaped in the error line */
     struct ent nl[] = { { .name = "../x\ny", .type = AE_IFREG } };
@@ -582,6 +593,11 @@ static void test_bad_streams(void **state)
     _cleanup_err_ husk_err *err = NULL;
     assert_int_equal(layer_unpack_fd(fd, dfd, &diff, NULL, &err), 0);
     assert_string_equal(diff, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* a stream that cannot be read is not an empty layer */
+    husk_err_free(&err);
+    assert_int_equal(layer_unpack_fd(dfd, dfd, NULL, NULL, &err), -1);
+    assert_non_null(strstr(err->msg, "Is a directory"));
+    husk_err_free(&err);
     /* a directory that is not empty is refused */
     close(fd);
     fd = memfd_of(&tar);
@@ -606,7 +622,7 @@ static void put_layer(struct fixture *fx, const struct ent *ents, size_t n, cons
     struct buf tar = build_tar(ents, n);
     struct buf z = compress(&tar, filter);
     _cleanup_err_ husk_err *err = NULL;
-    assert_int_equal(store_put_blob(&fx->st, z.p, z.len, &fx->blob, &err), 0);
+    assert_true(store_put_blob(&fx->st, z.p, z.len, &fx->blob, &err) >= 0);
     fx->diff_id = sha256_digest(tar.p, tar.len);
     free(tar.p);
     free(z.p);
@@ -839,6 +855,86 @@ static void test_live_tmp_kept(void **state)
     fixture_close(&fx);
 }
 
+static void test_remove(void **state)
+{
+    (void)state;
+    need_root();
+    struct fixture fx;
+    fixture_open(&fx);
+    put_layer(&fx, simple, ARRAY_SIZE(simple), "gzip");
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *chain = NULL;
+    assert_int_equal(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &chain, &err), 0);
+    _cleanup_free_ char *link = NULL;
+    assert_int_equal(layer_short_link(&fx.st, chain, &link, &err), 0);
+    _cleanup_free_ char *link_path = xasprintf("%s/%s", storedir, link);
+    _cleanup_free_ char *layer = xasprintf("%s/layers/%s", storedir, chain + 7);
+    struct stat st;
+    assert_int_equal(lstat(link_path, &st), 0);
+    if (layer_remove(&fx.st, chain, &err) < 0)
+        fail_msg("%s", err->msg);
+    assert_int_equal(lstat(layer, &st), -1);
+    assert_int_equal(lstat(link_path, &st), -1);
+    assert_int_equal(tmp_dirs(), 0);
+    assert_int_equal(layer_remove(&fx.st, chain, &err), 0);   /* gone already: fine */
+    /* and it can be made again */
+    _cleanup_free_ char *again = NULL;
+    assert_int_equal(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &again, &err), 0);
+    assert_int_equal(lstat(link_path, &st), 0);
+    fixture_close(&fx);
+}
+
+/* A run killed at any point of an unpack (here: SIGKILL somewhere in a 64 MiB
+ * layer) leaves nothing that counts as the layer; the next ensure completes it. */
+static void test_killed_unpack(void **state)
+{
+    (void)state;
+    need_root();
+    struct fixture fx;
+    fixture_open(&fx);
+    size_t big = 64 << 20;
+    char *zeros = xcalloc(1, big + 1);
+    memset(zeros, 'z', big);
+    struct ent ents[] = {
+        { .name = "a/", .type = AE_IFDIR },
+        { .name = "a/big", .type = AE_IFREG, .data = zeros },
+        { .name = "b/", .type = AE_IFDIR },
+        { .name = "b/last", .type = AE_IFREG, .data = "last" },
+    };
+    put_layer(&fx, ents, ARRAY_SIZE(ents), "gzip");
+    free(zeros);
+    _cleanup_free_ char *layer = xasprintf("%s/layers/%s", storedir, fx.diff_id + 7);
+    struct stat st;
+    for (int delay_ms = 5; delay_ms <= 45; delay_ms += 20) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            husk_err *err = NULL;
+            char *chain = NULL;
+            _exit(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &chain, &err) == 0 ? 0 : 1);
+        }
+        struct timespec ts = { 0, delay_ms * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status)) {   /* finished before the kill: whole */
+            _cleanup_free_ char *last = xasprintf("%s/diff/b/last", layer);
+            assert_int_equal(stat(last, &st), 0);
+            continue;
+        }
+        assert_int_equal(stat(layer, &st), -1);   /* never a half layer under its name */
+    }
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *chain = NULL;
+    assert_int_equal(layer_ensure(&fx.st, fx.blob, fx.diff_id, NULL, &chain, &err), 0);
+    assert_int_equal(tmp_dirs(), 0);
+    _cleanup_free_ char *bigp = xasprintf("%s/diff/a/big", layer);
+    assert_int_equal(stat(bigp, &st), 0);
+    assert_int_equal(st.st_size, (off_t)big);
+    fixture_close(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +947,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ensure_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure_waits_for_the_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_tmp_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_unpack, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

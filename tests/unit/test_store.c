@@ -60,14 +60,14 @@ static void test_put_and_exists(void **state)
     assert_string_equal(d, HELLO);
     assert_false(store_blob_exists(&st, HELLO));
     _cleanup_free_ char *got = NULL;
-    assert_int_equal(store_put_blob(&st, "hello\n", 6, &got, &err), 0);
+    assert_int_equal(store_put_blob(&st, "hello\n", 6, &got, &err), 1);   /* added */
     assert_string_equal(got, HELLO);
     assert_true(store_blob_exists(&st, HELLO));
     _cleanup_free_ char *path = store_blob_path(&st, HELLO), *data = NULL;
     assert_int_equal(read_file_at(AT_FDCWD, path, 100, &data, NULL, &err), 0);
     assert_string_equal(data, "hello\n");
     /* again: the same name, nothing new */
-    assert_int_equal(store_put_blob(&st, "hello\n", 6, NULL, &err), 0);
+    assert_int_equal(store_put_blob(&st, "hello\n", 6, NULL, &err), 0);   /* there already */
     _cleanup_free_ char *dir = xasprintf("%s/blobs/sha256", root);
     assert_int_equal(entries(dir), 1);
     store_close(&st);

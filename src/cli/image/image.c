@@ -9,6 +9,10 @@ static const struct engine_verb verbs[] = {
     { "tag", cmd_image_tag, "give an image another name" },
     { "rm", cmd_image_rm, "remove images (or one of their names)" },
     { "history", cmd_image_history, "show how an image was made, layer by layer" },
+    { "import", cmd_image_import, "make an image from a root filesystem tarball" },
+    { "load", cmd_image_load, "load images from a docker-archive, oci-archive or OCI layout" },
+    { "save", cmd_image_save, "save images to a docker-archive or oci-archive" },
+    { "prune", cmd_image_prune, "remove unused images, blobs and layers" },
     { "pull", cmd_image_pull, "pull an image from a registry" },
     { "push", cmd_image_push, "push an image to a registry" },
 };
