@@ -439,3 +439,34 @@ $REG_PLAIN/test/bb:1"
     assert_success
     assert_contains "Pushed"
 }
+
+@test "image push: podman pulls and runs the image husk pushed" {
+    require_husk
+    command -v podman >/dev/null || skip "podman not installed"
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/test/bb:1"
+    assert_success
+    local id=$output
+    run --separate-stderr himg push --tls-verify=false "$REG_PLAIN/test/bb:1" "$REG_PLAIN/pushed/pod:1"
+    assert_success
+    local pd=$TEST_DIR/pd
+    mkdir -p "$pd"
+    cat >"$pd/containers.conf" <<EOF2
+[engine]
+events_logger = "file"
+events_logfile_path = "$pd/events.log"
+EOF2
+    unset REGISTRY_AUTH_FILE   # podman refuses one that does not exist
+    pm() { CONTAINERS_CONF=$pd/containers.conf podman --root "$pd/r" --runroot "$pd/rr" --storage-driver vfs "$@"; }
+    on_cleanup "CONTAINERS_CONF=$pd/containers.conf podman --root $pd/r --runroot $pd/rr --storage-driver vfs rm -af >/dev/null 2>&1; CONTAINERS_CONF=$pd/containers.conf podman --root $pd/r --runroot $pd/rr --storage-driver vfs rmi -af >/dev/null 2>&1; rm -rf $pd/r"
+    run --separate-stderr pm pull -q --tls-verify=false "$REG_PLAIN/pushed/pod:1"
+    assert_success
+    assert_equal "$output" "${id#sha256:}"
+    # (no CAP_SYS_RESOURCE here: podman's default nofile and nproc limits cannot be set)
+    # runc (crun refuses this host's hybrid cgroups); conmon's and the container's
+    # cgroups under a parent of this test's own, removed in teardown
+    local parent=husk-regtest-$$
+    on_cleanup "for c in /sys/fs/cgroup/*/$parent; do find \$c -depth -type d -exec rmdir {} + ; done"
+    run --separate-stderr pm --runtime runc --cgroup-manager cgroupfs run --rm --network none --cgroup-parent "/$parent" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$REG_PLAIN/pushed/pod:1" cat /hello
+    assert_success
+    assert_equal "$output" "hello from layer 2"
+}
