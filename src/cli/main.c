@@ -35,7 +35,7 @@ static const struct verb {
     { "exec", cmd_exec, true, "run a new process inside a running container" },
     { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
     /* the engine, grouped by noun (../shared/design/engine.md) */
-    { "image", cmd_image, false, "manage images: ls inspect tag rm history (husk image --help)" },
+    { "image", cmd_image, false, "manage images: pull push ls inspect tag rm history import load save prune" },
     { "login", cmd_login, false, "log in to a registry (credentials kept in the containers auth file)" },
     { "logout", cmd_logout, false, "remove the stored credentials of a registry" },
 };
