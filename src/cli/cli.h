@@ -17,6 +17,7 @@ struct cli_global {
     bool systemd_cgroup;        /* --systemd-cgroup (not supported yet) */
     const char *rootless;       /* --rootless true|false|auto */
     const char *criu;           /* --criu PATH: criu program for checkpoint/restore */
+    const char *storage_root;   /* --storage-root: the engine's images, containers, volumes */
 };
 
 typedef int (*cli_verb_fn)(struct cli_global *g, int argc, char **argv);

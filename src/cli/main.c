@@ -1,5 +1,6 @@
 /* main.c — husk's entry point: global flags, then one verb. */
 #include "cli.h"
+#include "engine.h"
 #include "log.h"
 #include "selfclone.h"
 #include "testhooks.h"
@@ -36,6 +37,10 @@ static const struct verb {
     { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
     { "checkpoint", cmd_checkpoint, false, "checkpoint a running container (criu)" },
     { "restore", cmd_restore, false, "restore a container from a checkpoint (criu)" },
+    /* the engine, grouped by noun (../shared/design/engine.md) */
+    { "image", cmd_image, false, "manage images: pull push ls inspect tag rm history import load save prune" },
+    { "login", cmd_login, false, "log in to a registry (credentials kept in the containers auth file)" },
+    { "logout", cmd_logout, false, "remove the stored credentials of a registry" },
 };
 
 int cli_fail(husk_err **err)
@@ -96,6 +101,7 @@ static void print_help(FILE *f)
         fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
     fprintf(f, "\nglobal options:\n"
                "  --root DIR             state directory (default /run/husk)\n"
+               "  --storage-root DIR     the engine's images, containers, volumes (default /var/lib/husk)\n"
                "  --log FILE             also write errors and debug output to FILE\n"
                "  --log-format text|json format of --log (json lines as runc writes them)\n"
                "  --debug                write each step husk takes (to --log, else stderr)\n"
@@ -116,6 +122,7 @@ int main(int argc, char **argv)
         { "systemd-cgroup", no_argument, NULL, 's' },
         { "rootless", required_argument, NULL, 'R' },
         { "criu", required_argument, NULL, 'C' },
+        { "storage-root", required_argument, NULL, 'S' },
         { "version", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -135,6 +142,7 @@ int main(int argc, char **argv)
         case 'd': g.debug = true; break;
         case 's': g.systemd_cgroup = true; break;
         case 'R': g.rootless = optarg; break;
+        case 'S': g.storage_root = optarg; break;
         case 'C': g.criu = optarg; break;
         case 'v': print_version(); return 0;
         case 'h': print_help(stdout); return 0;

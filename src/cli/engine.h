@@ -1,0 +1,58 @@
+/* engine.h — what the engine's verbs (husk image|container|volume|network …) share.
+ * Each noun dispatches to one thin file per verb (src/cli/<noun>/<verb>.c) over the
+ * engine library (src/engine). Unlike the runtime verbs (runc's exit status 1), an
+ * engine error exits 125, as docker's and podman's do, with one line naming the
+ * thing (the image reference, the container name, the flag). */
+#ifndef HUSK_CLI_ENGINE_H
+#define HUSK_CLI_ENGINE_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "store.h"
+
+#define ENGINE_EXIT_ERROR 125
+#define ENGINE_DEFAULT_STORAGE_ROOT "/var/lib/husk"
+
+struct engine_verb {
+    const char *name;
+    cli_verb_fn fn;
+    const char *help;
+};
+
+/* Dispatch "husk NOUN VERB ..." (argv[0] is NOUN) to the table. */
+int engine_dispatch(struct cli_global *g, const char *noun, const struct engine_verb *verbs, size_t n, int argc,
+                    char **argv);
+
+/* Print the error once; return 125. */
+int engine_fail(husk_err **err);
+/* "husk: image ls: <msg> (see 'husk image ls --help')"; return 125. */
+int engine_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Positional arguments from optind between min and max (-1: any), else a usage error. */
+int engine_need_args(const char *verb, int argc, int min, int max, const char *usage);
+
+/* Open the store at --storage-root. */
+int engine_open_store(const struct cli_global *g, struct store *st, husk_err **err);
+
+/* docker's human forms: "4.26MB" (decimal units), "3 weeks ago" from an RFC 3339 time. */
+char *fmt_size(uint64_t bytes);
+char *fmt_ago(const char *rfc3339);
+/* The first 12 hex digits of "sha256:<hex>". */
+char *fmt_short_id(const char *digest);
+
+int cmd_image(struct cli_global *g, int argc, char **argv);
+int cmd_image_ls(struct cli_global *g, int argc, char **argv);
+int cmd_image_inspect(struct cli_global *g, int argc, char **argv);
+int cmd_image_tag(struct cli_global *g, int argc, char **argv);
+int cmd_image_rm(struct cli_global *g, int argc, char **argv);
+int cmd_image_history(struct cli_global *g, int argc, char **argv);
+int cmd_image_import(struct cli_global *g, int argc, char **argv);
+int cmd_image_load(struct cli_global *g, int argc, char **argv);
+int cmd_image_save(struct cli_global *g, int argc, char **argv);
+int cmd_image_prune(struct cli_global *g, int argc, char **argv);
+int cmd_image_pull(struct cli_global *g, int argc, char **argv);
+int cmd_image_push(struct cli_global *g, int argc, char **argv);
+int cmd_login(struct cli_global *g, int argc, char **argv);
+int cmd_logout(struct cli_global *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,157 @@
+/* pull.c — `image pull`: registry → store → layers → image record (pull.h). */
+#include <string.h>
+
+#include "image.h"
+#include "layer.h"
+#include "manifest.h"
+#include "pull.h"
+#include "reference.h"
+#include "util.h"
+
+#define CONFIG_MAX (8u << 20)
+
+void pull_result_free(struct pull_result *r)
+{
+    free(r->ref);
+    free(r->id);
+    free(r->digest);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Fetch the manifest ref names and keep it in the store (image_register reads it
+ * there). */
+static int fetch_manifest(struct registry *reg, struct store *st, const char *repo, const char *ref, char **text,
+                          size_t *len, char **mt, char **digest, husk_err **err)
+{
+    if (registry_get_manifest(reg, repo, ref, text, len, mt, digest, err) < 0)
+        return -1;
+    return store_put_blob(st, *text, *len, NULL, err);
+}
+
+static int do_pull(struct store *st, const struct image_ref *ref, const char *full, const struct pull_opts *o,
+                   struct pull_result *res, husk_err **err)
+{
+    struct registry *reg = NULL;
+    _cleanup_free_ char *text = NULL, *mt = NULL, *top_digest = NULL, *mdigest = NULL, *ctext = NULL;
+    _cleanup_free_ char *index_digest = NULL, *mname = NULL, *cname = NULL, *repo = NULL, *repo_digest = NULL;
+    struct image_index ix = { 0 };
+    struct manifest m = { 0 };
+    struct image_config cfg = { 0 };
+    struct platform want = { 0 };
+    struct blob_desc *blobs = NULL;
+    char **chains = NULL;
+    size_t len = 0;
+    int ret = -1;
+
+    if (platform_parse(o->platform, &want, err) < 0)
+        goto out;
+    if (registry_open(ref->domain, &o->reg, &reg, err) < 0)
+        goto out;
+    if (fetch_manifest(reg, st, ref->path, ref->digest ? ref->digest : ref->tag, &text, &len, &mt, &top_digest,
+                       err) < 0)
+        goto out;
+    if (manifest_kind(mt) == 'i') {
+        _cleanup_free_ char *name = xasprintf("index %s", top_digest);
+        if (image_index_parse(text, len, name, mt, &ix, err) < 0)
+            goto out;
+        const struct descriptor *d = image_index_pick(&ix, want.os, want.arch, want.variant, name, err);
+        if (!d)
+            goto out;
+        index_digest = xstrdup(top_digest);
+        _cleanup_free_ char *child = xstrdup(d->digest);
+        free(text);
+        free(mt);
+        text = mt = NULL;
+        if (fetch_manifest(reg, st, ref->path, child, &text, &len, &mt, &mdigest, err) < 0)
+            goto out;
+        if (manifest_kind(mt) != 'm') {
+            husk_fail(err, 0, "manifest %s: an index inside an index is not supported", child);
+            goto out;
+        }
+    } else {
+        mdigest = xstrdup(top_digest);
+    }
+    mname = xasprintf("manifest %s", mdigest);
+    if (manifest_parse(text, len, mname, mt, &m, err) < 0)
+        goto out;
+    for (size_t i = 0; i < m.n_layers; i++)
+        if (!manifest_layer_type_known(m.layers[i].media_type)) {
+            husk_fail(err, 0, "%s: layer %zu (%s): unsupported media type \"%s\"", mname, i, m.layers[i].digest,
+                      m.layers[i].media_type);
+            goto out;
+        }
+
+    /* the config first: its diff_ids check every layer as it is unpacked */
+    struct blob_desc cdesc = { m.config.digest, (uint64_t)m.config.size };
+    if (registry_fetch_blobs(reg, ref->path, st, &cdesc, 1, NULL, NULL, err) < 0 ||
+        store_read_blob(st, m.config.digest, CONFIG_MAX, &ctext, &len, err) < 0)
+        goto out;
+    cname = xasprintf("config %s", m.config.digest);
+    if (image_config_parse(ctext, len, cname, &cfg, err) < 0)
+        goto out;
+    if (cfg.n_diff_ids != m.n_layers) {
+        husk_fail(err, 0, "%s: %zu layers, but its config has %zu diff_ids", mname, m.n_layers, cfg.n_diff_ids);
+        goto out;
+    }
+    if (o->platform && !index_digest &&
+        (strcmp(cfg.os, want.os) != 0 || strcmp(cfg.architecture, want.arch) != 0 ||
+         (want.variant && (!cfg.variant || strcmp(cfg.variant, want.variant) != 0)))) {
+        husk_fail(err, 0, "the image is for %s/%s%s%s, not %s", cfg.os, cfg.architecture, cfg.variant ? "/" : "",
+                  cfg.variant ? cfg.variant : "", o->platform);
+        goto out;
+    }
+
+    blobs = xcalloc(m.n_layers ? m.n_layers : 1, sizeof(*blobs));
+    for (size_t i = 0; i < m.n_layers; i++)
+        blobs[i] = (struct blob_desc){ m.layers[i].digest, (uint64_t)m.layers[i].size };
+    const struct transfer_progress *p = o->progress;
+    if (p && p->begin)
+        p->begin(p->ctx, blobs, m.n_layers);
+    if (registry_fetch_blobs(reg, ref->path, st, blobs, m.n_layers, p ? p->blob : NULL, p ? p->ctx : NULL, err) < 0)
+        goto out;
+    chains = xcalloc(m.n_layers + 1, sizeof(char *));
+    for (size_t i = 0; i < m.n_layers; i++)
+        if (layer_ensure(st, m.layers[i].digest, cfg.diff_ids[i], i ? chains[i - 1] : NULL, &chains[i], err) < 0)
+            goto out;
+
+    /* last: the record and its names */
+    repo = image_ref_repository(ref);
+    repo_digest = xasprintf("%s@%s", repo, top_digest);
+    struct image_record old = { 0 };
+    bool had = image_lookup(st, full, &old, NULL) == 0;
+    res->up_to_date = had && strcmp(old.id, m.config.digest) == 0;
+    if (had)
+        image_record_free(&old);
+    struct image_register_args a = { .manifest = mdigest, .index = index_digest, .tag = ref->tag ? full : NULL,
+                                     .repo_digest = repo_digest };
+    if (image_register(st, &a, &res->id, err) < 0)
+        goto out;
+    res->digest = steal_ptr(top_digest);
+    ret = 0;
+out:
+    registry_close(reg);
+    image_index_free(&ix);
+    manifest_free(&m);
+    image_config_free(&cfg);
+    platform_free(&want);
+    free(blobs);
+    strv_free(chains);
+    return ret;
+}
+
+int image_pull(struct store *st, const char *refstr, const struct pull_opts *o, struct pull_result *res, husk_err **err)
+{
+    memset(res, 0, sizeof(*res));
+    struct image_ref ref;
+    if (image_ref_parse(refstr, &ref, err) < 0)
+        return -1;
+    _cleanup_free_ char *full = image_ref_string(&ref);
+    int ret = do_pull(st, &ref, full, o, res, err);
+    image_ref_free(&ref);
+    if (ret < 0) {
+        pull_result_free(res);
+        return husk_err_prefix(err, "%s", full);
+    }
+    res->ref = steal_ptr(full);
+    return 0;
+}
