@@ -221,6 +221,35 @@ ctr_start() {
     assert_not_contains WRITE_OK
 }
 
+@test "devices: a node in linux.devices is made but not allowed when the cgroup rules deny it" {
+    require_v1 devices
+    # /dev/kmsg (c 1:11): created, but resources.devices (spec's deny-all) has no
+    # rule for it, so neither the init nor an exec may open it (runc, crun).
+    update_config '.linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 438}]
+        | .linux.resources.devices = [{allow: false, access: "rwm"}]'
+    ctr_start sh -c 'ls -l /dev/kmsg > /tmp/ls
+        if dd if=/dev/zero of=/dev/kmsg count=0 2>/tmp/werr; then echo WRITE_OPENED; else cat /tmp/werr; fi > /tmp/w
+        if dd if=/dev/kmsg of=/dev/null count=0 2>/tmp/rerr; then echo READ_OPENED; else cat /tmp/rerr; fi > /tmp/r
+        touch /tmp/done; sleep 100'
+    local i
+    for ((i = 0; i < 100; i++)); do
+        run husk exec "$ID" test -e /tmp/done
+        [ "$status" -eq 0 ] && break
+        sleep 0.05
+    done
+    run husk exec "$ID" cat /tmp/ls /tmp/w /tmp/r
+    assert_success
+    assert_contains "/dev/kmsg"
+    assert_not_contains WRITE_OPENED
+    assert_not_contains READ_OPENED
+    assert_contains "Operation not permitted"
+    run husk exec "$ID" sh -c 'dd if=/dev/zero of=/dev/kmsg count=0 && echo EXEC_WRITE_OPENED'
+    assert_failure
+    assert_not_contains EXEC_WRITE_OPENED
+    assert_contains "Operation not permitted"
+    ! grep -q "c 1:11" "$(cgdir devices)/devices.list"
+}
+
 @test "blkio: throttles are written for a real device" {
     require_v1 blkio
     local dev
