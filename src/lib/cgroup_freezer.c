@@ -157,3 +157,49 @@ bool cgroup_frozen(const struct husk_cgroup *cg)
     _cleanup_free_ char *ff = xasprintf("%s/cgroup.freeze", cg->freezer), *text = NULL;
     return read_file_at(AT_FDCWD, ff, 64, &text, NULL, NULL) == 0 && text[0] == '1';
 }
+
+/* ---- a cgroup frozen by someone else ------------------------------------------- */
+
+/* v2: "frozen 1" in cgroup.events, or cgroup.freeze asked for it. -1: not a v2 dir. */
+static int v2_dir_frozen(const char *dir)
+{
+    _cleanup_free_ char *ef = xasprintf("%s/cgroup.events", dir), *ff = xasprintf("%s/cgroup.freeze", dir);
+    _cleanup_free_ char *ev = NULL, *fr = NULL;
+    if (read_file_at(AT_FDCWD, ef, 512, &ev, NULL, NULL) < 0)
+        return -1;
+    if (strstr(ev, "frozen 1"))
+        return 1;
+    return read_file_at(AT_FDCWD, ff, 64, &fr, NULL, NULL) == 0 && fr[0] == '1';
+}
+
+char *cgroup_frozen_why(const struct husk_cgroup *cg)
+{
+    char state[32] = "";
+
+    /* v1: a child of a frozen cgroup reads FROZEN too (freezer.parent_freezing 1). */
+    if (cg->freezer && is_v1(cg->freezer) && v1_read(cg->freezer, state, sizeof(state), NULL) == 0 &&
+        strcmp(state, "THAWED") != 0) {
+        _cleanup_free_ char *pf = xasprintf("%s/freezer.parent_freezing", cg->freezer), *parent = NULL;
+        bool by_parent = read_file_at(AT_FDCWD, pf, 64, &parent, NULL, NULL) == 0 && parent[0] == '1';
+        return xasprintf("%s (freezer.state %s%s)", cg->freezer, state, by_parent ? ", from a parent cgroup" : "");
+    }
+    /* v2 (also the unified dir of a hybrid host): a new child of a frozen cgroup
+     * starts frozen, so cgroup.events covers ancestors as well. */
+    for (char **p = cg->paths; p && *p; p++)
+        if (v2_dir_frozen(*p) == 1)
+            return xasprintf("%s (cgroup.events: frozen)", *p);
+    return NULL;
+}
+
+bool cgroup_thaw_all(const struct husk_cgroup *cg)
+{
+    if (cg->freezer && is_v1(cg->freezer) && cgroup_frozen(cg))
+        v1_set(cg->freezer, false, NULL);
+    for (char **p = cg->paths; p && *p; p++) {
+        _cleanup_free_ char *ff = xasprintf("%s/cgroup.freeze", *p), *fr = NULL;
+        if (read_file_at(AT_FDCWD, ff, 64, &fr, NULL, NULL) == 0 && fr[0] == '1')
+            v2_set(*p, false, NULL);
+    }
+    _cleanup_free_ char *why = cgroup_frozen_why(cg);
+    return why == NULL;
+}

@@ -75,8 +75,9 @@ struct cg_dev_rule {
     int64_t major, minor; /* -1: any */
     char access[4];      /* subset of "rwm" */
 };
-/* Every rule, in order: deny all, the config's rules, husk's defaults (the standard
- * /dev nodes and a pty), then an allow rwm for each linux.devices node. */
+/* Every rule, in order: deny all, the config's rules, then husk's defaults (the
+ * standard /dev nodes and a pty, as runc's). linux.devices adds nothing: a node
+ * husk creates is usable only if these rules allow it. */
 void cg_device_rules(const struct oci_linux *linux_, struct cg_dev_rule **rules, size_t *n);
 char *cg_dev_rule_string(const struct cg_dev_rule *r);
 

@@ -92,7 +92,7 @@ static const struct cg_dev_rule default_rules[] = {
 
 void cg_device_rules(const struct oci_linux *l, struct cg_dev_rule **rules, size_t *n)
 {
-    size_t cap = 1 + ARRAY_SIZE(default_rules) + (l ? l->resources.n_devices + l->n_devices : 0), k = 0;
+    size_t cap = 1 + ARRAY_SIZE(default_rules) + (l ? l->resources.n_devices : 0), k = 0;
     struct cg_dev_rule *v = xcalloc(cap, sizeof(*v));
 
     /* Deny by default: the container gets only what is listed after this. */
@@ -113,13 +113,10 @@ void cg_device_rules(const struct oci_linux *l, struct cg_dev_rule **rules, size
     }
     for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
         v[k++] = default_rules[i];
-    /* The nodes the config asks husk to create must be usable. */
-    for (size_t i = 0; l && i < l->n_devices; i++) {
-        const struct oci_device *d = &l->devices[i];
-        if (d->type == 'p')
-            continue;
-        v[k++] = (struct cg_dev_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
-    }
+    /* linux.devices only says which nodes to create; whether the container may use
+     * them is for linux.resources.devices alone (runtime-spec config-linux.md, and
+     * runc and crun do the same). Allowing each listed node here would let a config
+     * that denies all still open, say, /dev/kmsg by listing it. */
     *rules = v;
     *n = k;
 }

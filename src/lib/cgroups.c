@@ -624,6 +624,31 @@ int cgroup_pids(const struct husk_cgroup *cg, pid_t **pids, size_t *n, husk_err 
     return -1;
 }
 
+int cgroup_check_new(const struct husk_cgroup *cg, husk_err **err)
+{
+    _cleanup_free_ char *why = cgroup_frozen_why(cg);
+    /* runtime-spec (config-linux.md, cgroupsPath) lets a runtime refuse a cgroup it
+     * cannot use; a frozen one would stop our own setup process on entry. */
+    if (why)
+        return husk_fail(err, 0, "container's cgroup is frozen: %s; thaw it first", why);
+    for (char **p = cg->paths; p && *p; p++) {
+        bool made = false;
+        for (char **c = cg->created; c && *c; c++)
+            made = made || strcmp(*c, *p) == 0;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        /* A dir husk just made is empty; one it found may be someone's cgroup. Those
+         * processes would share the container's limits, and its kill --all. */
+        if (made || read_procs(*p, &pids, &n, NULL) < 0)
+            continue;
+        if (n > 0) {
+            husk_log(HUSK_LOG_WARNING, "container's cgroup is not empty: %zu process(es) found in %s", n, *p);
+            break;
+        }
+    }
+    return 0;
+}
+
 int cgroup_destroy(const struct husk_cgroup *cg, husk_err **err)
 {
     /* One budget for the whole call: processes that are still exiting keep their

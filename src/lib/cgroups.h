@@ -62,6 +62,17 @@ void cgroup_free(struct husk_cgroup *cg);
 int cgroup_freeze(const struct husk_cgroup *cg, husk_err **err);
 int cgroup_thaw(const struct husk_cgroup *cg, husk_err **err);
 bool cgroup_frozen(const struct husk_cgroup *cg);   /* FROZEN or FREEZING */
+/* Whether any of the container's cgroups is frozen or freezing, whoever froze it
+ * (`husk pause`, a write to freezer.state or cgroup.freeze, a frozen ancestor):
+ * NULL, or a malloc'd "<dir> (<what says so>)" for an error message. */
+char *cgroup_frozen_why(const struct husk_cgroup *cg);
+/* Thaw the container's own freezer (v1) and v2 dirs, so a SIGKILL can land (v1
+ * holds it back from a frozen task). false if still frozen (a frozen ancestor). */
+bool cgroup_thaw_all(const struct husk_cgroup *cg);
+/* For a cgroup create just made: an error if it is frozen (nothing could run in
+ * it, and create would wait forever); a warning if a cgroup that was already
+ * there holds processes, as runc prints ("container's cgroup is not empty"). */
+int cgroup_check_new(const struct husk_cgroup *cg, husk_err **err);
 
 /* Statistics (cgroup_stats.c): runc's types.Stats as a new JSON object. */
 struct json_object;

@@ -839,6 +839,19 @@ static int parse_sysctl(const struct cj *c, struct json_object *o, const char *p
 
     if (r <= 0)
         return r;
+    /* kernel.hostname competes with the "hostname" field, which is how a config
+     * names its container (and which with a shared UTS namespace would rename the
+     * host): refused outright, as runc and crun refuse it, in either key form. */
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *dotted = xstrdup(kv[2 * i]);
+        for (char *s = dotted; *s; s++)
+            if (*s == '/')
+                *s = '.';
+        if (strcmp(dotted, "kernel.hostname") == 0) {
+            _cleanup_free_ char *sp = cj_path_key(path, "sysctl"), *kp = cj_path_key(sp, kv[2 * i]);
+            return cj_fail(c, kp, "not allowed: the hostname is set by the \"hostname\" field");
+        }
+    }
     l->sysctl = xcalloc(n, sizeof(*l->sysctl));
     l->n_sysctl = n;
     for (size_t i = 0; i < n; i++) {

@@ -656,6 +656,25 @@ static void fill_state(struct husk_state *st, const struct husk_container *c, co
     st->no_new_keyring = c->no_new_keyring;
 }
 
+/* Wait until fd (the sync socket, a pidfd) is readable. Every setup step runs in
+ * the container's cgroup: if someone freezes it meanwhile, nothing would ever
+ * arrive, and create would hang (with signals blocked, under `run`). So whenever
+ * the setup is quiet for a while, look whether the cgroup is frozen. */
+static int await_setup(int fd, const struct husk_cgroup *cg, husk_err **err)
+{
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r = poll(&p, 1, 200);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return 0;   /* readable, or an error the read itself will report */
+        if (r == 0) {
+            _cleanup_free_ char *why = cgroup_frozen_why(cg);
+            if (why)
+                return husk_fail(err, 0, "container's cgroup was frozen during create: %s", why);
+        }
+    }
+}
+
 /* The parent's side of create, once stage 1 runs. */
 static int create_parent(struct husk_container *c, int sock, pid_t stage1, int dirfd, const char *created,
                          const struct husk_cgroup *cg, int seccomp_prog_fd, husk_err **err)
@@ -671,7 +690,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     husk_kill_point("create.after-go");
 
     if (ns_new_flags(cfg) & CLONE_NEWUSER) {
-        if (sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
+        if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
             return -1;
         if (ns_write_id_maps(stage1, &cfg->linux_, err) < 0)
             return -1;
@@ -693,11 +712,16 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
             return -1;
     }
 
-    if (sync_recv(sock, &msg, SYNC_PID, err) < 0)
+    if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_PID, err) < 0)
         return -1;
     c->pid = msg.value;
     log_debug("container init: pid %d", (int)c->pid);
     int status;
+    {
+        _cleanup_close_ int s1fd = husk_pidfd_open(stage1, 0);
+        if (s1fd >= 0 && await_setup(s1fd, cg, err) < 0)
+            return -1;
+    }
     waitpid(stage1, &status, 0);
     husk_kill_point("create.after-pid");
 
@@ -708,7 +732,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     husk_kill_point("create.after-state-written");
 
     for (;;) {
-        if (sync_recv(sock, &msg, 0, err) < 0)
+        if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, 0, err) < 0)
             return -1;
         if (msg.type == SYNC_ERROR) {
             husk_fail(err, 0, "%s", msg.text);
@@ -845,6 +869,8 @@ int container_create(struct husk_container *c, husk_err **err)
             goto fail;
     }
     husk_kill_point("create.after-cgroup-recorded");
+    if (cgroup_check_new(&cg, err) < 0)
+        goto fail;
     /* Limits and device rules before any process is in the cgroup: the container
      * never runs, not even husk's setup in it, without them. */
     if (cgroup_apply_resources(&cg, cfg->has_linux ? &cfg->linux_ : NULL, err) < 0)
@@ -912,9 +938,16 @@ fail:
     if (socks[1] >= 0)
         close(socks[1]);
     ns_close_joins(&joins);
+    /* Our setup processes in a cgroup frozen meanwhile: a v1 freezer holds SIGKILL
+     * back until it is thawed, and waiting for them would hang. They are ours to
+     * end (a cgroup frozen before create was refused before any process of ours
+     * went in). If it stays frozen (a frozen ancestor), they die when it thaws. */
+    bool frozen = stage1 > 0 && cg.paths && !cgroup_thaw_all(&cg);
     if (c->pid > 0)
         kill(c->pid, SIGKILL);
-    if (stage1 > 0)
+    if (stage1 > 0 && frozen)
+        kill(stage1, SIGKILL);
+    else if (stage1 > 0)
         kill_and_reap(stage1);
     /* A container init whose pid never reached us (stage 1 failed after forking it)
      * is still in the cgroup: kill what is there, if the cgroup is one we made. */
@@ -1173,6 +1206,26 @@ static void remove_broken_cgroup(const char *root, const char *id)
     }
 }
 
+/* May delete SIGKILL everything in the container's cgroup? Yes when husk made
+ * the cgroup (all in it is the container's), or when the container shares a pid
+ * namespace (then its processes outlive the init). A cgroupsPath that named an
+ * existing cgroup may also hold others' processes (create warned "not empty");
+ * with a pid namespace of its own, the container's die with its init. */
+static bool cgroup_all_ours(const struct husk_state *st, const struct oci_config *cfg)
+{
+    const struct oci_namespace *pidns = cfg ? config_find_ns(cfg, OCI_NS_PID) : NULL;
+    if (cfg == NULL || pidns == NULL || pidns->path != NULL)
+        return true;
+    for (char **p = st->cgroup_paths; p && *p; p++) {
+        bool made = false;
+        for (char **c = st->cgroup_created; c && *c; c++)
+            made = made || strcmp(*c, *p) == 0;
+        if (!made)
+            return false;
+    }
+    return true;
+}
+
 int container_delete(const char *root, const char *id, bool force, husk_err **err)
 {
     _cleanup_close_ int dirfd = -1;
@@ -1203,24 +1256,30 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     if (status != HUSK_STOPPED && status != HUSK_CREATED && !force)
         return husk_fail(err, 0, "cannot delete container %s that is not stopped: %s", id, status_name(status));
 
+    /* Read before the state dir (which holds the copy) goes: poststop hooks, and
+     * whether the cgroup's processes are all the container's. */
+    _cleanup_err_ husk_err *cfg_err = NULL;
+    load_config_of(root, st, &cfg, &cfg_err);
+    bool kill_cgroup = cgroup_all_ours(st, cfg);
+
     if (status != HUSK_STOPPED) {
-        /* A frozen cgroup would keep SIGKILL from being delivered: thaw first
-         * (v1 freezer.state or v2 cgroup.freeze, see cgroup_freezer.c). */
-        if (st->cgroup_freezer) {
-            struct husk_cgroup fcg;
-            cgroup_of_state(st, &fcg);
-            cgroup_thaw(&fcg, NULL);
-        }
+        /* A frozen cgroup would keep SIGKILL from being delivered: thaw first,
+         * whoever froze it (`husk pause`, a write to freezer.state or
+         * cgroup.freeze; see cgroup_freezer.c). */
+        struct husk_cgroup fcg;
+        cgroup_of_state(st, &fcg);
+        cgroup_thaw_all(&fcg);
         if (st->pid > 0 && proc_start_time(st->pid) == st->pid_start)
             kill(st->pid, SIGKILL);
-        kill_all(st, SIGKILL, NULL);
+        if (kill_cgroup)
+            kill_all(st, SIGKILL, NULL);
         if (st->pid > 0 && !wait_gone(st, 5000))
             return husk_fail(err, 0, "container %s did not die after SIGKILL", id);
         /* A create that died between making the cgroups and recording them: find
          * the default ones by id, kill what is in them and remove them. */
         if (st->pid == 0 && (st->cgroup_paths == NULL || st->cgroup_paths[0] == NULL))
             remove_broken_cgroup(root, id);
-    } else {
+    } else if (kill_cgroup) {
         /* Processes of a container without its own pid namespace outlive the init. */
         kill_all(st, SIGKILL, NULL);
     }
@@ -1233,13 +1292,9 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     husk_kill_point("delete.after-cgroup-removal");
     log_debug("delete %s: processes killed, cgroups removed", id);
 
-    /* Read before the state dir (which holds the copy) goes. */
-    {
-        husk_err *e2 = NULL;
-        if (load_config_of(root, st, &cfg, &e2) < 0) {
-            husk_log(HUSK_LOG_WARNING, "delete %s: no poststop hooks run: %s", id, e2->msg);
-            husk_err_free(&e2);
-        }
+    if (cfg_err) {
+        husk_log(HUSK_LOG_WARNING, "delete %s: no poststop hooks run: %s", id, cfg_err->msg);
+        husk_err_free(&cfg_err);
     }
     husk_kill_point("delete.before-state-removal");
     if (state_dir_remove(root, id, err) < 0)

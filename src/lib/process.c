@@ -81,7 +81,8 @@ static int sysctl_allowed(const struct oci_config *cfg, const bool *host, const 
             return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's network namespace", key);
         return 0;
     }
-    if (strcmp(dotted, "kernel.hostname") == 0 || strcmp(dotted, "kernel.domainname") == 0) {
+    /* kernel.hostname never gets here: the config parser refuses it (config_linux.c). */
+    if (strcmp(dotted, "kernel.domainname") == 0) {
         if (!has_ns(cfg, host, OCI_NS_UTS))
             return husk_fail(err, 0, "sysctl \"%s\" is not allowed in the host's UTS namespace", key);
         return 0;

@@ -35,6 +35,7 @@ struct husk_seccomp {
     scmp_filter_ctx ctx;
     bool notify;        /* some action is SCMP_ACT_NOTIFY: the load makes a listener fd */
     size_t n_rules;
+    size_t n_enosys;    /* ENOSYS rules for syscalls newer than the profile (add_enosys) */
     /* The BPF program libseccomp generated from ctx, by seccomp_filter_build (see
      * compile_filter()), and how the kernel is to take it. */
     struct sock_filter *prog;
@@ -388,6 +389,75 @@ static int add_syscalls(struct husk_seccomp *f, const struct oci_seccomp *s, uin
     return 0;
 }
 
+/* ---- ENOSYS for syscalls newer than the profile --------------------------------- */
+
+/* A profile written before a syscall existed does not name it, so with an errno or
+ * kill default the new syscall gets that default: a libc that tries clone3 (or
+ * faccessat2, close_range...) first and falls back on ENOSYS then fails instead,
+ * e.g. EPERM from a profile that predates clone3. runc's answer, followed here:
+ * per architecture of the filter, every syscall numbered above the highest one the
+ * profile names (under any action) returns ENOSYS, as on a kernel that lacks it.
+ * Not when the default lets calls through (ALLOW, LOG, TRACE: a tracer handles new
+ * syscalls itself) or already is ENOSYS. runc prepends hand-written BPF that
+ * compares the number; here they are ordinary rules, one per syscall this
+ * libseccomp knows above that mark (a syscall newer than libseccomp itself keeps
+ * the default). A rule is added by name, so it applies on every architecture of the
+ * filter that has the syscall, which for a profile naming the same syscalls on all
+ * of them is the same set. */
+
+/* How far above the profile's highest syscall number to look for known ones: the
+ * tables have holes (x86_64 jumps from 334 to 424) but no arch adds 512 at once. */
+#define ENOSYS_SCAN 512
+
+static bool enosys_wanted(uint32_t def)
+{
+    return def != SCMP_ACT_ALLOW && def != SCMP_ACT_LOG && (def & 0xffff0000u) != SCMP_ACT_TRACE(0) &&
+           def != SCMP_ACT_ERRNO(ENOSYS);
+}
+
+static int add_enosys_one_arch(struct husk_seccomp *f, const struct oci_seccomp *s, uint32_t arch, husk_err **err)
+{
+    int max = -1;
+    for (size_t i = 0; i < s->n_syscalls; i++)
+        for (size_t k = 0; k < s->syscalls[i].n_names; k++) {
+            int nr = seccomp_syscall_resolve_name_arch(arch, s->syscalls[i].names[k]);
+            if (nr >= 0 && nr > max)
+                max = nr;
+        }
+    if (max < 0)
+        return 0;   /* the profile names nothing of this arch: nothing to compare with */
+    for (int nr = max + 1; nr <= max + ENOSYS_SCAN; nr++) {
+        _cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+        if (name == NULL)
+            continue;
+        int native = seccomp_syscall_resolve_name(name);
+        if (native == __NR_SCMP_ERROR)
+            continue;
+        /* -EEXIST: another arch's scan added it already. */
+        int r = seccomp_rule_add(f->ctx, SCMP_ACT_ERRNO(ENOSYS), native, 0);
+        if (r < 0 && r != -EEXIST)
+            return husk_fail(err, -r, PFX ": add the ENOSYS rule for \"%s\" (newer than the profile)", name);
+        if (r == 0)
+            f->n_enosys++;
+    }
+    return 0;
+}
+
+static int add_enosys(struct husk_seccomp *f, const struct oci_seccomp *s, uint32_t def, husk_err **err)
+{
+    if (!enosys_wanted(def))
+        return 0;
+    if (add_enosys_one_arch(f, s, seccomp_arch_native(), err) < 0)
+        return -1;
+    for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
+        uint32_t token;
+        if (seccomp_arch_value(s->architectures[i], &token) == 0 && token != 0 && token != seccomp_arch_native() &&
+            add_enosys_one_arch(f, s, token, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Generate the BPF program here, in `create`, rather than let seccomp_load() generate it
  * in stage 2: for the ~400-syscall default profile on three architectures the
  * generation is ~20 ms of CPU and ~300 pages of scratch heap; in stage 2, a fork of the
@@ -505,7 +575,7 @@ int seccomp_filter_build(const struct oci_seccomp *s, struct husk_seccomp **out,
         goto fail;
     }
     if (add_arches(f, s, err) < 0 || set_flags(f, s, err) < 0 || add_syscalls(f, s, def, err) < 0 ||
-        compile_filter(f, err) < 0)
+        add_enosys(f, s, def, err) < 0 || compile_filter(f, err) < 0)
         goto fail;
     *out = f;
     return 0;
@@ -517,6 +587,11 @@ fail:
 size_t seccomp_filter_n_rules(const struct husk_seccomp *f)
 {
     return f->n_rules;
+}
+
+size_t seccomp_filter_n_enosys(const struct husk_seccomp *f)
+{
+    return f->n_enosys;
 }
 
 int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **err)

@@ -58,6 +58,8 @@ int seccomp_filter_check(const struct oci_seccomp *s, husk_err **err);
 /* How many libseccomp rules the filter was given (per syscall and condition set, before
  * libseccomp's per-architecture expansion); for tests and debug output. */
 size_t seccomp_filter_n_rules(const struct husk_seccomp *f);
+/* Syscalls newer than the profile given ENOSYS rather than the default (runc's rule). */
+size_t seccomp_filter_n_enosys(const struct husk_seccomp *f);
 
 /* Write the filter in libseccomp's pseudo-filter-code text to fd (tests, --debug). */
 int seccomp_filter_export_pfc(const struct husk_seccomp *f, int fd, husk_err **err);

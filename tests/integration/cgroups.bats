@@ -221,6 +221,35 @@ ctr_start() {
     assert_not_contains WRITE_OK
 }
 
+@test "devices: a node in linux.devices is made but not allowed when the cgroup rules deny it" {
+    require_v1 devices
+    # /dev/kmsg (c 1:11): created, but resources.devices (spec's deny-all) has no
+    # rule for it, so neither the init nor an exec may open it (runc, crun).
+    update_config '.linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 438}]
+        | .linux.resources.devices = [{allow: false, access: "rwm"}]'
+    ctr_start sh -c 'ls -l /dev/kmsg > /tmp/ls
+        if dd if=/dev/zero of=/dev/kmsg count=0 2>/tmp/werr; then echo WRITE_OPENED; else cat /tmp/werr; fi > /tmp/w
+        if dd if=/dev/kmsg of=/dev/null count=0 2>/tmp/rerr; then echo READ_OPENED; else cat /tmp/rerr; fi > /tmp/r
+        touch /tmp/done; sleep 100'
+    local i
+    for ((i = 0; i < 100; i++)); do
+        run husk exec "$ID" test -e /tmp/done
+        [ "$status" -eq 0 ] && break
+        sleep 0.05
+    done
+    run husk exec "$ID" cat /tmp/ls /tmp/w /tmp/r
+    assert_success
+    assert_contains "/dev/kmsg"
+    assert_not_contains WRITE_OPENED
+    assert_not_contains READ_OPENED
+    assert_contains "Operation not permitted"
+    run husk exec "$ID" sh -c 'dd if=/dev/zero of=/dev/kmsg count=0 && echo EXEC_WRITE_OPENED'
+    assert_failure
+    assert_not_contains EXEC_WRITE_OPENED
+    assert_contains "Operation not permitted"
+    ! grep -q "c 1:11" "$(cgdir devices)/devices.list"
+}
+
 @test "blkio: throttles are written for a real device" {
     require_v1 blkio
     local dev
@@ -412,4 +441,125 @@ ctr_start() {
     assert_success
     [ ! -e "$d" ]
     [ -d "$CG/memory${own%/}" ]
+}
+
+# ---------------------------------------------------------------- frozen / shared cgroups
+
+# thaw_rm NAME: in teardown, thaw /NAME (and /NAME/*) on every v1 hierarchy and the
+# unified one, kill what is in them, remove them.
+thaw_rm_on_cleanup() {
+    on_cleanup "for d in $CG/*/$1/* $CG/*/$1; do [ -d \"\$d\" ] || continue
+        [ -f \"\$d/freezer.state\" ] && echo THAWED >\"\$d/freezer.state\"
+        [ -f \"\$d/cgroup.freeze\" ] && echo 0 >\"\$d/cgroup.freeze\"
+        for p in \$(cat \"\$d/cgroup.procs\"); do kill -9 \$p; done; sleep 0.2; rmdir \"\$d\"; done"
+}
+
+# run_bounded SECONDS FREEZER_DIR ARG...: `run` husk (this test's root) under a
+# SIGKILL timeout, its output through a file. If it hangs, FREEZER_DIR is thawed so
+# that the setup processes it left there die (their SIGKILL waits for the thaw) and
+# hold nothing of bats'.
+run_bounded() {
+    local secs=$1 thaw=$2
+    shift 2
+    status=0
+    timeout -s KILL "$secs" "$HUSK_BIN" --root "$ROOT" "$@" </dev/null >"$TEST_DIR/bounded.out" 2>&1 3>&- || status=$?
+    output=$(cat "$TEST_DIR/bounded.out")
+    if [ "$status" -eq 137 ]; then
+        echo THAWED >"$thaw/freezer.state" 2>/dev/null
+        show_run
+        fail "husk $1 hung (killed after $secs s)"
+    fi
+}
+
+@test "freezer: a cgroupsPath frozen before create is refused at once, nothing left" {
+    require_v1 freezer
+    local name=husk-frz-$$-$RANDOM
+    thaw_rm_on_cleanup "$name"
+    mkdir "$CG/freezer/$name"
+    echo FROZEN >"$CG/freezer/$name/freezer.state"
+    update_config --arg p "/$name" '.linux.cgroupsPath = $p'
+    set_cmd echo RAN
+    local t0=$SECONDS
+    run_bounded 20 "$CG/freezer/$name" run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    [ $((SECONDS - t0)) -lt 10 ] || fail "took $((SECONDS - t0)) s"
+    assert_not_contains RAN
+    is_husk && assert_contains "frozen"
+    is_husk && assert_contains "$CG/freezer/$name"
+    assert_root_empty
+    [ -z "$(cat "$CG/freezer/$name/cgroup.procs")" ] || fail "a process was left in the frozen cgroup"
+    # only the frozen cgroup that was there stays; what husk made on the others is gone
+    local left
+    left=$(ls -d "$CG"/*/"$name" 2>/dev/null)
+    assert_equal "$left" "$CG/freezer/$name"
+
+    # A new cgroup below a frozen parent is frozen too: refused the same way.
+    update_config --arg p "/$name/ctr" '.linux.cgroupsPath = $p'
+    run_bounded 20 "$CG/freezer/$name" create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains "from a parent cgroup"
+    assert_root_empty
+    [ ! -e "$CG/freezer/$name/ctr" ]
+}
+
+@test "freezer: a cgroup frozen during create (by a prestart hook) fails create within seconds, nothing left" {
+    require_husk   # the hook writes to husk's default cgroup path
+    require_v1 freezer
+    local d=$CG/freezer/husk/$ID
+    on_cleanup "[ -d $d ] && echo THAWED >$d/freezer.state"
+    cat >"$TEST_DIR/freeze-hook" <<HOOK
+#!/bin/sh
+echo FROZEN >$d/freezer.state
+HOOK
+    chmod +x "$TEST_DIR/freeze-hook"
+    update_config --arg h "$TEST_DIR/freeze-hook" '.hooks = {prestart: [{path: $h}]}'
+    local t0=$SECONDS
+    run_bounded 20 "$d" create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    [ $((SECONDS - t0)) -lt 15 ] || fail "took $((SECONDS - t0)) s"
+    assert_contains "frozen during create"
+    assert_no_trace "$ID"
+    assert_root_empty
+}
+
+@test "freezer: delete --force thaws a cgroup frozen by a direct write (v1 and unified) and kills" {
+    require_v1 freezer
+    ctr_start sleep 100
+    run husk exec -d "$ID" sleep 200
+    assert_success
+    echo FROZEN >"$(cgdir freezer)/freezer.state"
+    local u=$CG/unified/husk/$ID
+    [ -f "$u/cgroup.freeze" ] && echo 1 >"$u/cgroup.freeze"
+    local pid
+    pid=$(state_field "$ID" pid)
+    run_bounded 20 "$(cgdir freezer)" delete --force "$ID"
+    assert_success
+    local i
+    for ((i = 0; i < 40; i++)); do
+        grep -q '^State:.*[RSD]' "/proc/$pid/status" 2>/dev/null || break
+        sleep 0.05
+    done
+    ! grep -q '^State:.*[RSD]' "/proc/$pid/status" 2>/dev/null || fail "init $pid survived"
+    assert_no_trace "$ID"
+}
+
+@test "cgroupsPath: an existing cgroup with processes: warning, the container runs, the others survive" {
+    require_husk   # the helpers point a reference runtime at /husk/<id>
+    require_v1 freezer
+    local name=husk-busy-$$-$RANDOM
+    thaw_rm_on_cleanup "$name"
+    mkdir "$CG/freezer/$name"
+    sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+    local other=$!
+    on_cleanup "kill -9 $other"
+    echo "$other" >"$CG/freezer/$name/cgroup.procs"
+    update_config --arg p "/$name" '.linux.cgroupsPath = $p'
+    ctr_run echo RAN
+    assert_success
+    assert_contains RAN
+    assert_contains "container's cgroup is not empty: 1 process(es) found"
+    # its own pid namespace died with the init; the stranger's process is not the
+    # container's to kill
+    kill -0 "$other" || fail "delete killed a process that was not the container's"
+    assert_root_empty
 }

@@ -376,6 +376,29 @@ sleeper() {
     assert_root_empty
 }
 
+@test "sysctl: kernel.hostname is refused with or without a UTS namespace, naming the JSON path" {
+    local host
+    host=$(hostname)
+    set_cmd sh -c 'echo fromsysctl-ran'
+    update_config '.linux.sysctl = {"kernel.hostname": "fromsysctl"}'
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains 'linux.sysctl["kernel.hostname"]'
+    is_husk && assert_contains '"hostname" field'
+    assert_not_contains fromsysctl-ran
+    assert_no_trace "$ID"
+    # the same in the host's UTS namespace (no hostname field), in the '/' form too
+    update_config 'del(.hostname) | .linux.sysctl = {"kernel/hostname": "fromsysctl"}'
+    drop_ns uts
+    run husk run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    is_husk && assert_contains 'linux.sysctl["kernel/hostname"]'
+    assert_not_contains fromsysctl-ran
+    assert_no_trace "$ID"
+    assert_equal "$(hostname)" "$host"
+    assert_root_empty
+}
+
 @test "sysctl: net.* without a network namespace of its own is refused" {
     on_cleanup "echo $(cat /proc/sys/net/ipv4/ip_forward) >/proc/sys/net/ipv4/ip_forward"
     update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'

@@ -374,15 +374,16 @@ static void test_plan_edge_cases(void **state)
         cg_plan_free(&p);
     }
     {
-        /* linux.devices nodes get rwm; an interface name with a blank is refused. */
+        /* linux.devices nodes get no rule of their own (the cgroup rules decide);
+         * an interface name with a blank is refused. */
         _cleanup_config_ struct oci_config *c =
             parse("{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}],"
                   "\"resources\":{\"network\":{\"priorities\":[{\"name\":\"eth0 9\\n\",\"priority\":1}]}}}");
         cgroup_plan_v1(&c->linux_, &p);
         bool fuse = false;
         for (int i = 0; find(&p, "devices.allow", i); i++)
-            fuse = fuse || strcmp(find(&p, "devices.allow", i)->value, "c 10:229 rwm") == 0;
-        assert_true(fuse);
+            fuse = fuse || strncmp(find(&p, "devices.allow", i)->value, "c 10:229", 8) == 0;
+        assert_false(fuse);
         assert_non_null(find_fail(&p, "linux.resources.network.priorities[0]"));
         assert_null(find(&p, "net_prio.ifpriomap", 0));
         cg_plan_free(&p);
@@ -417,6 +418,15 @@ static void test_device_semantics(void **state)
     assert_false(cg_devices_allowed(def, exc, n, 'c', 10, 200, "r"));
     assert_false(cg_devices_allowed(def, exc, n, 'b', 8, 0, "r"));
     assert_false(cg_devices_allowed(def, exc, n, 'c', 1, 1, "w"));
+    free(exc);
+
+    /* A node in linux.devices is not allowed by being listed (v2's program too). */
+    effective("{\"devices\":[{\"path\":\"/dev/kmsg\",\"type\":\"c\",\"major\":1,\"minor\":11}],"
+              "\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}}",
+              &def, &exc, &n);
+    assert_false(cg_devices_allowed(def, exc, n, 'c', 1, 11, "r"));
+    assert_false(cg_devices_allowed(def, exc, n, 'c', 1, 11, "w"));
+    assert_true(cg_devices_allowed(def, exc, n, 'c', 1, 11, "m"));
     free(exc);
 
     /* An allow rule for one device, read only. */

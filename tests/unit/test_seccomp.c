@@ -295,6 +295,49 @@ static void test_load_errno(void **state)
     config_free(cfg);
 }
 
+/* A syscall above the highest the profile names gets ENOSYS (libc falls back); one
+ * below it that the profile does not name gets the default errno. */
+static int enosys_errors(void)
+{
+    errno = 0;
+    CHECK(syscall(SYS_getcpu, NULL, NULL, NULL) == -1 && errno == EPERM);   /* 309 < rseq (334) */
+    errno = 0;
+    CHECK(syscall(SYS_clone3, NULL, 0) == -1 && errno == ENOSYS);           /* 435 */
+    errno = 0;
+    CHECK(syscall(SYS_faccessat2, AT_FDCWD, "/", 0, 0) == -1 && errno == ENOSYS);   /* 439 */
+    return 0;
+}
+
+static void test_load_enosys(void **state)
+{
+    (void)state;
+    struct oci_config *cfg = parse_seccomp(
+        "{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
+        "  {'names': ['write', 'exit', 'exit_group', 'rseq'], 'action': 'SCMP_ACT_ALLOW'}]}");
+    struct husk_seccomp *f = build_ok(cfg);
+    assert_true(seccomp_filter_n_enosys(f) > 0);
+    assert_int_equal(seccomp_filter_n_rules(f), 4);
+    int st = run_filtered(f, enosys_errors);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    seccomp_filter_free(f);
+    config_free(cfg);
+
+    /* Not with a default that lets calls through, nor one that already is ENOSYS. */
+    cfg = parse_seccomp("{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+                        "  {'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO'}]}");
+    f = build_ok(cfg);
+    assert_int_equal(seccomp_filter_n_enosys(f), 0);
+    seccomp_filter_free(f);
+    config_free(cfg);
+    cfg = parse_seccomp("{'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 38, 'syscalls': ["
+                        "  {'names': ['read'], 'action': 'SCMP_ACT_ALLOW'}]}");
+    f = build_ok(cfg);
+    assert_int_equal(seccomp_filter_n_enosys(f), 0);
+    seccomp_filter_free(f);
+    config_free(cfg);
+}
+
 /* The state-dir copy exec loads: the restored program filters as the built one, and
  * a missing file, one of another format and a damaged one are told apart. */
 static void test_saved_at(void **state)
@@ -547,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_build_errors),
         cmocka_unit_test(test_rule_count),
         cmocka_unit_test(test_load_errno),
+        cmocka_unit_test(test_load_enosys),
         cmocka_unit_test(test_load_args),
         cmocka_unit_test(test_saved_at),
         cmocka_unit_test(test_load_kill_trap),

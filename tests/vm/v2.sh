@@ -119,6 +119,44 @@ t_freeze() {
     [ "$(husk state "$ID" | jq -r .status)" = running ] || die "status not running after resume"
 }
 
+t_frozen_before_create() {
+    # A cgroupsPath whose cgroup.freeze is 1 (and a new child of it, frozen with it)
+    # is refused at once; without the check, create would wait forever in it.
+    mkdir -p $CG_ROOT/husk-frz
+    echo 1 >$CG_ROOT/husk-frz/cgroup.freeze
+    cfg '.linux.cgroupsPath = "/husk-frz/ctr"'
+    set_cmd echo RAN
+    out=$(timeout -s KILL 20 "$HUSK" --root /run/husk-test run --bundle "$BUNDLE" "$ID" </dev/null 2>&1)
+    rc=$?
+    echo 0 >$CG_ROOT/husk-frz/cgroup.freeze
+    rmdir $CG_ROOT/husk-frz/ctr 2>/dev/null
+    rmdir $CG_ROOT/husk-frz
+    [ $rc -ne 137 ] || die "run hung in the frozen cgroup" || return 1
+    [ $rc -ne 0 ] || die "run succeeded in a frozen cgroup: $out" || return 1
+    echo "$out" | grep -q "frozen" || die "error does not say frozen: $out" || return 1
+    [ ! -e /run/husk-test/$ID ] || die "state left after the refused create"
+}
+t_delete_frozen() {
+    # Frozen behind husk's back (cgroup.freeze written directly): delete --force
+    # thaws, kills, removes the cgroup, without hanging.
+    pid=$(create_ok) || return 1
+    husk start "$ID" || return 1
+    echo 1 >"$CG/$ID/cgroup.freeze"
+    timeout -s KILL 20 "$HUSK" --root /run/husk-test delete --force "$ID" || die "delete --force failed or hung" || return 1
+    [ ! -d "$CG/$ID" ] || die "cgroup left after delete"
+}
+t_devices_listed() {
+    # A node listed in linux.devices is made, but the deny-all cgroup rules decide:
+    # the eBPF program refuses it (runc, crun).
+    cfg '.linux.devices = [{path: "/dev/ttyS0", type: "c", major: 4, minor: 64, fileMode: 438}]
+         | .linux.resources.devices = [{allow: false, access: "rwm"}]'
+    set_cmd sh -c 'ls /dev/ttyS0 && dd if=/dev/ttyS0 count=0 && echo opened'
+    out=$(husk run --bundle "$BUNDLE" "$ID" 2>&1)
+    echo "$out" | grep -q "Operation not permitted" || die "listed c 4:64 was not refused: $out" || return 1
+    echo "$out" | grep -qx opened && die "listed c 4:64 was opened: $out" && return 1
+    return 0
+}
+
 t "container runs and sees its own cgroup" t_basic
 t "create puts init in /husk/<id>, delete removes it" t_cgroup_dir
 t "memory limit: a hog is OOM-killed (137)" t_memory_oom
@@ -131,4 +169,7 @@ t "devices: config allow rules with access modes" t_devices_allow
 t "unified keys are written" t_unified
 t "an unknown unified key fails create clearly, nothing left" t_unified_bad
 t "pause/resume through cgroup.freeze" t_freeze
+t "a cgroup frozen before create is refused at once" t_frozen_before_create
+t "delete --force thaws a cgroup frozen by a direct write" t_delete_frozen
+t "devices: a node in linux.devices is not allowed by being listed" t_devices_listed
 summary
