@@ -84,6 +84,7 @@ valgrind-check: deps
 
 install: build
 	install -D -m 0755 $(BUILD)/husk $(DESTDIR)$(PREFIX)/bin/husk
+	install -D -m 0755 $(BUILD)/husk-engine $(DESTDIR)$(PREFIX)/libexec/husk/husk-engine
 
 bench: deps build
 	bash bench/bench.sh $(CURDIR)/$(BUILD)/husk

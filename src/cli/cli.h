@@ -45,6 +45,11 @@ int cmd_restore(struct cli_global *g, int argc, char **argv);
 struct criu_opts;
 int cli_criu_flag(int ch, struct criu_opts *o);
 
+/* The engine's verbs, in the husk executable: exec husk-engine with the whole
+ * command line (cli_main_argv). Never returns but with an error (exit 125). */
+int cli_exec_engine(struct cli_global *g, int argc, char **argv);
+extern char **cli_main_argv;
+
 /* Print the error once and return the exit status 1. */
 int cli_fail(husk_err **err);
 /* Print "husk: <msg>" for a usage error and return 1 (runc exits 1 on these too). */

@@ -14,12 +14,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef HUSK_ENGINE_BINARY
+#define ENGINE_VERB(fn) fn
+#else
+#define ENGINE_VERB(fn) cli_exec_engine
+#endif
+
 static const struct verb {
     const char *name;
     cli_verb_fn fn;
     bool clone_self;    /* forks processes into a container: run from a sealed copy */
     const char *help;
 } verbs[] = {
+#ifndef HUSK_ENGINE_BINARY
     { "spec", cmd_spec, false, "create a new specification file (config.json)" },
     { "create", cmd_create, true, "create a container" },
     { "start", cmd_start, false, "start a created container (runs its user process)" },
@@ -37,10 +44,12 @@ static const struct verb {
     { "features", cmd_features, false, "show the OCI features (what config.json may ask) as JSON" },
     { "checkpoint", cmd_checkpoint, false, "checkpoint a running container (criu)" },
     { "restore", cmd_restore, false, "restore a container from a checkpoint (criu)" },
-    /* the engine, grouped by noun (../shared/design/engine.md) */
-    { "image", cmd_image, false, "manage images: pull push ls inspect tag rm history import load save prune" },
-    { "login", cmd_login, false, "log in to a registry (credentials kept in the containers auth file)" },
-    { "logout", cmd_logout, false, "remove the stored credentials of a registry" },
+#endif
+    /* the engine, grouped by noun (../shared/design/engine.md): run by husk-engine,
+     * which husk execs for them (engine_exec.c) */
+    { "image", ENGINE_VERB(cmd_image), false, "manage images: pull push ls inspect tag rm history import load save prune" },
+    { "login", ENGINE_VERB(cmd_login), false, "log in to a registry (credentials kept in the containers auth file)" },
+    { "logout", ENGINE_VERB(cmd_logout), false, "remove the stored credentials of a registry" },
 };
 
 int cli_fail(husk_err **err)
@@ -170,6 +179,9 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *name = argv[optind];
+#ifndef HUSK_ENGINE_BINARY
+    cli_main_argv = argv;
+#endif
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
         if (strcmp(verbs[i].name, name) != 0)
             continue;
