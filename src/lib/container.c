@@ -175,6 +175,8 @@ struct stage_ctx {
     struct husk_seccomp *seccomp;   /* linux.seccomp, read from seccomp_prog_fd when loaded */
     int seccomp_prog_fd;            /* memfd the parent writes the BPF program to, or -1 */
     int seccomp_listener_fd;        /* connected to listenerPath when NOTIFY is used, or -1 */
+    const struct husk_cgroup *cg;   /* stage 1 moves itself in (cgroup_enter_self) */
+    bool born_in_v2;                /* stage 1 was forked into the v2 cgroup already */
 };
 
 /* Socket-activation fds: LISTEN_FDS counts fds from 3 on, meant for LISTEN_PID only
@@ -465,8 +467,12 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
-    /* Wait until the parent has put us into the container's cgroups: a new cgroup
-     * namespace is rooted at the cgroup we are in when we make it. */
+    /* Into the container's cgroups, before anything else (our children, the init
+     * included, inherit them; a new cgroup namespace is rooted at the cgroup we are
+     * in when we make it). We move ourselves rather than being moved by the parent:
+     * see cgroup_enter_self for the RCU wait that saves. */
+    if (cgroup_enter_self(s->cg, s->born_in_v2, &err) < 0)
+        goto fail;
     if (sync_recv(s->sock, &msg, SYNC_GO, &err) < 0)
         _exit(1);
 
@@ -616,8 +622,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     struct sync_msg msg;
     struct husk_state st;
 
-    if (cgroup_enter(cg, stage1, err) < 0)
-        return -1;
+    /* Stage 1 puts itself into the cgroups (stage1_main). */
     if (sync_send(sock, SYNC_GO, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     husk_kill_point("create.after-go");
@@ -809,7 +814,8 @@ int container_create(struct husk_container *c, husk_err **err)
     }
 
     pid_t creator = getpid();
-    stage1 = fork();
+    bool born_in_v2 = false;
+    stage1 = cgroup_fork_into(&cg, &born_in_v2);
     if (stage1 < 0) {
         husk_fail(err, errno, "fork");
         goto fail;
@@ -825,7 +831,7 @@ int container_create(struct husk_container *c, husk_err **err)
         close(socks[0]);
         close(dirfd);
         struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
-                               .seccomp_listener_fd = listener_fd };
+                               .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
         stage1_main(&s, &joins);   /* never returns */
     }
     close(socks[1]);

@@ -20,6 +20,7 @@ enum sync_type {
     SYNC_READY,           /* stage 2 -> parent: set up, now waiting on exec.fifo */
     SYNC_ERROR,           /* any -> parent: value = errno, text = message */
     SYNC_READY_ACK,       /* parent -> stage 2: state and pid file written; wait for start */
+    SYNC_IN_CGROUP,       /* exec'd process -> parent: moved itself into the cgroups */
 };
 
 struct sync_msg {
