@@ -912,9 +912,15 @@ static bool wait_gone(const struct husk_state *st, int ms);
 
 int container_start(const char *root, const char *id, husk_err **err)
 {
+    return container_start_cfg(root, id, NULL, err);
+}
+
+int container_start_cfg(const char *root, const char *id, const struct oci_config *known, husk_err **err)
+{
     _cleanup_close_ int dirfd = -1;
     _cleanup_state_ struct husk_state *st = NULL;
-    _cleanup_config_ struct oci_config *cfg = NULL;
+    _cleanup_config_ struct oci_config *loaded = NULL;
+    const struct oci_config *cfg = known;
 
     if (container_load_state(root, id, &dirfd, &st, err) < 0)
         return -1;
@@ -923,8 +929,11 @@ int container_start(const char *root, const char *id, husk_err **err)
         return husk_fail(err, 0, "cannot start a container that is %s: %s", status_name(status), id);
     /* The poststart hooks, read before the container is released: once its program
      * runs, start can no longer fail cleanly for want of them. */
-    if (load_config_of(root, st, &cfg, err) < 0)
-        return husk_err_prefix(err, "start %s", id);
+    if (cfg == NULL) {
+        if (load_config_of(root, st, &loaded, err) < 0)
+            return husk_err_prefix(err, "start %s", id);
+        cfg = loaded;
+    }
 
     husk_kill_point("start.before-release");
     /* Opening for reading releases the init's blocked open for writing. O_NONBLOCK so
@@ -1109,9 +1118,16 @@ static void remove_broken_cgroup(const char *root, const char *id)
 
 int container_delete(const char *root, const char *id, bool force, husk_err **err)
 {
+    return container_delete_cfg(root, id, force, NULL, err);
+}
+
+int container_delete_cfg(const char *root, const char *id, bool force, const struct oci_config *known,
+                         husk_err **err)
+{
     _cleanup_close_ int dirfd = -1;
     _cleanup_state_ struct husk_state *st = NULL;
-    _cleanup_config_ struct oci_config *cfg = NULL;
+    _cleanup_config_ struct oci_config *loaded = NULL;
+    const struct oci_config *cfg = known;
 
     if (id_validate(id, err) < 0)
         return -1;
@@ -1167,12 +1183,13 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     husk_kill_point("delete.after-cgroup-removal");
 
     /* Read before the state dir (which holds the copy) goes. */
-    {
+    if (cfg == NULL) {
         husk_err *e2 = NULL;
-        if (load_config_of(root, st, &cfg, &e2) < 0) {
+        if (load_config_of(root, st, &loaded, &e2) < 0) {
             husk_log(HUSK_LOG_WARNING, "delete %s: no poststop hooks run: %s", id, e2->msg);
             husk_err_free(&e2);
         }
+        cfg = loaded;
     }
     husk_kill_point("delete.before-state-removal");
     if (state_dir_remove(root, id, err) < 0)
