@@ -653,8 +653,6 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     if (sync_recv(sock, &msg, SYNC_PID, err) < 0)
         return -1;
     c->pid = msg.value;
-    int status;
-    waitpid(stage1, &status, 0);
     husk_kill_point("create.after-pid");
 
     fill_state(&st, c, cg);
@@ -692,6 +690,10 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     /* Everything is recorded: the init may now outlive us (see stage2_main). */
     if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
+    /* Stage 1 exited right after sending PID; reaped only now (a failure before
+     * this point reaps it in create's clean-up), so that its exit overlaps our work
+     * and stage 2's instead of being waited for in between. */
+    waitpid(stage1, NULL, 0);
     husk_kill_point("create.before-return");
     return 0;
 }
