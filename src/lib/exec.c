@@ -276,6 +276,13 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
             return -1;
         if (sync_send(x->sock, SYNC_IN_CGROUP, 0, NULL) < 0)
             return husk_fail(err, errno, "sync with the parent");
+        /* and go on only when the parent says so (a parent killed in between
+         * leaves nothing running: EOF) */
+        msg = xmalloc(sizeof *msg);
+        r = sync_recv(x->sock, msg, SYNC_GO, err);
+        free(msg);
+        if (r < 0)
+            return -1;
     }
     /* execCPUAffinity.final: where we run now that we are in the container's cgroups
      * (the parent applied .initial before moving us there). */
@@ -616,10 +623,6 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
     if (c.paused) {
         if (cgroup_enter(&c.cg, child, err) < 0)
             goto out;
-        if (sync_send(c.sock[0], SYNC_GO, (int)child, "in-cgroup") < 0) {
-            husk_fail(err, errno, "sync with the exec'd process");
-            goto out;
-        }
     } else {
         _cleanup_free_ struct sync_msg *m = xmalloc(sizeof *m);
         if (sync_send(c.sock[0], SYNC_GO, (int)child, NULL) < 0) {
@@ -636,6 +639,10 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
      * the lock until it closes its copy, which a frozen child never gets to do. */
     flock(c.dirfd, LOCK_UN);
     closep(&c.dirfd);
+    if (sync_send(c.sock[0], SYNC_GO, (int)child, c.paused ? "in-cgroup" : NULL) < 0) {
+        husk_fail(err, errno, "sync with the exec'd process");
+        goto out;
+    }
 
     /* EOF: the socket closed on execve (or the process died, which the caller sees
      * in its exit status). A message: why it could not exec. */
