@@ -79,6 +79,7 @@ asan-check: asan
 VG_BUILD ?= build-valgrind
 valgrind-check: deps
 	[ -f $(VG_BUILD)/build.ninja ] || meson setup $(VG_BUILD) -Dtest_hooks=true >/dev/null
+	meson configure $(VG_BUILD) -Dstatic=disabled   # memcheck replaces malloc only in a shared libc
 	ninja -C $(VG_BUILD)
 	sh tests/valgrind/run.sh $(VG_BUILD)/husk
 

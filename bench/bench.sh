@@ -463,6 +463,23 @@ echo " exec: RUNTIME exec ID /bin/true into a running container of the plain bun
 echo " exec-pm: of the podman-like one)"
 echo "exec: husk/crun median $(ratio "${t_med[ex-husk]}" "${t_med[ex-crun]}"), husk/runc $(ratio "${t_med[ex-husk]}" "${t_med[ex-runc]}");" \
     "exec-pm: husk/crun $(ratio "${t_med[xp-husk]}" "${t_med[xp-crun]}"), husk/runc $(ratio "${t_med[xp-husk]}" "${t_med[xp-runc]}")"
+# The start-path targets (issue 10, section 4), from the medians above: run at most
+# 0.6 of crun and 2x the bare-kernel floor, exec at most 0.6 of crun, and husk's
+# peak RSS on that path (the larger of the plain run's and the exec's) at most 2.5 MiB.
+# (The podman-like scenarios add libseccomp's program generation, ~1.2 MB of scratch
+# heap, to it: their RSS is in the table, against crun's.)
+target() {   # target NAME VALUE LIMIT
+    awk -v n="$1" -v v="$2" -v l="$3" 'BEGIN { printf "  %-24s %8s  (target <= %s) %s\n", n, v, l, (v + 0 <= l + 0) ? "met" : "NOT MET" }'
+}
+rss_top=0
+for n in husk ex-husk; do
+    [ "${rss_med[$n]:-0}" -gt "$rss_top" ] && rss_top=${rss_med[$n]}
+done
+echo "targets:"
+target "run husk/crun" "$(ratio "${t_med[husk]}" "${t_med[crun]}")" 0.60
+target "run husk/floor" "$(ratio "${t_med[husk]}" "${t_med[floor]}")" 2.00
+target "exec husk/crun" "$(ratio "${t_med[ex-husk]}" "${t_med[ex-crun]}")" 0.60
+target "peak RSS husk run/exec KiB" "$rss_top" 2560
 if [ "$PODMAN_RUNS" != 0 ]; then
     echo "podman-run: podman --runtime R run --rm --network none localhost/bb true, $PODMAN_RUNS runs each"
     echo " over $ROUNDS rounds (cpu: podman's own process only); husk/runc median" \

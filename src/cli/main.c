@@ -23,7 +23,7 @@
 static const struct verb {
     const char *name;
     cli_verb_fn fn;
-    bool clone_self;    /* forks processes into a container: run from a sealed copy */
+    bool clone_self;    /* forks processes into a container: run from a protected binary (selfclone.h) */
     const char *help;
 } verbs[] = {
 #ifndef HUSK_ENGINE_BINARY

@@ -105,7 +105,9 @@ int cmd_run(struct cli_global *g, int argc, char **argv)
         if (proxy < 0)
             goto fail_created;
     }
-    if (container_start(g->root, id, &err) < 0)
+    /* start and delete take the hooks from the config parsed here, which is what
+     * create saved in the state dir: no need to read and parse it twice more. */
+    if (container_start_cfg(g->root, id, c.config, &err) < 0)
         goto fail_created;
     if (f.detach) {
         cli_release_container(&c);
@@ -113,7 +115,7 @@ int cmd_run(struct cli_global *g, int argc, char **argv)
     }
 
     int status = cli_wait_container(c.pid, sfd, master, proxy);
-    if (!f.keep && container_delete(g->root, id, true, &err) < 0)
+    if (!f.keep && container_delete_cfg(g->root, id, true, c.config, &err) < 0)
         husk_err_report(&err);
     if (proxy > 0)
         waitpid(proxy, NULL, 0);

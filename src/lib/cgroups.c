@@ -18,8 +18,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PROC_TEXT_MAX (16 * 1024 * 1024)
 
@@ -552,6 +558,61 @@ int cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_err **err)
             return husk_err_prefix(err, "add process %d to cgroup", (int)pid);
     }
     return 0;
+}
+
+/* Moving a process into a cgroup takes the kernel's global cgroup_threadgroup_rwsem
+ * for writing whenever a whole thread group moves (any write to cgroup.procs, and a
+ * pid other than 0 written to v1's tasks), and taking it for writing waits for an
+ * RCU grace period: 3-10 ms on a 2-CPU VM, the largest single wait of a container
+ * start (crun and runc pay it too). Since Linux 6.0 the kernel skips that lock when
+ * a task moves *itself*, one thread ("0" written to v1's tasks file): nothing can
+ * exec or exit under it. A freshly forked setup process is single-threaded, so that
+ * moves the whole process. cgroup v2 has no such file (cgroup.threads only works in
+ * threaded subtrees): there cgroup.procs it is, unless the process was born in the
+ * v2 cgroup (cgroup_fork_into), which needs no migration at all. Before 6.0 this
+ * costs what cgroup_enter does. */
+int cgroup_enter_self(const struct husk_cgroup *cg, bool skip_v2, husk_err **err)
+{
+    for (char **p = cg->paths; p && *p; p++) {
+        _cleanup_free_ char *tasks = xasprintf("%s/tasks", *p);
+        _cleanup_close_ int fd = open(tasks, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno == ENOENT) {
+            /* cgroup v2. */
+            if (skip_v2)
+                continue;
+            _cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", *p);
+            fd = open(procs, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        }
+        if (fd < 0 || write(fd, "0", 1) != 1)
+            return husk_fail(err, errno, "add process %d to cgroup %s", (int)getpid(), *p);
+    }
+    return 0;
+}
+
+/* clone3(2) with CLONE_INTO_CGROUP (Linux 5.7): the child starts life in the
+ * container's cgroup v2 directory, if the host has one; v1 hierarchies are not
+ * affected by it. Like fork() otherwise (no new stack, SIGCHLD), so glibc's state in
+ * the child is fork()'s; glibc's raise() and abort() look their thread id up afresh
+ * (since 2.34), the one thing a raw clone leaves stale. *born_in_v2 tells whether it
+ * happened; where clone3 is not allowed (an older seccomp profile answers ENOSYS or
+ * EPERM) this is a plain fork(). */
+pid_t cgroup_fork_into(const struct husk_cgroup *cg, bool *born_in_v2)
+{
+    *born_in_v2 = false;
+    for (char **p = cg->paths; p && *p; p++) {
+        struct statfs sfs;
+        _cleanup_close_ int dfd = open(*p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fstatfs(dfd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+            continue;
+        struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)dfd };
+        long pid = syscall(SYS_clone3, &a, sizeof a);
+        if (pid >= 0) {
+            *born_in_v2 = true;
+            return (pid_t)pid;
+        }
+        break;
+    }
+    return fork();
 }
 
 static int cmp_pid(const void *a, const void *b)

@@ -10,6 +10,7 @@
 #ifndef HUSK_CGROUPS_H
 #define HUSK_CGROUPS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "error.h"
 
@@ -48,6 +49,12 @@ int cgroup_apply_resources(const struct husk_cgroup *cg, const struct oci_linux 
 int cgroup_update_resources(const struct husk_cgroup *cg, const struct oci_linux *linux_, husk_err **err);
 /* Write pid to cgroup.procs on every hierarchy. */
 int cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_err **err);
+/* The calling single-threaded process moves itself into every hierarchy (the v2 one
+ * too unless skip_v2): no global lock and RCU wait on Linux >= 6.0 (cgroups.c). */
+int cgroup_enter_self(const struct husk_cgroup *cg, bool skip_v2, husk_err **err);
+/* fork(), with the child born in the container's cgroup v2 directory when there is
+ * one and clone3 allows it (*born_in_v2). */
+pid_t cgroup_fork_into(const struct husk_cgroup *cg, bool *born_in_v2);
 /* Pids in the container's cgroup (first hierarchy that lists them). *pids malloc'd. */
 int cgroup_pids(const struct husk_cgroup *cg, pid_t **pids, size_t *n, husk_err **err);
 /* rmdir what husk created, children first; EBUSY is retried briefly (processes exiting). */

@@ -186,6 +186,8 @@ struct stage_ctx {
     struct husk_seccomp *seccomp;   /* linux.seccomp, read from seccomp_prog_fd when loaded */
     int seccomp_prog_fd;            /* memfd the parent writes the BPF program to, or -1 */
     int seccomp_listener_fd;        /* connected to listenerPath when NOTIFY is used, or -1 */
+    const struct husk_cgroup *cg;   /* stage 1 moves itself in (cgroup_enter_self) */
+    bool born_in_v2;                /* stage 1 was forked into the v2 cgroup already */
 };
 
 /* Socket-activation fds: LISTEN_FDS counts fds from 3 on, meant for LISTEN_PID only
@@ -512,8 +514,12 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
-    /* Wait until the parent has put us into the container's cgroups: a new cgroup
-     * namespace is rooted at the cgroup we are in when we make it. */
+    /* Into the container's cgroups, before anything else (our children, the init
+     * included, inherit them; a new cgroup namespace is rooted at the cgroup we are
+     * in when we make it). We move ourselves rather than being moved by the parent:
+     * see cgroup_enter_self for the RCU wait that saves. */
+    if (cgroup_enter_self(s->cg, s->born_in_v2, &err) < 0)
+        goto fail;
     if (sync_recv(s->sock, &msg, SYNC_GO, &err) < 0)
         _exit(1);
 
@@ -683,8 +689,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     struct sync_msg msg;
     struct husk_state st;
 
-    if (cgroup_enter(cg, stage1, err) < 0)
-        return -1;
+    /* Stage 1 puts itself into the cgroups (stage1_main). */
     if (sync_send(sock, SYNC_GO, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     husk_kill_point("create.after-go");
@@ -716,13 +721,6 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         return -1;
     c->pid = msg.value;
     log_debug("container init: pid %d", (int)c->pid);
-    int status;
-    {
-        _cleanup_close_ int s1fd = husk_pidfd_open(stage1, 0);
-        if (s1fd >= 0 && await_setup(s1fd, cg, err) < 0)
-            return -1;
-    }
-    waitpid(stage1, &status, 0);
     husk_kill_point("create.after-pid");
 
     fill_state(&st, c, cg);
@@ -768,6 +766,17 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     log_debug("created %s: init pid %d waits for start", c->id, (int)c->pid);
+    /* Stage 1 exited right after sending PID; reaped only now (a failure before
+     * this point reaps it in create's clean-up), so that its exit overlaps our work
+     * and stage 2's instead of being waited for in between. Waited for through its
+     * pidfd with the freezer watched: a cgroup frozen under it would keep it from
+     * exiting, and waitpid would hang (await_setup fails create then). */
+    {
+        _cleanup_close_ int s1fd = husk_pidfd_open(stage1, 0);
+        if (s1fd >= 0 && await_setup(s1fd, cg, err) < 0)
+            return -1;
+    }
+    waitpid(stage1, NULL, 0);
     husk_kill_point("create.before-return");
     return 0;
 }
@@ -895,7 +904,8 @@ int container_create(struct husk_container *c, husk_err **err)
     }
 
     pid_t creator = getpid();
-    stage1 = fork();
+    bool born_in_v2 = false;
+    stage1 = cgroup_fork_into(&cg, &born_in_v2);
     if (stage1 < 0) {
         husk_fail(err, errno, "fork");
         goto fail;
@@ -911,7 +921,7 @@ int container_create(struct husk_container *c, husk_err **err)
         close(socks[0]);
         close(dirfd);
         struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
-                               .seccomp_listener_fd = listener_fd };
+                               .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
         stage1_main(&s, &joins);   /* never returns */
     }
     close(socks[1]);
@@ -1000,9 +1010,15 @@ static bool wait_gone(const struct husk_state *st, int ms);
 
 int container_start(const char *root, const char *id, husk_err **err)
 {
+    return container_start_cfg(root, id, NULL, err);
+}
+
+int container_start_cfg(const char *root, const char *id, const struct oci_config *known, husk_err **err)
+{
     _cleanup_close_ int dirfd = -1;
     _cleanup_state_ struct husk_state *st = NULL;
-    _cleanup_config_ struct oci_config *cfg = NULL;
+    _cleanup_config_ struct oci_config *loaded = NULL;
+    const struct oci_config *cfg = known;
 
     if (container_load_state(root, id, &dirfd, &st, err) < 0)
         return -1;
@@ -1011,8 +1027,11 @@ int container_start(const char *root, const char *id, husk_err **err)
         return husk_fail(err, 0, "cannot start a container that is %s: %s", status_name(status), id);
     /* The poststart hooks, read before the container is released: once its program
      * runs, start can no longer fail cleanly for want of them. */
-    if (load_config_of(root, st, &cfg, err) < 0)
-        return husk_err_prefix(err, "start %s", id);
+    if (cfg == NULL) {
+        if (load_config_of(root, st, &loaded, err) < 0)
+            return husk_err_prefix(err, "start %s", id);
+        cfg = loaded;
+    }
 
     husk_kill_point("start.before-release");
     /* Opening for reading releases the init's blocked open for writing. O_NONBLOCK so
@@ -1228,9 +1247,16 @@ static bool cgroup_all_ours(const struct husk_state *st, const struct oci_config
 
 int container_delete(const char *root, const char *id, bool force, husk_err **err)
 {
+    return container_delete_cfg(root, id, force, NULL, err);
+}
+
+int container_delete_cfg(const char *root, const char *id, bool force, const struct oci_config *known,
+                         husk_err **err)
+{
     _cleanup_close_ int dirfd = -1;
     _cleanup_state_ struct husk_state *st = NULL;
-    _cleanup_config_ struct oci_config *cfg = NULL;
+    _cleanup_config_ struct oci_config *loaded = NULL;
+    const struct oci_config *cfg = known;
 
     if (id_validate(id, err) < 0)
         return -1;
@@ -1259,7 +1285,8 @@ int container_delete(const char *root, const char *id, bool force, husk_err **er
     /* Read before the state dir (which holds the copy) goes: poststop hooks, and
      * whether the cgroup's processes are all the container's. */
     _cleanup_err_ husk_err *cfg_err = NULL;
-    load_config_of(root, st, &cfg, &cfg_err);
+    if (cfg == NULL && load_config_of(root, st, &loaded, &cfg_err) == 0)
+        cfg = loaded;
     bool kill_cgroup = cgroup_all_ours(st, cfg);
 
     if (status != HUSK_STOPPED) {

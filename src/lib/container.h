@@ -38,6 +38,9 @@ int container_create(struct husk_container *c, husk_err **err);
 
 /* start: release the waiting init, then run poststart hooks. */
 int container_start(const char *root, const char *id, husk_err **err);
+/* The same with the config the container was created from already parsed (`husk
+ * run` has it): its hooks, instead of reading the state dir's copy back. */
+int container_start_cfg(const char *root, const char *id, const struct oci_config *cfg, husk_err **err);
 
 /* kill: signal the init (all = every process of the container's cgroup). */
 int container_kill(const char *root, const char *id, int sig, bool all, husk_err **err);
@@ -45,6 +48,9 @@ int container_kill(const char *root, const char *id, int sig, bool all, husk_err
 /* delete: only a stopped container unless force (kill first); removes the
  * cgroups and state husk made, then runs poststop hooks. */
 int container_delete(const char *root, const char *id, bool force, husk_err **err);
+/* The same with the create's config already parsed (its poststop hooks). */
+int container_delete_cfg(const char *root, const char *id, bool force, const struct oci_config *cfg,
+                         husk_err **err);
 
 /* state: the OCI state JSON (new string). */
 int container_state_json(const char *root, const char *id, char **out, husk_err **err);

@@ -242,6 +242,8 @@ struct exec_child {
     const char *listener_metadata;
     char *listener_msg;     /* the containerProcessState, made once our pid is known */
     const char *keyring_id; /* join "_ses.<id>"; NULL with create --no-new-keyring */
+    const struct husk_cgroup *cg;   /* to move ourselves into, unless the parent did */
+    bool born_in_v2;        /* forked into the v2 cgroup already (cgroup_fork_into) */
 };
 
 static int child_seccomp(struct exec_child *x, husk_err **err)
@@ -265,9 +267,27 @@ static int child_setup(struct exec_child *x, char **exe, char ***env, bool *not_
     struct sync_msg *msg = xmalloc(sizeof *msg);
     int r = sync_recv(x->sock, msg, SYNC_GO, err);
     pid_t host_pid = msg->value;    /* GO carries our pid as the runtime sees it */
+    bool moved = r == 0 && strcmp(msg->text, "in-cgroup") == 0;
     free(msg);
     if (r < 0)
         return -1;
+    /* Into the container's cgroups, before anything of the container's: we move
+     * ourselves, which spares the RCU wait of being moved (cgroup_enter_self), then
+     * say so; the parent holds the container's lock until then. Unless the parent
+     * did it (a paused container, see exec_start). */
+    if (!moved) {
+        if (cgroup_enter_self(x->cg, x->born_in_v2, err) < 0)
+            return -1;
+        if (sync_send(x->sock, SYNC_IN_CGROUP, 0, NULL) < 0)
+            return husk_fail(err, errno, "sync with the parent");
+        /* and go on only when the parent says so (a parent killed in between
+         * leaves nothing running: EOF) */
+        msg = xmalloc(sizeof *msg);
+        r = sync_recv(x->sock, msg, SYNC_GO, err);
+        free(msg);
+        if (r < 0)
+            return -1;
+    }
     /* execCPUAffinity.final: where we run now that we are in the container's cgroups
      * (the parent applied .initial before moving us there). */
     if (p->exec_cpu_affinity_final &&
@@ -384,8 +404,9 @@ fail:
 /* ------------------------------------------------------------------------ */
 /* the parent                                                                */
 
-/* Fork with the child born in the pid namespace pidns (-1: ours). */
-static pid_t fork_in_pidns(int pidns, husk_err **err)
+/* Fork with the child born in the pid namespace pidns (-1: ours), and in the cgroup
+ * v2 directory of cg if there is one (*born_in_v2). */
+static pid_t fork_in_pidns(int pidns, const struct husk_cgroup *cg, bool *born_in_v2, husk_err **err)
 {
     _cleanup_close_ int self = -1;
     if (pidns >= 0) {
@@ -395,7 +416,7 @@ static pid_t fork_in_pidns(int pidns, husk_err **err)
         if (setns(pidns, CLONE_NEWPID) < 0)
             return husk_fail(err, errno, "join the container's pid namespace");
     }
-    pid_t pid = fork();
+    pid_t pid = cgroup_fork_into(cg, born_in_v2);
     int e = errno;
     if (pid != 0 && pidns >= 0 && setns(self, CLONE_NEWPID) < 0) {
         /* Our later children (a tty relay) would land in the container: refuse. */
@@ -425,6 +446,7 @@ struct exec_ctx {
     struct husk_seccomp *seccomp;
     char *listener_state;
     pid_t child;
+    bool paused;
 };
 
 static void ctx_release(struct exec_ctx *c)
@@ -478,6 +500,7 @@ static int prepare(struct husk_exec *e, struct exec_ctx *c, struct oci_process *
     enum husk_status status = state_status(c->dirfd, c->st);
     if (check_status(e, status, err) < 0)
         return -1;
+    c->paused = status == HUSK_PAUSED;
 
     _cleanup_free_ char *dir = xasprintf("%s/%s", e->root, e->id);
     if (config_load(dir, &c->cfg, err) < 0)
@@ -568,7 +591,8 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
      * joins itself. */
     int pidns = c.joins.fd[OCI_NS_PID];
     c.joins.fd[OCI_NS_PID] = -1;
-    pid_t child = fork_in_pidns(pidns, err);
+    bool born_in_v2 = false;
+    pid_t child = fork_in_pidns(pidns, &c.cg, &born_in_v2, err);
     if (pidns >= 0)
         close(pidns);
     if (child < 0)
@@ -581,7 +605,8 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
                                 .seccomp = c.seccomp, .listener_fd = c.listener_fd,
                                 .listener_state = c.listener_state,
                                 .listener_metadata = c.cfg->linux_.seccomp.listener_metadata,
-                                .keyring_id = c.st->no_new_keyring ? NULL : c.st->id };
+                                .keyring_id = c.st->no_new_keyring ? NULL : c.st->id,
+                                .cg = &c.cg, .born_in_v2 = born_in_v2 };
         child_main(&x);
     }
     c.child = child;
@@ -598,9 +623,23 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
         process_set_affinity(child, p->exec_cpu_affinity_initial, "process.execCPUAffinity.initial", err) < 0)
         goto out;
     /* In the cgroups before it runs anything of the container's: limits, `ps`,
-     * `kill --all`, `delete --force` and the freezer all reach it from here on. */
-    if (cgroup_enter(&c.cg, child, err) < 0)
-        goto out;
+     * `kill --all`, `delete --force` and the freezer all reach it from here on. The
+     * child moves itself (cgroup_enter_self) and says so; into a paused container
+     * (--ignore-paused) we move it instead: a frozen cgroup would stop it right
+     * after it moved, before it could tell us, while we hold the lock `resume`
+     * needs. */
+    if (c.paused) {
+        if (cgroup_enter(&c.cg, child, err) < 0)
+            goto out;
+    } else {
+        _cleanup_free_ struct sync_msg *m = xmalloc(sizeof *m);
+        if (sync_send(c.sock[0], SYNC_GO, (int)child, NULL) < 0) {
+            husk_fail(err, errno, "sync with the exec'd process");
+            goto out;
+        }
+        if (sync_recv(c.sock[0], m, SYNC_IN_CGROUP, err) < 0)
+            goto out;
+    }
     husk_kill_point("exec.after-cgroup");
     /* It is the container's now: delete --force kills it with the rest. Unlock, so
      * that `resume` can thaw a paused container we are entering (--ignore-paused).
@@ -608,7 +647,7 @@ int exec_start(struct husk_exec *e, pid_t *pid_out, husk_err **err)
      * the lock until it closes its copy, which a frozen child never gets to do. */
     flock(c.dirfd, LOCK_UN);
     closep(&c.dirfd);
-    if (sync_send(c.sock[0], SYNC_GO, (int)child, NULL) < 0) {
+    if (sync_send(c.sock[0], SYNC_GO, (int)child, c.paused ? "in-cgroup" : NULL) < 0) {
         husk_fail(err, errno, "sync with the exec'd process");
         goto out;
     }

@@ -4,14 +4,16 @@
  * user's program, and a program whose interpreter is "/proc/self/exe" is executed
  * *by the kernel* through that link, so without care a container could get a handle
  * on the host's husk binary and rewrite it once husk exits. Before create, run and
- * exec, husk re-executes itself from a sealed memfd copy: /proc/PID/exe then names
- * an anonymous, write-sealed file, and the host binary is never reachable. */
+ * exec, husk re-executes itself through a detached, read-only bind mount of its
+ * binary (no copy; a write through /proc/PID/exe fails with EROFS), or, where the
+ * new mount API is missing or refused, from a sealed memfd copy: either way
+ * /proc/PID/exe never names the writable host binary. */
 #ifndef HUSK_SELFCLONE_H
 #define HUSK_SELFCLONE_H
 
 #include "error.h"
 
-/* Returns 0 when already running from a sealed copy; otherwise re-execs (does not
+/* Returns 0 when already running from a protected binary; otherwise re-execs (does not
  * return on success) or returns -1. */
 int selfclone_ensure(char **argv, husk_err **err);
 

@@ -5,21 +5,30 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+/* Only the bytes a message uses are built and sent: the header, then the text with
+ * its NUL straight from the caller's string. A whole struct sync_msg is 64 KiB, and
+ * zeroing one per message (plus touching that much fresh stack in each freshly
+ * forked stage) showed in the profile of a container start. */
 int sync_send(int sock, int type, int value, const char *text)
 {
-    struct sync_msg m = { .type = type, .value = value };
-    size_t len = offsetof(struct sync_msg, text);
+    struct sync_msg_head { int type, value; } h = { .type = type, .value = value };
+    _Static_assert(sizeof h == offsetof(struct sync_msg, text), "sync_msg header layout");
+    static const char nul = '\0';
+    struct iovec iov[3] = { { .iov_base = &h, .iov_len = sizeof h } };
+    int n_iov = 1;
 
     if (text) {
-        size_t n = strnlen(text, sizeof m.text - 1);
-        memcpy(m.text, text, n);
-        m.text[n] = '\0';
-        len += n + 1;
+        size_t n = strnlen(text, sizeof ((struct sync_msg *)0)->text - 1);
+        iov[1] = (struct iovec){ .iov_base = (void *)text, .iov_len = n };
+        iov[2] = (struct iovec){ .iov_base = (void *)&nul, .iov_len = 1 };
+        n_iov = 3;
     }
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n_iov };
     ssize_t r;
     do
-        r = send(sock, &m, len, MSG_NOSIGNAL);
+        r = sendmsg(sock, &mh, MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -1 : 0;
 }
@@ -27,7 +36,6 @@ int sync_send(int sock, int type, int value, const char *text)
 int sync_recv(int sock, struct sync_msg *m, int expect, husk_err **err)
 {
     ssize_t r;
-    memset(m, 0, sizeof *m);
     do
         r = recv(sock, m, sizeof *m, 0);
     while (r < 0 && errno == EINTR);
@@ -37,7 +45,9 @@ int sync_recv(int sock, struct sync_msg *m, int expect, husk_err **err)
         return husk_fail(err, 0, "container setup exited unexpectedly");
     if ((size_t)r < offsetof(struct sync_msg, text))
         return husk_fail(err, 0, "short message from container setup");
-    m->text[sizeof m->text - 1] = '\0';
+    /* The text ends where the message does (no text: empty), never past the buffer. */
+    size_t tl = (size_t)r - offsetof(struct sync_msg, text);
+    m->text[tl < sizeof m->text ? tl : sizeof m->text - 1] = '\0';
     if (m->type == SYNC_ERROR && expect != 0) {
         husk_fail(err, 0, "%s", m->text);
         (*err)->errnum = m->value;

@@ -23,6 +23,7 @@ enum sync_type {
     SYNC_MOUNTSRC_PLS,    /* stage 2 -> parent: open my bind sources with host credentials */
     SYNC_MOUNT_FD,        /* parent's helper -> stage 2: value = mount index, fd attached */
     SYNC_MOUNTSRC_DONE,   /* parent -> stage 2: every source was sent */
+    SYNC_IN_CGROUP,       /* exec'd process -> parent: moved itself into the cgroups */
 };
 
 struct sync_msg {

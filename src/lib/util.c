@@ -153,6 +153,21 @@ int write_file_atomic(int dirfd, const char *path, const char *data, size_t len,
         unlinkat(dirfd, tmp, 0);
         return husk_fail(err, e, "write %s", tmp);
     }
+    /* An existing file is replaced by exchanging the two names, then unlinking the
+     * old contents under the temporary one: readers see the old file or the new one,
+     * never neither, as with a rename over it. But a rename that replaces a file
+     * makes ext4 (auto_da_alloc) allocate and start writing the new file's blocks
+     * before it returns: 2-3 ms per state.json update on the bench's disk, against
+     * 0.1 ms for the exchange. (Runtime state is not meant to outlive a reboot: /run
+     * is a tmpfs on most systems, where both cost the same.) Without a file to
+     * exchange with, or on a filesystem that cannot exchange, a rename (which also
+     * fails as it should on a directory in the way; an exchange would not). */
+    struct stat old;
+    if (fstatat(dirfd, path, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode) &&
+        renameat2(dirfd, tmp, dirfd, path, RENAME_EXCHANGE) == 0) {
+        unlinkat(dirfd, tmp, 0);
+        return 0;
+    }
     if (renameat(dirfd, tmp, dirfd, path) < 0) {
         int e = errno;
         unlinkat(dirfd, tmp, 0);

