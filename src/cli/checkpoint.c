@@ -1,5 +1,5 @@
 /* checkpoint.c — `husk checkpoint [flags] ID`: save a running container with criu(8)
- * (runc's flags; see src/lib/criu.h). Shares its criu flags with `husk restore`. */
+ * (runc's flags; see src/runtime/criu.h). Shares its criu flags with `husk restore`. */
 #include "cli.h"
 #include "criu.h"
 

@@ -1,5 +1,5 @@
 /* cli.h — what every verb of the husk CLI shares. One file per verb, each thin:
- * parse flags, call the library (src/lib), print. Errors are printed once, by
+ * parse flags, call the library (src/runtime), print. Errors are printed once, by
  * cli_fail(), as one "husk: ..." line (and into --log). */
 #ifndef HUSK_CLI_H
 #define HUSK_CLI_H

@@ -1,5 +1,5 @@
 /* exec.c — `husk exec [flags] ID CMD [ARG...]` or `husk exec --process FILE ID`:
- * run one more process in a running container (src/lib/exec.c).
+ * run one more process in a running container (src/runtime/exec.c).
  *
  * Unless --detach, husk waits for it, forwards the signals it gets to it and exits
  * with its status (128+N when signal N killed it). Errors of husk exec itself (bad

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# `husk checkpoint` and `husk restore` through criu (src/lib/criu.c), with runc's
+# `husk checkpoint` and `husk restore` through criu (src/runtime/criu.c), with runc's
 # flags. The round trips need a criu that runs on this kernel and skip with criu's
 # reason where it cannot (criu_unusable: Debian 12's criu 3.17 on Linux >= 6.13);
 # tests/vm/criu.sh runs them in the VM under Debian's 6.1 kernel. The other tests run

@@ -6,7 +6,7 @@
 # The kill points exist only in test builds (meson -Dtest_hooks=true, as the ASan
 # build of `make check` is): HUSK_TEST_KILL_AT=NAME makes the process that reaches
 # NAME die there with SIGKILL; HUSK_TEST_KILL_AT=list prints every NAME (one a line,
-# NAME<TAB>PROCESS<TAB>what is half-made; src/lib/testhooks.c). Every point the binary
+# NAME<TAB>PROCESS<TAB>what is half-made; src/runtime/testhooks.c). Every point the binary
 # lists is exercised, so a new point is tested as soon as it is in the table.
 #
 # "Nothing left" (assert_clean): no state dir under ROOT, no cgroup /sys/fs/cgroup/*/husk/ID

@@ -100,7 +100,7 @@ EOF
 
 @test "CVE-2019-5736: a container racing 30 husk exec cannot write to the husk binary" {
     # Under valgrind husk's processes run valgrind's tool binary, and husk skips its
-    # sealed-memfd re-exec (src/lib/selfclone.c): the defence under test is not there,
+    # sealed-memfd re-exec (src/runtime/selfclone.c): the defence under test is not there,
     # and a successful attack would land on the host's valgrind.
     skip_under_valgrind "the exe of husk's processes is valgrind's tool binary"
     local sum i

@@ -449,7 +449,7 @@ exec_keys_from_caller() {
 
 @test "/proc/PID/exe of the container init is protected: not even a handle kept on it writes the husk binary" {
     require_husk
-    skip_under_valgrind "the init's exe is valgrind's tool binary; husk skips its re-exec there (src/lib/selfclone.c)"
+    skip_under_valgrind "the init's exe is valgrind's tool binary; husk skips its re-exec there (src/runtime/selfclone.c)"
     # A copy of husk creates the container: were the defence to fail, only the copy
     # is written.
     local sum pid copy=$TEST_DIR/husk-copy
@@ -460,7 +460,7 @@ exec_keys_from_caller() {
     pid=$(state_field "$ID" pid)
     # The init (husk until it execs) does not run the binary on disk, but either a
     # sealed memfd copy or the binary through a read-only mount of its own
-    # (src/lib/selfclone.c); the link does not name the binary.
+    # (src/runtime/selfclone.c); the link does not name the binary.
     [ "$(readlink "/proc/$pid/exe")" != "$copy" ] || fail "exe: $(readlink "/proc/$pid/exe")"
     run bash -c 'echo x >"/proc/$1/exe"' _ "$pid"
     assert_failure
@@ -477,7 +477,7 @@ exec_keys_from_caller() {
 
 @test "/proc/1/exe seen from inside before exec (startContainer hook) cannot be written" {
     require_husk
-    skip_under_valgrind "the init's exe is valgrind's tool binary; husk skips its re-exec there (src/lib/selfclone.c)"
+    skip_under_valgrind "the init's exe is valgrind's tool binary; husk skips its re-exec there (src/runtime/selfclone.c)"
     local sum
     sum=$(sha256sum <"$HUSK_BIN")
     update_config '.hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c",
