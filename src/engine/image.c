@@ -236,7 +236,7 @@ int image_list(struct store *st, struct image_record ***out, husk_err **err)
     return 0;
 }
 
-static char *now_rfc3339(void)
+char *image_now_rfc3339(void)
 {
     struct timespec ts;
     struct tm tm;
@@ -327,7 +327,7 @@ int image_register(struct store *st, const struct image_register_args *a, char *
         r.id = xstrdup(m.config.digest);
         r.repo_tags = xcalloc(1, sizeof(char *));
         r.repo_digests = xcalloc(1, sizeof(char *));
-        r.pulled = now_rfc3339();
+        r.pulled = image_now_rfc3339();
     } else {
         strv_free(r.layers);
         free(r.manifest);

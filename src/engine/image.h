@@ -59,6 +59,9 @@ int image_tag(struct store *st, const char *name, const char *new_ref, husk_err 
  * record goes when no tag is left. Blobs and layers stay until prune. */
 int image_remove(struct store *st, const char *name, bool force, husk_err **err);
 
+/* Now, as image configs and records write times: RFC 3339, UTC, nanoseconds. */
+char *image_now_rfc3339(void);
+
 /* Is the blob the manifest, index, config or a layer of any image? */
 bool image_blob_in_use(struct store *st, const char *digest);
 

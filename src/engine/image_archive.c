@@ -35,6 +35,28 @@ static void archive_readp(struct archive **a)
 
 #define DOC_MAX (4u << 20)
 
+int blob_from_archive_data(struct store *st, struct archive *a, char **digest, uint64_t *size, husk_err **err)
+{
+    struct blob_writer *w = NULL;
+    if (blob_writer_new(st, NULL, &w, err) < 0)
+        return -1;
+    char buf[1 << 16];
+    la_ssize_t got;
+    while ((got = archive_read_data(a, buf, sizeof(buf))) > 0) {
+        if (blob_writer_write(w, buf, (size_t)got, err) < 0) {
+            blob_writer_abort(w);
+            return -1;
+        }
+    }
+    if (got < 0) {
+        blob_writer_abort(w);
+        return husk_fail(err, 0, "%s", archive_error_string(a));
+    }
+    if (size)
+        *size = blob_writer_size(w);
+    return blob_writer_finish(w, digest, err);
+}
+
 /* ------------------------------------------------------------------ the source */
 
 /* Where an archive's files come from: a tar whose every regular file was stored as
@@ -94,7 +116,7 @@ static int source_read_tar(struct source *s, struct store *st, husk_err **err)
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_filename(a, s->path, 1 << 16) != ARCHIVE_OK)
-        return husk_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "archive %s: %s", s->path,
+        return husk_fail(err, 0, "archive %s: %s", s->path,
                          archive_error_string(a));
     for (;;) {
         int r = archive_read_next_header(a, &e);
@@ -104,26 +126,10 @@ static int source_read_tar(struct source *s, struct store *st, husk_err **err)
             return husk_fail(err, 0, "archive %s: %s", s->path, archive_error_string(a));
         if (archive_entry_filetype(e) != AE_IFREG)
             continue;
-        struct blob_writer *w = NULL;
-        if (blob_writer_new(st, NULL, &w, err) < 0)
-            return -1;
-        char buf[1 << 16];
-        la_ssize_t got;
-        while ((got = archive_read_data(a, buf, sizeof(buf))) > 0) {
-            if (blob_writer_write(w, buf, (size_t)got, err) < 0) {
-                blob_writer_abort(w);
-                return -1;
-            }
-        }
-        if (got < 0) {
-            blob_writer_abort(w);
-            return husk_fail(err, 0, "archive %s: entry \"%s\": %s", s->path, archive_entry_pathname(e),
-                             archive_error_string(a));
-        }
         char *digest = NULL;
-        int named = blob_writer_finish(w, &digest, err);
+        int named = blob_from_archive_data(st, a, &digest, NULL, err);
         if (named < 0)
-            return -1;
+            return husk_err_prefix(err, "archive %s: entry \"%s\"", s->path, archive_entry_pathname(e));
         if (named)
             source_created(s, digest);
         s->names = xrealloc(s->names, (s->n + 1) * sizeof(char *));
@@ -262,15 +268,6 @@ static const char *layer_media_type(struct store *st, const char *digest)
     if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
         return MT_OCI_LAYER_ZSTD;
     return MT_OCI_LAYER;
-}
-
-static struct json_object *descriptor_json(const char *mt, const char *digest, int64_t size)
-{
-    struct json_object *d = json_object_new_object();
-    json_object_object_add(d, "mediaType", json_object_new_string(mt));
-    json_object_object_add(d, "digest", json_object_new_string(digest));
-    json_object_object_add(d, "size", json_object_new_int64(size));
-    return d;
 }
 
 static int64_t blob_size(struct store *st, const char *digest)

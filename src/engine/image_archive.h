@@ -13,6 +13,7 @@
 #define HUSK_ENGINE_IMAGE_ARCHIVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "store.h"
@@ -23,6 +24,11 @@
 int archive_load(struct store *st, const char *path, char ***loaded, husk_err **err);
 
 enum archive_format { ARCHIVE_DOCKER, ARCHIVE_OCI };
+
+struct archive;
+/* The data of the archive's current entry as a blob named by its content; returns 1
+ * when it added the blob, 0 when it was there, -1 (libarchive's reason) on error. */
+int blob_from_archive_data(struct store *st, struct archive *a, char **digest, uint64_t *size, husk_err **err);
 
 /* Write the images names[0..n) into a tar at out_path (made atomically). */
 int archive_save(struct store *st, char *const *names, size_t n, enum archive_format format, const char *out_path,

@@ -9,6 +9,7 @@
 
 #include "changes.h"
 #include "image.h"
+#include "image_archive.h"
 #include "image_import.h"
 #include "layer.h"
 #include "manifest.h"
@@ -46,55 +47,25 @@ static int store_plain_tar(struct store *st, const char *path, char **digest, ui
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);
     if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
-        return husk_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "import %s: %s", path,
+        return husk_fail(err, 0, "import %s: %s", path,
                          archive_error_string(a));
-    struct blob_writer *w = NULL;
-    if (blob_writer_new(st, NULL, &w, err) < 0)
-        return -1;
-    char buf[1 << 16];
-    la_ssize_t got;
-    while ((got = archive_read_data(a, buf, sizeof(buf))) > 0) {
-        if (blob_writer_write(w, buf, (size_t)got, err) < 0) {
-            blob_writer_abort(w);
-            return -1;
-        }
-    }
-    if (got < 0) {
-        blob_writer_abort(w);
-        return husk_fail(err, 0, "import %s: %s", path, archive_error_string(a));
-    }
-    *size = blob_writer_size(w);
+    int named = blob_from_archive_data(st, a, digest, size, err);
+    if (named < 0)
+        return husk_err_prefix(err, "import %s", path);
     if (*size == 0) {
-        blob_writer_abort(w);
+        /* an empty file is no tarball */
+        if (named)
+            store_remove_blob(st, *digest, NULL);
+        free(*digest);
+        *digest = NULL;
         return husk_fail(err, 0, "import %s: empty file", path);
     }
-    return blob_writer_finish(w, digest, err);
-}
-
-static char *now_rfc3339(void)
-{
-    struct timespec ts;
-    struct tm tm;
-    char buf[64];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
-    return xstrdup(buf);
-}
-
-static struct json_object *descriptor(const char *mt, const char *digest, uint64_t size)
-{
-    struct json_object *d = json_object_new_object();
-    json_object_object_add(d, "mediaType", json_object_new_string(mt));
-    json_object_object_add(d, "digest", json_object_new_string(digest));
-    json_object_object_add(d, "size", json_object_new_int64((int64_t)size));
-    return d;
+    return named;
 }
 
 int image_import(struct store *st, const struct image_import_args *a, char **id_out, husk_err **err)
 {
-    _cleanup_free_ char *tag = NULL, *layer = NULL, *chain = NULL, *created = now_rfc3339();
+    _cleanup_free_ char *tag = NULL, *layer = NULL, *chain = NULL, *created = image_now_rfc3339();
     _cleanup_free_ char *config_digest = NULL, *manifest_digest = NULL;
     uint64_t layer_size = 0;
     int ret = -1;
@@ -151,8 +122,8 @@ int image_import(struct store *st, const struct image_import_args *a, char **id_
     struct json_object *m = json_object_new_object(), *layers = json_object_new_array();
     json_object_object_add(m, "schemaVersion", json_object_new_int(2));
     json_object_object_add(m, "mediaType", json_object_new_string(MT_OCI_MANIFEST));
-    json_object_object_add(m, "config", descriptor(MT_OCI_CONFIG, config_digest, csize));
-    json_object_array_add(layers, descriptor(MT_OCI_LAYER, layer, layer_size));
+    json_object_object_add(m, "config", descriptor_json(MT_OCI_CONFIG, config_digest, csize));
+    json_object_array_add(layers, descriptor_json(MT_OCI_LAYER, layer, layer_size));
     json_object_object_add(m, "layers", layers);
     const char *mtext = json_object_to_json_string_ext(m, fl);
     ret = store_put_blob(st, mtext, strlen(mtext), &manifest_digest, err);

@@ -663,16 +663,6 @@ static int dir_is_empty(int dirfd)
     return empty;
 }
 
-static void hex_of(const unsigned char *md, unsigned n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int unpack_all(struct unpack *u, husk_err **err)
 {
     bool empty;
@@ -729,7 +719,7 @@ int layer_unpack_fd(int fd, int dirfd, char **diff_id_out, uint64_t *size_out, h
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         if (EVP_DigestFinal_ex(u->md, md, &n) != 1)
             abort();
-        hex_of(md, n, hex);
+        hex_encode(md, n, hex);
         if (diff_id_out)
             *diff_id_out = xasprintf("sha256:%s", hex);
         if (size_out)

@@ -87,6 +87,14 @@ static void descriptor_free(struct descriptor *d)
     free(d->ref_name);
 }
 
+/* A whole image document: bounded, one JSON object. */
+static int parse_doc(const char *text, size_t len, const char *name, struct json_object **doc, husk_err **err)
+{
+    if (len > DOC_MAX)
+        return husk_fail(err, 0, "%s: larger than %u bytes", name, DOC_MAX);
+    return cj_parse_text(text, len, name, doc, err);
+}
+
 /* The document's mediaType, checked against the one it was served as. */
 static int doc_media_type(const struct cj *c, struct json_object *doc, const char *served, char **out)
 {
@@ -108,9 +116,7 @@ int manifest_parse(const char *text, size_t len, const char *name, const char *m
     size_t n;
 
     memset(out, 0, sizeof(*out));
-    if (len > DOC_MAX)
-        return husk_fail(err, 0, "%s: larger than %u bytes", name, DOC_MAX);
-    if (cj_parse_text(text, len, name, &doc, err) < 0)
+    if (parse_doc(text, len, name, &doc, err) < 0)
         return -1;
     if (doc_media_type(&c, doc, media_type, &out->media_type) < 0)
         goto fail;
@@ -170,9 +176,7 @@ int image_index_parse(const char *text, size_t len, const char *name, const char
     size_t n;
 
     memset(out, 0, sizeof(*out));
-    if (len > DOC_MAX)
-        return husk_fail(err, 0, "%s: larger than %u bytes", name, DOC_MAX);
-    if (cj_parse_text(text, len, name, &doc, err) < 0)
+    if (parse_doc(text, len, name, &doc, err) < 0)
         return -1;
     if (doc_media_type(&c, doc, media_type, &out->media_type) < 0)
         goto fail;
@@ -261,9 +265,7 @@ int image_config_parse(const char *text, size_t len, const char *name, struct im
 
 
     memset(out, 0, sizeof(*out));
-    if (len > DOC_MAX)
-        return husk_fail(err, 0, "%s: larger than %u bytes", name, DOC_MAX);
-    if (cj_parse_text(text, len, name, &doc, err) < 0)
+    if (parse_doc(text, len, name, &doc, err) < 0)
         return -1;
     if (cj_string(&c, doc, "", "created", false, &out->created) < 0 ||
         cj_string(&c, doc, "", "architecture", true, &out->architecture) < 0 ||
@@ -299,4 +301,13 @@ void image_config_free(struct image_config *c)
     free(c->variant);
     strv_free(c->diff_ids);
     memset(c, 0, sizeof(*c));
+}
+
+struct json_object *descriptor_json(const char *mt, const char *digest, int64_t size)
+{
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "mediaType", json_object_new_string(mt));
+    json_object_object_add(d, "digest", json_object_new_string(digest));
+    json_object_object_add(d, "size", json_object_new_int64(size));
+    return d;
 }

@@ -63,6 +63,9 @@ const struct descriptor *image_index_pick(const struct image_index *ix, const ch
                                           const char *variant, const char *name, husk_err **err);
 
 void manifest_free(struct manifest *m);
+
+/* {"mediaType", "digest", "size"}, for the manifests husk writes. */
+struct json_object *descriptor_json(const char *media_type, const char *digest, int64_t size);
 void image_index_free(struct image_index *ix);
 
 /* The parts of an image config the engine uses. */

@@ -22,7 +22,7 @@ struct blob_writer {
     uint64_t size;
 };
 
-static void hex_of(const unsigned char *md, unsigned n, char *out)
+void hex_encode(const unsigned char *md, unsigned n, char *out)
 {
     static const char hx[] = "0123456789abcdef";
     for (unsigned i = 0; i < n; i++) {
@@ -39,7 +39,7 @@ char *sha256_digest(const void *buf, size_t len)
     char hex[2 * EVP_MAX_MD_SIZE + 1];
     if (EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) != 1)
         abort();   /* sha256 in the default provider cannot fail but for memory */
-    hex_of(md, n, hex);
+    hex_encode(md, n, hex);
     return xasprintf("sha256:%s", hex);
 }
 
@@ -176,7 +176,7 @@ int blob_writer_finish(struct blob_writer *w, char **digest_out, husk_err **err)
 
     if (EVP_DigestFinal_ex(w->md, md, &n) != 1)
         abort();
-    hex_of(md, n, hex);
+    hex_encode(md, n, hex);
     if (!w->digest)
         w->digest = xasprintf("sha256:%s", hex);
     if (strcmp(hex, w->digest + 7) != 0) {

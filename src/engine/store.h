@@ -60,6 +60,9 @@ void blob_writer_abort(struct blob_writer *w);
  * Returns 1 when it added the blob, 0 when it was there. */
 int store_put_blob(const struct store *st, const void *buf, size_t len, char **digest_out, husk_err **err);
 
+/* n bytes of a digest as lower-case hex into out (2n+1 bytes). */
+void hex_encode(const unsigned char *md, unsigned n, char *out);
+
 /* "sha256:<hex>" of a buffer. */
 char *sha256_digest(const void *buf, size_t len);
 
