@@ -236,16 +236,30 @@ int image_list(struct store *st, struct image_record ***out, husk_err **err)
     return 0;
 }
 
+/* Go's RFC3339Nano: the fraction without trailing zeros, none at all for a
+ * whole second. podman and docker re-marshal a config through Go's time type
+ * when they convert it (docker schema 2 to OCI); a "…120Z" would come back
+ * "…12Z", a different config and so a different image id. */
+char *image_format_rfc3339(const struct timespec *ts)
+{
+    struct tm tm;
+    char buf[64];
+    gmtime_r(&ts->tv_sec, &tm);
+    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (ts->tv_nsec > 0) {
+        n += snprintf(buf + n, sizeof(buf) - n, ".%09ld", ts->tv_nsec);
+        while (buf[n - 1] == '0')
+            n--;
+    }
+    snprintf(buf + n, sizeof(buf) - n, "Z");
+    return xstrdup(buf);
+}
+
 char *image_now_rfc3339(void)
 {
     struct timespec ts;
-    struct tm tm;
-    char buf[64];
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
-    return xstrdup(buf);
+    return image_format_rfc3339(&ts);
 }
 
 uint64_t image_layer_size(const struct store *st, const char *chain)

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "error.h"
 #include "store.h"
@@ -59,7 +60,10 @@ int image_tag(struct store *st, const char *name, const char *new_ref, husk_err 
  * record goes when no tag is left. Blobs and layers stay until prune. */
 int image_remove(struct store *st, const char *name, bool force, husk_err **err);
 
-/* Now, as image configs and records write times: RFC 3339, UTC, nanoseconds. */
+/* A time as image configs and records write it: RFC 3339, UTC, as Go's
+ * RFC3339Nano (trailing zeros of the fraction dropped). */
+char *image_format_rfc3339(const struct timespec *ts);
+/* Now, in that format. */
 char *image_now_rfc3339(void);
 
 /* Is the blob the manifest, index, config or a layer of any image? */

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "image.h"
 #include "store.h"
 #include "util.h"
 
@@ -111,6 +112,25 @@ static void test_streamed_and_mismatch(void **state)
     store_close(&st);
 }
 
+/* Times as Go's RFC3339Nano writes them, so a config podman re-marshals
+ * keeps its bytes (and the image its id). */
+static void check_time(time_t sec, long nsec, const char *want)
+{
+    struct timespec ts = { .tv_sec = sec, .tv_nsec = nsec };
+    char *s = image_format_rfc3339(&ts);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+static void test_image_times(void **state)
+{
+    (void)state;
+    check_time(1764806400, 123456789, "2025-12-04T00:00:00.123456789Z");
+    check_time(1764806400, 120000000, "2025-12-04T00:00:00.12Z");
+    check_time(1764806400, 100, "2025-12-04T00:00:00.0000001Z");
+    check_time(1764806400, 0, "2025-12-04T00:00:00Z");
+}
+
 static void test_bad_digests(void **state)
 {
     (void)state;
@@ -136,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_put_and_exists),
         cmocka_unit_test(test_streamed_and_mismatch),
         cmocka_unit_test(test_bad_digests),
+        cmocka_unit_test(test_image_times),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
