@@ -33,6 +33,10 @@ static void json_putp(struct json_object **o)
     if (*o)
         json_object_put(*o);
 }
+/* docker's json-file max-size and max-file, for every container */
+#define CTR_LOG_MAX_SIZE (10LL << 20)
+#define CTR_LOG_MAX_FILES 3
+
 #define _cleanup_ctr_state_ _cleanup_(ctr_state_clear)
 
 static struct json_object *jget(struct json_object *o, const char *path)
@@ -382,14 +386,20 @@ static _Noreturn void become_monitor(struct store *st, const char *runroot, cons
     _cleanup_free_ char *exe = self_exe();
     char *exit_argv[] = { exe, "--storage-root", st->root, "--root", (char *)runroot, "container", "cleanup",
                           (char *)id, NULL };
+    /* What the monitor and the cleanup say goes to a file beside the log. */
+    _cleanup_free_ char *mlog = xasprintf("%s/monitor.log", dir);
+    int err_fd = open(mlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct monitor_args ma = {
         .ctr_dir = dir,
         .init_pid = c.pid,
         .stdin_fd = tty ? -1 : in[1],
         .stdout_fd = tty ? -1 : out[0],
         .stderr_fd = tty ? -1 : errp[0],
-        .pty_fd = master,
+        .pty_fd = tty ? master : -1,
         .ready_fd = report_fd,
+        .err_fd = err_fd,
+        .log_max_size = CTR_LOG_MAX_SIZE,
+        .log_max_files = CTR_LOG_MAX_FILES,
         .exit_argv = exit_argv,
     };
     monitor_exec(&ma, &err);
@@ -442,7 +452,7 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     _cleanup_json_ struct json_object *rec = NULL;
     _cleanup_ctr_state_ struct ctr_state s = { 0 };
     _cleanup_free_ char *dir = ctr_dir(st, id), *name = NULL;
-    struct attach_conn *conn = NULL;
+    int conn = -1;
     int wr = -1;
 
     if (ctr_state_get(st, runroot, id, &s, err) < 0 || ctr_lock(st, id, &lock, err) < 0 ||
@@ -529,7 +539,7 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
         husk_fail(err, 0, "container \"%s\": %s", name, emsg && *emsg ? emsg : "its monitor did not start");
         goto fail_unmount;
     }
-    if (attach && attach_connect(dir, &conn, err) < 0)
+    if (attach && (conn = attach_connect(dir, err)) < 0)
         goto fail_kill;
     if (container_start(runroot, id, err) < 0)
         goto fail_kill;
@@ -548,8 +558,16 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     if (!attach)
         return 0;
 
-    int code = attach_run(conn, attach_stdin, tty);
-    attach_close(conn);
+    struct attach_opts ao = { .stdin = attach_stdin, .tty = tty, .close_stdin = attach_stdin };
+    int code = -1;
+    husk_err *ae = NULL;
+    int ar = attach_run(conn, &ao, &code, &ae);
+    if (ar < 0)
+        husk_err_report(&ae);
+    if (ar == ATTACH_DETACHED)
+        return *exit_code = 0, 0;
+    if (ar != ATTACH_EXITED)
+        code = -1;
     /* Wait for the monitor's cleanup (--rm, the state) before saying the status. */
     wait_monitor_gone(&s, -1);
     waitpid(m, NULL, WNOHANG);
@@ -565,8 +583,8 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     return 0;
 
 fail_kill:
-    if (conn)
-        attach_close(conn);
+    if (conn >= 0)
+        close(conn);
     {
         husk_err *e2 = NULL;
         container_kill(runroot, id, SIGKILL, true, &e2);

@@ -19,6 +19,7 @@
 #include "ctr_life.h"
 #include "exec.h"
 #include "ocispec.h"
+#include "ocispec_int.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -122,8 +123,17 @@ int cmd_container_exec(struct cli_global *g, int argc, char **argv)
     e.id = id;
     e.args = argv + optind + 1;
     e.env = env;
-    if (user && ocispec_exec_user(rootfs, user, &e, &err) < 0)
-        return engine_fail(&err);
+    struct ocispec_user u = { 0 };
+    if (user) {
+        _cleanup_free_ char *what = xasprintf("-u %s", user);
+        if (ocispec_resolve_user(rootfs, user, what, &u, &err) < 0)
+            return engine_fail(&err);
+        e.has_user = e.has_gid = true;
+        e.uid = u.uid;
+        e.gid = u.gid;
+        e.additional_gids = u.sgids;
+        e.n_additional_gids = u.n_sgids;
+    }
     _cleanup_strv_ char **all_caps = NULL;
     if (privileged) {
         int last = cap_last();
