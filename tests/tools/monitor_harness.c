@@ -9,7 +9,12 @@
  *                   CTR_DIR CMD [ARG…]
  *   -t  a pty (CMD gets it as its controlling terminal)   -i keep stdin open
  *   -x  the exit command (an absolute path, run without arguments)
- *   -e  the monitor's stderr (default /dev/null) */
+ *   -e  the monitor's stderr (default /dev/null)
+ *
+ *   monitor_harness -a [-i] [-t] [-R ROWS,COLS] CTR_DIR
+ *   attach (attach.c) to the monitor of CTR_DIR: -i copies stdin (closing the
+ *   container's at EOF), -t as with a pty, -R sends that size first. Exits with the
+ *   container's exit code, or prints "detached" / "lost" and exits 250 / 251. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,9 +22,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "monitor.h"
 #include "util.h"
 
@@ -29,13 +36,52 @@ static void die(const char *what)
     _exit(1);
 }
 
+static int attach_mode(int interactive, int tty, const char *size, const char *dir)
+{
+    husk_err *err = NULL;
+    int sock = attach_connect(dir, &err);
+    if (sock < 0) {
+        husk_err_report(&err);
+        return 1;
+    }
+    if (size) {
+        unsigned char f[1 + sizeof(struct mon_resize)] = { MON_FRAME_RESIZE };
+        struct mon_resize r;
+        unsigned rows, cols;
+        if (sscanf(size, "%u,%u", &rows, &cols) != 2)
+            return 2;
+        r.rows = (uint16_t)rows;
+        r.cols = (uint16_t)cols;
+        memcpy(f + 1, &r, sizeof(r));
+        if (send(sock, f, sizeof(f), 0) < 0)
+            die("send");
+    }
+    struct attach_opts o = { .stdin = interactive, .tty = tty, .close_stdin = interactive };
+    int code = -1;
+    int r = attach_run(sock, &o, &code, &err);
+    if (r < 0) {
+        husk_err_report(&err);
+        return 1;
+    }
+    if (r == ATTACH_DETACHED) {
+        fprintf(stderr, "detached\n");
+        return 250;
+    }
+    if (r == ATTACH_LOST) {
+        fprintf(stderr, "lost\n");
+        return 251;
+    }
+    return code;
+}
+
 int main(int argc, char **argv)
 {
-    int tty = 0, interactive = 0, c;
+    int tty = 0, interactive = 0, attach = 0, c;
+    const char *size = NULL;
     long long max_size = 0;
     int max_files = 1;
     const char *exit_cmd = NULL, *err_file = "/dev/null";
-    while ((c = getopt(argc, argv, "+tis:n:x:e:")) != -1) {
+    while ((c = getopt(argc, argv, "+tis:n:x:e:aR:")) != -1) {
         switch (c) {
         case 't': tty = 1; break;
         case 'i': interactive = 1; break;
@@ -43,9 +89,13 @@ int main(int argc, char **argv)
         case 'n': max_files = atoi(optarg); break;
         case 'x': exit_cmd = optarg; break;
         case 'e': err_file = optarg; break;
+        case 'a': attach = 1; break;
+        case 'R': size = optarg; break;
         default: return 2;
         }
     }
+    if (attach && argc - optind == 1)
+        return attach_mode(interactive, tty, size, argv[optind]);
     if (argc - optind < 2) {
         fprintf(stderr, "usage: monitor_harness [-t] [-i] [-s SIZE] [-n FILES] [-x CMD] [-e FILE] DIR CMD [ARG...]\n");
         return 2;
