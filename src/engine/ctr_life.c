@@ -154,8 +154,10 @@ static struct json_object *build_record(const char *id, const char *name, const 
     json_object_object_add(c, "WorkingDir", json_object_new_string(cwd ? cwd : "/"));
     json_object_object_add(c, "Image", json_object_new_string(image_name));
     struct json_object *labels = json_object_new_object();
-    if (ic && json_object_object_get_ex(ic, "Labels", &v) && json_object_is_type(v, json_type_object))
-        json_object_object_foreach(v, lk, lv) json_object_object_add(labels, lk, json_object_get(lv));
+    if (ic && json_object_object_get_ex(ic, "Labels", &v) && json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, lk, lv)
+            json_object_object_add(labels, lk, json_object_get(lv));
+    }
     for (size_t i = 0; a->run.labels && a->run.labels[i]; i++) {
         const char *eq = strchr(a->run.labels[i], '=');
         _cleanup_free_ char *k = eq ? strndup(a->run.labels[i], (size_t)(eq - a->run.labels[i]))
@@ -218,7 +220,9 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     (void)runroot;
     struct image_record img = { 0 };
     _cleanup_free_ char *cfg_text = NULL, *id = NULL, *name = NULL, *dir = NULL;
+    _cleanup_free_ char *userdata = NULL, *bundle = NULL, *rootfs = NULL, *short_id = NULL, *cfg_path = NULL;
     _cleanup_json_ struct json_object *image_config = NULL, *oci = NULL, *rec = NULL;
+    struct run_opts run = a->run;
     const char *restart_name;
     int restart_max, ret = -1;
     size_t len;
@@ -239,22 +243,22 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     if (ctr_new(st, a->name, &id, &name, err) < 0)
         goto out;
     dir = ctr_dir(st, id);
-    _cleanup_free_ char *userdata = xasprintf("%s/userdata", dir), *bundle = xasprintf("%s/bundle", dir);
-    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    userdata = xasprintf("%s/userdata", dir);
+    bundle = xasprintf("%s/bundle", dir);
+    rootfs = xasprintf("%s/rootfs", bundle);
     if (mkdir(userdata, 0700) < 0 || mkdir(bundle, 0700) < 0) {
         husk_fail(err, errno, "container %s: mkdir", name);
         goto fail;
     }
     if (overlay_mount(st, img.layers, dir, err) < 0)
         goto fail;
-    struct run_opts run = a->run;
-    _cleanup_free_ char *short_id = xasprintf("%.12s", id);
+    short_id = xasprintf("%.12s", id);
     if (!run.hostname)
         run.hostname = short_id;
     if (ocispec_write_etc_files(userdata, run.hostname, err) < 0 ||
         ocispec_build(image_config, &run, id, rootfs, userdata, &oci, err) < 0)
         goto fail_mounted;
-    _cleanup_free_ char *cfg_path = xasprintf("%s/config.json", bundle);
+    cfg_path = xasprintf("%s/config.json", bundle);
     const char *text = json_object_to_json_string_ext(oci, JSON_C_TO_STRING_PLAIN);
     if (write_file_atomic(AT_FDCWD, cfg_path, text, strlen(text), 0600, err) < 0)
         goto fail_mounted;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "container_cli.h"
 #include "ctr_life.h"
 #include "image.h"
