@@ -500,6 +500,9 @@ unsigned long long ctr_pid_start(pid_t pid)
     if (!p)
         return 0;
     p++;
+    /* a zombie (or dying) process is gone already, but for its parent's wait */
+    if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+        return 0;
     unsigned long long v = 0;
     /* p is at the space before field 3; field 22 is 19 spaces on */
     for (int field = 3; field < 22 && p; field++)

@@ -295,6 +295,11 @@ out:
 
 static char *self_exe(void)
 {
+    /* the installed husk-engine (the CLI notes it before re-executing from a
+     * protected copy, whose /proc/self/exe is no path to run) */
+    const char *env = getenv("HUSK_ENGINE_EXE");
+    if (env && *env == '/')
+        return xstrdup(env);
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0)

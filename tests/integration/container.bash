@@ -37,6 +37,12 @@ wait_state() {
     fail "container $1 is $s, not $2"
 }
 
+# alive PID: the process exists and is not a zombie (an orphan is reaped by
+# whichever ancestor is its subreaper, maybe not at once)
+alive() {
+    [ -r "/proc/$1/stat" ] && ! awk '{ exit !($3 == "Z" || $3 == "X") }' "/proc/$1/stat"
+}
+
 container_teardown() {
     [ -n "${TEST_DIR:-}" ] && [ -d "$TEST_DIR" ] || return 0
     local problems="" id p

@@ -1,9 +1,13 @@
 /* container.c — `husk container VERB`: the container commands, one file per verb. */
 #include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "container_cli.h"
 #include "ctr_life.h"
+#include "monitor.h"
 #include "selfclone.h"
 #include "util.h"
 
@@ -44,6 +48,24 @@ static bool forks_into_container(const char *verb)
 
 int cmd_container(struct cli_global *g, int argc, char **argv)
 {
+    /* Found now, while /proc/self/exe is still the installed file: the protected
+     * copy selfclone re-executes has no directory beside it. The monitor is run
+     * from beside us, the monitor's exit command is us. */
+    if (!getenv("HUSK_ENGINE_EXE")) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+            self[n] = '\0';
+            setenv("HUSK_ENGINE_EXE", self, 1);
+        }
+    }
+    if (!getenv("HUSK_MONITOR")) {
+        husk_err *e = NULL;
+        _cleanup_free_ char *m = monitor_path(&e);
+        if (m)
+            setenv("HUSK_MONITOR", m, 1);
+        husk_err_free(&e);
+    }
     if (argc >= 2 && forks_into_container(argv[1])) {
         _cleanup_err_ husk_err *err = NULL;
         if (selfclone_ensure(cli_main_argv, &err) < 0)
