@@ -347,13 +347,6 @@ static void read_lines(struct show *sh, FILE *f)
     clearerr(f);
 }
 
-static bool ended(int dirfd, pid_t monitor_pid)
-{
-    if (faccessat(dirfd, MON_EXIT_NAME, F_OK, 0) == 0)
-        return true;
-    return monitor_pid > 0 && kill(monitor_pid, 0) < 0 && errno == ESRCH;
-}
-
 static FILE *open_at(int dirfd, const char *name)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -363,6 +356,38 @@ static FILE *open_at(int dirfd, const char *name)
     if (!f)
         close(fd);
     return f;
+}
+
+/* The file we followed was rotated (to ctr.log.N, its stat in *old): read those
+ * rotated after it, ctr.log.N-1 … ctr.log.1, which were written while we slept. */
+static void read_rotated_after(struct show *sh, int dirfd, const struct stat *old)
+{
+    int n = 0;
+    for (int i = 1; i < 1000; i++) {
+        char name[32];
+        struct stat st;
+        snprintf(name, sizeof(name), "%s.%d", MON_LOG_NAME, i);
+        if (fstatat(dirfd, name, &st, 0) < 0)
+            break;
+        if (st.st_ino == old->st_ino && st.st_dev == old->st_dev) {
+            n = i;
+            break;
+        }
+    }
+    for (int i = n - 1; i >= 1; i--) {
+        char name[32];
+        snprintf(name, sizeof(name), "%s.%d", MON_LOG_NAME, i);
+        _cleanup_fclose_ FILE *f = open_at(dirfd, name);
+        if (f)
+            read_lines(sh, f);
+    }
+}
+
+static bool ended(int dirfd, pid_t monitor_pid)
+{
+    if (faccessat(dirfd, MON_EXIT_NAME, F_OK, 0) == 0)
+        return true;
+    return monitor_pid > 0 && kill(monitor_pid, 0) < 0 && errno == ESRCH;
 }
 
 int ctr_log_show(const char *ctr_dir, const struct ctr_log_opts *o, int out_fd, int err_fd, husk_err **err)
@@ -426,6 +451,7 @@ int ctr_log_show(const char *ctr_dir, const struct ctr_log_opts *o, int out_fd, 
             if (next) {
                 if (cur) {
                     read_lines(&sh, cur);
+                    read_rotated_after(&sh, dirfd, &a);
                     fclose(cur);
                 }
                 cur = next;
