@@ -857,7 +857,7 @@ int ocispec_write_etc_files(const char *userdata, const char *hostname, husk_err
                                            "127.0.0.1\t%s\n", hostname);
     /* No nameserver: without a network no lookup may leave the container (and the
      * host's resolver may be a loopback address that means nothing in here). */
-    static const char resolv[] = "# husk: this container has no network, so no nameserver\n";
+    static const char resolv[] = "# husk: no network in this container, so no name server\n";
     if (write_file_atomic(dfd, "hostname", hn, strlen(hn), 0644, err) < 0 ||
         write_file_atomic(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
         write_file_atomic(dfd, "resolv.conf", resolv, sizeof(resolv) - 1, 0644, err) < 0)
