@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +322,15 @@ static void test_user_symlink_stays_inside(void **state)
 
 static json_object *caps_of(json_object *c) { return at(c, "process.capabilities.bounding"); }
 
+/* What "all" capabilities are: the ones in our own bounding set (as docker). */
+static int n_all_caps(void)
+{
+    int n = 0;
+    for (int i = 0; i <= cap_last(); i++)
+        n += prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1;
+    return n;
+}
+
 static bool syscall_allowed(json_object *cfg, const char *name)
 {
     json_object *rules = at(cfg, "linux.seccomp.syscalls");
@@ -385,15 +395,16 @@ static void test_caps(void **state)
     o.cap_add = (char *[]){ "ALL", NULL };
     o.cap_drop = (char *[]){ "NET_RAW", NULL };
     c = build(img, &o);
-    assert_int_equal((int)json_object_array_length(caps_of(c)), cap_last() + 1 - 1);
+    assert_int_equal((int)json_object_array_length(caps_of(c)), n_all_caps() - 1);
     assert_false(has_str(caps_of(c), "CAP_NET_RAW"));
-    assert_true(has_str(caps_of(c), "CAP_SYS_MODULE"));
+    if (prctl(PR_CAPBSET_READ, cap_number("CAP_SYS_MODULE"), 0, 0, 0) == 1)
+        assert_true(has_str(caps_of(c), "CAP_SYS_MODULE"));
     json_object_put(c);
 
     o = opts();
     o.privileged = true;
     c = build(img, &o);
-    assert_int_equal((int)json_object_array_length(caps_of(c)), cap_last() + 1);
+    assert_int_equal((int)json_object_array_length(caps_of(c)), n_all_caps());
     assert_null(at(c, "linux.maskedPaths"));
     assert_null(at(c, "linux.readonlyPaths"));
     assert_null(at(c, "linux.seccomp"));
