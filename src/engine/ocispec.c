@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -247,10 +248,16 @@ static int cap_list(char **in, const char *flag, struct strv *out, husk_err **er
     return 0;
 }
 
+/* "All" capabilities are those the running kernel knows that we may still hand on:
+ * docker too takes them from its own bounding set, so that --privileged works
+ * where the engine itself runs with fewer (a capability outside it could not be
+ * granted, and the runtime would refuse the config). */
 static void all_caps(struct strv *out)
 {
     int last = cap_last();
     for (int i = 0; i <= last; i++) {
+        if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1)
+            continue;
         const char *n = cap_name_of(i);
         if (n && !sv_has(out, n))
             sv_add(out, xstrdup(n));
@@ -857,7 +864,7 @@ int ocispec_write_etc_files(const char *userdata, const char *hostname, husk_err
                                            "127.0.0.1\t%s\n", hostname);
     /* No nameserver: without a network no lookup may leave the container (and the
      * host's resolver may be a loopback address that means nothing in here). */
-    static const char resolv[] = "# husk: this container has no network, so no nameserver\n";
+    static const char resolv[] = "# husk: no network in this container, so no name server\n";
     if (write_file_atomic(dfd, "hostname", hn, strlen(hn), 0644, err) < 0 ||
         write_file_atomic(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
         write_file_atomic(dfd, "resolv.conf", resolv, sizeof(resolv) - 1, 0644, err) < 0)
