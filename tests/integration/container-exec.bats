@@ -36,7 +36,7 @@ nobody"
 
 @test "container logs: json-file lines, stdout and stderr apart, --tail, -t, --since, -f until exit" {
     require_husk
-    hc container run -d --name l busybox:t sh -c 'echo o1; echo e1 >&2; echo o2; sleep 1; echo late' >/dev/null
+    hc container run -d --name l busybox:t sh -c 'echo e1 >&2; sleep 0.1; echo o1; echo o2; sleep 1; echo late' >/dev/null
     sleep 0.3
     run hc container logs l
     assert_success
