@@ -548,3 +548,28 @@ bool ctr_pid_is(pid_t pid, unsigned long long start)
     unsigned long long now = ctr_pid_start(pid);
     return now != 0 && (start == 0 || now == start);
 }
+
+int ctr_using_image(struct store *st, const char *image_id, char ***ids_out, husk_err **err)
+{
+    _cleanup_strv_ char **ids = NULL;
+    if (ctr_list(st, &ids, err) < 0)
+        return -1;
+    size_t n = 0;
+    char **out = xcalloc(1, sizeof *out);
+    for (size_t i = 0; ids[i]; i++) {
+        _cleanup_json_ struct json_object *rec = NULL;
+        husk_err *e = NULL;
+        if (ctr_record_read(st, ids[i], &rec, &e) < 0) {
+            husk_err_free(&e);
+            continue;
+        }
+        const char *img = jstr(rec, "Image");
+        if (!img || (image_id && strcmp(img, image_id) != 0))
+            continue;
+        out = xrealloc(out, (n + 2) * sizeof *out);
+        out[n++] = xstrdup(image_id ? ids[i] : img);
+        out[n] = NULL;
+    }
+    *ids_out = out;
+    return 0;
+}

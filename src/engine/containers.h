@@ -97,6 +97,10 @@ void ctr_release_name(const struct store *st, const char *name, const char *id);
 /* Remove the name and the directory (everything in it must be unmounted). */
 int ctr_remove_files(struct store *st, const char *id, husk_err **err);
 
+/* The containers made from image image_id ("sha256:…"): their ids; with image_id
+ * NULL, the image ids every container uses (each once per container). */
+int ctr_using_image(struct store *st, const char *image_id, char ***ids_out, husk_err **err);
+
 /* The container's name from its record (new string). */
 char *ctr_record_name(struct json_object *record);
 
