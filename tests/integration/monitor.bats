@@ -5,7 +5,8 @@
 # with pipes or a pty and execs the monitor through monitor_exec). Checked from its
 # files (ctr.log in docker's json-file format, rotation, exit), its socket (attach:
 # output, stdin, resize, exit code; attach.c is the client), the exit command it
-# execs (and the fds it gets), and its idle RSS.
+# execs (and the fds it gets), and its idle RSS; and `container logs` (ctr_log.c,
+# through the harness's -L) over what it wrote, -f included.
 
 load helpers
 
@@ -22,6 +23,12 @@ setup() {
 
 teardown() {
     local p
+    # a sanitizer build of the monitor reports to its stderr (-e of the harness)
+    if grep -qE 'Sanitizer|runtime error:' "$TEST_DIR/monitor.err" 2>/dev/null; then
+        cat "$TEST_DIR/monitor.err" >&2
+        rm -rf "$TEST_DIR"
+        fail "the monitor reported a sanitizer error"
+    fi
     if [ -f "$TEST_DIR/pids" ]; then
         while read -r p; do
             pkill -KILL -P "$p" 2>/dev/null || true
@@ -277,4 +284,65 @@ EOF
     assert_status 2
     assert_contains "bad fd"
     [ ! -e "$C/attach.sock" ]
+}
+
+@test "monitor: logs: streams apart, --tail, -t, --since/--until over rotated files" {
+    monc -s 250 -n 5 -- sh -c 'for i in 1 2 3 4 5 6; do echo "out $i"; done; echo "err 1" >&2; sleep 1.1; echo late; echo "err 2" >&2'
+    wait_gone "$MPID"
+    [ -e "$C/ctr.log.1" ] || fail "not rotated: $(ls "$C")"
+    run --separate-stderr "$HARNESS" -L "$C"
+    assert_success
+    assert_equal "$output" "out 1
+out 2
+out 3
+out 4
+out 5
+out 6
+late"
+    assert_equal "$stderr" "err 1
+err 2"
+    run --separate-stderr "$HARNESS" -L "$C" --tail 2
+    assert_equal "$output$stderr" "lateerr 2"
+    run "$HARNESS" -L "$C" --tail 1 -t
+    [[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z\ err\ 2$ ]] || fail "-t: $output"
+    # --since the time of "late" (an RFC 3339 time from the log itself) and --until
+    # the entry before it
+    local late before
+    late=$(jq -r 'select(.log == "late\n") | .time' "$C"/ctr.log*)
+    before=$(cat "$C"/ctr.log.* "$C/ctr.log" 2>/dev/null | jq -r 'select(.log == "err 1\n") | .time')
+    run --separate-stderr "$HARNESS" -L "$C" --since "$late"
+    assert_equal "$output" late
+    assert_equal "$stderr" "err 2"
+    run --separate-stderr "$HARNESS" -L "$C" --until "$before"
+    assert_equal "$(echo "$output" | tail -1)" "out 6"
+    assert_equal "$stderr" "err 1"
+    # relative: nothing in the last 0.5 s, all in the last hour
+    sleep 0.5
+    run "$HARNESS" -L "$C" --since 500ms
+    assert_equal "$output" ""
+    run "$HARNESS" -L "$C" --since 1h --tail all
+    assert_equal "$(echo "$output" | wc -l)" 9
+    run "$HARNESS" -L "$C" --since yesterday
+    assert_status 125
+    assert_contains "invalid time yesterday"
+}
+
+@test "monitor: logs -f follows a running container across rotations until it exits" {
+    monc -s 300 -n 8 -- sh -c "$(gated 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.02; done; echo bye >&2')"
+    ( rc=0
+      "$HARNESS" -L "$C" -f >"$TEST_DIR/f.out" 2>"$TEST_DIR/f.err" || rc=$?
+      echo $rc >"$TEST_DIR/f.rc" ) &
+    sleep 0.3
+    [ ! -e "$TEST_DIR/f.rc" ] || fail "logs -f returned before the container ran: $(cat "$TEST_DIR/f.err")"
+    touch "$TEST_DIR/go"
+    wait
+    assert_equal "$(cat "$TEST_DIR/f.rc")" 0
+    assert_equal "$(cat "$TEST_DIR/f.out")" "$(seq -f 'line %g' 1 40)"
+    assert_equal "$(cat "$TEST_DIR/f.err")" bye
+    [ -e "$C/ctr.log.3" ] || fail "not rotated enough: $(ls "$C")"
+    # on an exited container, -f returns at once
+    run --separate-stderr timeout 5 "$HARNESS" -L "$C" -f --tail 2
+    assert_success
+    assert_equal "$output" "line 40"
+    assert_equal "$stderr" "bye"
 }

@@ -14,12 +14,16 @@
  *   monitor_harness -a [-i] [-t] [-R ROWS,COLS] CTR_DIR
  *   attach (attach.c) to the monitor of CTR_DIR: -i copies stdin (closing the
  *   container's at EOF), -t as with a pty, -R sends that size first. Exits with the
- *   container's exit code, or prints "detached" / "lost" and exits 250 / 251. */
+ *   container's exit code, or prints "detached" / "lost" and exits 250 / 251.
+ *
+ *   monitor_harness -L CTR_DIR [-f] [-t] [--tail N] [--since T] [--until T]
+ *   `container logs` (ctr_log.c) of CTR_DIR, with docker's flags. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "ctr_log.h"
 #include "monitor.h"
 #include "util.h"
 
@@ -74,8 +79,43 @@ static int attach_mode(int interactive, int tty, const char *size, const char *d
     return code;
 }
 
+static int logs_mode(int argc, char **argv)
+{
+    struct ctr_log_opts o = { .tail = -1 };
+    husk_err *err = NULL;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = 0;
+        if (strcmp(a, "-f") == 0)
+            o.follow = true;
+        else if (strcmp(a, "-t") == 0)
+            o.timestamps = true;
+        else if (strcmp(a, "--tail") == 0 && i + 1 < argc)
+            r = ctr_log_parse_tail(argv[++i], &o.tail, &err);
+        else if (strcmp(a, "--since") == 0 && i + 1 < argc)
+            o.has_since = true, r = ctr_log_parse_time(argv[++i], &now, &o.since, &err);
+        else if (strcmp(a, "--until") == 0 && i + 1 < argc)
+            o.has_until = true, r = ctr_log_parse_time(argv[++i], &now, &o.until, &err);
+        else
+            return 2;
+        if (r < 0) {
+            husk_err_report(&err);
+            return 125;
+        }
+    }
+    if (ctr_log_show(argv[0], &o, STDOUT_FILENO, STDERR_FILENO, &err) < 0) {
+        husk_err_report(&err);
+        return 125;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "-L") == 0)
+        return logs_mode(argc - 2, argv + 2);
     int tty = 0, interactive = 0, attach = 0, c;
     const char *size = NULL;
     long long max_size = 0;
