@@ -806,12 +806,12 @@ static int plan(const struct side *ds, const char *dest, const struct source *sr
         *top_out = xstrdup(*contents ? "" : src->name);
     } else if (r.exists) {
         if (src_dir || slash)
-            ret = husk_fail(err, ENOTDIR, "%s \"%s\": cannot copy a directory onto a file", where, dest);
+            ret = husk_fail(err, 0, "%s \"%s\": cannot copy a directory onto a file", where, dest);
         *dir_out = xstrdup(r.dir);
         *top_out = xstrdup(r.base);
         *contents = false;
     } else if (slash && !src_dir) {
-        ret = husk_fail(err, ENOENT, "%s \"%s\": the destination directory must exist", where, dest);
+        ret = husk_fail(err, 0, "%s \"%s\": the destination directory must exist", where, dest);
     } else {
         *dir_out = xstrdup(r.dir);
         *top_out = xstrdup(r.base);
