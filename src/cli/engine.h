@@ -67,6 +67,10 @@ int cmd_container_rename(struct cli_global *g, int argc, char **argv);
 int cmd_container_top(struct cli_global *g, int argc, char **argv);
 int cmd_container_prune(struct cli_global *g, int argc, char **argv);
 int cmd_container_cleanup(struct cli_global *g, int argc, char **argv);
+int cmd_container_commit(struct cli_global *g, int argc, char **argv);
+int cmd_container_diff(struct cli_global *g, int argc, char **argv);
+int cmd_container_export(struct cli_global *g, int argc, char **argv);
+int cmd_container_cp(struct cli_global *g, int argc, char **argv);
 
 int cmd_image(struct cli_global *g, int argc, char **argv);
 int cmd_image_ls(struct cli_global *g, int argc, char **argv);

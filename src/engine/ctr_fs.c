@@ -673,7 +673,7 @@ static int extract_into_ctr(int rootfd, const char *dest, int in_fd, bool keep_o
     } else {
         struct archive_entry *e;
         int r;
-        while ((r = archive_read_next_header(a, &e)) >= ARCHIVE_WARN)
+        while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
             if ((ret = sink_entry(&k, a, e, err)) < 0)
                 break;
         if (ret == 0 && r != ARCHIVE_EOF)
@@ -711,7 +711,7 @@ static int extract_into_host(const char *dest, int in_fd, bool keep_owner, husk_
     }
     struct archive_entry *e;
     int r;
-    while ((r = archive_read_next_header(a, &e)) >= ARCHIVE_WARN) {
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         const char *name = archive_entry_pathname(e);
         if (archive_write_header(w, e) < ARCHIVE_WARN) {
             ret = husk_fail(err, 0, "\"%s/%s\": %s", dest, name ? name : "", archive_error_string(w));
@@ -806,12 +806,12 @@ static int plan(const struct side *ds, const char *dest, const struct source *sr
         *top_out = xstrdup(*contents ? "" : src->name);
     } else if (r.exists) {
         if (src_dir || slash)
-            ret = husk_fail(err, ENOTDIR, "%s \"%s\": cannot copy a directory onto a file", where, dest);
+            ret = husk_fail(err, 0, "%s \"%s\": cannot copy a directory onto a file", where, dest);
         *dir_out = xstrdup(r.dir);
         *top_out = xstrdup(r.base);
         *contents = false;
     } else if (slash && !src_dir) {
-        ret = husk_fail(err, ENOENT, "%s \"%s\": the destination directory must exist", where, dest);
+        ret = husk_fail(err, 0, "%s \"%s\": the destination directory must exist", where, dest);
     } else {
         *dir_out = xstrdup(r.dir);
         *top_out = xstrdup(r.base);

@@ -33,6 +33,10 @@ static const struct engine_verb verbs[] = {
     { "rename", cmd_container_rename, "give a container another name" },
     { "top", cmd_container_top, "show a container's processes" },
     { "prune", cmd_container_prune, "remove every stopped container" },
+    { "commit", cmd_container_commit, "make an image of a container's changes" },
+    { "diff", cmd_container_diff, "list what a container changed in its image's files" },
+    { "export", cmd_container_export, "write a container's filesystem as a tar" },
+    { "cp", cmd_container_cp, "copy files between a container and the host" },
     { "cleanup", cmd_container_cleanup, "(internal: the monitor's exit command)" },
 };
 
