@@ -6,10 +6,10 @@
 
 load helpers
 
-# The tool, built next to husk (or in the repository's build dir).
+# The tool, built next to husk (under valgrind: next to the husk that husk-vg runs).
 ocispec_tool() {
     local b
-    for b in "$(dirname "$HUSK_BIN")/ocispec_bundle" "$HUSK_REPO/build/ocispec_bundle"; do
+    for b in "$(dirname "$HUSK_BIN")/ocispec_bundle" ${HUSK_VG_REAL:+"$(dirname "$HUSK_VG_REAL")/ocispec_bundle"}; do
         [ -x "$b" ] && echo "$b" && return 0
     done
     return 1
