@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -252,16 +253,24 @@ static int cap_list(char **in, const char *flag, struct strv *out, husk_err **er
  * docker too takes them from its own bounding set, so that --privileged works
  * where the engine itself runs with fewer (a capability outside it could not be
  * granted, and the runtime would refuse the config). */
+/* Everything we can give: docker takes its bounding set; a capability we do not
+ * hold in our permitted set (CAP_SYS_RESOURCE on some hosts) the runtime could
+ * not grant, so it is left out too. */
 static void all_caps(struct strv *out)
 {
     int last = cap_last();
+    cap_t self = cap_get_proc();
     for (int i = 0; i <= last; i++) {
-        if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1)
+        cap_flag_value_t v = CAP_CLEAR;
+        if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1 ||
+            (self && (cap_get_flag(self, (cap_value_t)i, CAP_PERMITTED, &v) < 0 || v != CAP_SET)))
             continue;
         const char *n = cap_name_of(i);
         if (n && !sv_has(out, n))
             sv_add(out, xstrdup(n));
     }
+    if (self)
+        cap_free(self);
 }
 
 /* docker's TweakCapabilities: --privileged is everything; --cap-add ALL is everything
