@@ -105,6 +105,12 @@ status_field() {
     assert_contains "uid=1000(user) gid=1000(user) groups=50(staff)"
     assert_contains "HOME=/home/user"
 
+    # docker's sysctls of a container's own network namespace: low ports for anyone.
+    run_in -u user -- sh -c 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start; nc -l -p 80 & sleep 0.2; kill $! && echo bound-80'
+    assert_success
+    assert_equal "${lines[0]}" 0
+    assert_contains "bound-80"
+
     run_in -u user:nogroup -- id
     assert_success
     assert_contains "uid=1000(user) gid=65534(nogroup)"
