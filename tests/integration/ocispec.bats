@@ -183,3 +183,28 @@ status_field() {
     assert_contains "/dev/init -- sh -c"
     assert_not_contains "me=1"
 }
+
+@test "ocispec: --security-opt seccomp=FILE (docker's profile format) and seccomp=unconfined" {
+    # docker's format: archMap, "names", includes by capability.
+    cat >"$TEST_DIR/profile.json" <<'JSON'
+{
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "archMap": [ { "architecture": "SCMP_ARCH_X86_64", "subArchitectures": [ "SCMP_ARCH_X86", "SCMP_ARCH_X32" ] },
+                 { "architecture": "SCMP_ARCH_AARCH64", "subArchitectures": [ "SCMP_ARCH_ARM" ] } ],
+    "syscalls": [
+        { "names": [ "mkdir", "mkdirat" ], "action": "SCMP_ACT_ERRNO", "errnoRet": 13 },
+        { "names": [ "rmdir" ], "action": "SCMP_ACT_ERRNO", "includes": { "caps": [ "CAP_SYS_ADMIN" ] } }
+    ]
+}
+JSON
+    run_in --security-opt seccomp="$TEST_DIR/profile.json" -- sh -c 'mkdir /tmp/d; echo mkdir=$?; grep Seccomp: /proc/self/status'
+    assert_success
+    assert_contains "Permission denied"
+    assert_contains "mkdir=1"
+    assert_equal "$(status_field Seccomp)" 2
+
+    run_in --security-opt seccomp=unconfined -- sh -c 'grep Seccomp: /proc/self/status; unshare -U true && echo unshare-ok'
+    assert_success
+    assert_equal "$(status_field Seccomp)" 0
+    assert_contains "unshare-ok"
+}
