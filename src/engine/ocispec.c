@@ -707,14 +707,22 @@ static int build_resources(const struct run_opts *o, json_object *ldevs, json_ob
         goto fail;
 
     if (o->memory >= 0 || (o->memory_swap != -2 && o->memory_swap != 0)) {
-        if (o->memory < 0)
-            return json_object_put(res), husk_fail(err, 0, "--memory-swap: needs -m (--memory) too");
-        if (o->memory < MIN_MEMORY)
-            return json_object_put(res), husk_fail(err, 0, "-m: the minimum memory limit is 6MB");
-        if (o->memory_swap > 0 && o->memory_swap < o->memory)
-            return json_object_put(res), husk_fail(err, 0, "--memory-swap: must not be below the memory limit (-m)");
-        if (o->memory_swap < -2)
-            return json_object_put(res), husk_fail(err, 0, "--memory-swap: invalid value");
+        if (o->memory < 0) {
+            husk_fail(err, 0, "--memory-swap: needs -m (--memory) too");
+            goto fail;
+        }
+        if (o->memory < MIN_MEMORY) {
+            husk_fail(err, 0, "-m: the minimum memory limit is 6MB");
+            goto fail;
+        }
+        if (o->memory_swap > 0 && o->memory_swap < o->memory) {
+            husk_fail(err, 0, "--memory-swap: must not be below the memory limit (-m)");
+            goto fail;
+        }
+        if (o->memory_swap < -2) {
+            husk_fail(err, 0, "--memory-swap: invalid value");
+            goto fail;
+        }
         json_object *mem = json_object_new_object();
         json_object_object_add(mem, "limit", json_object_new_int64(o->memory));
         /* docker: without --memory-swap as much swap again as memory; -1 unlimited. */
@@ -726,9 +734,10 @@ static int build_resources(const struct run_opts *o, json_object *ldevs, json_ob
     json_object *cpu = NULL;
     if (o->nano_cpus >= 0) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        if (o->nano_cpus < 10000000 || (ncpu > 0 && o->nano_cpus > (int64_t)ncpu * 1000000000))
-            return json_object_put(res), husk_fail(err, 0, "--cpus: the range is 0.01 to %ld (the CPUs available)",
-                                                    ncpu > 0 ? ncpu : 1);
+        if (o->nano_cpus < 10000000 || (ncpu > 0 && o->nano_cpus > (int64_t)ncpu * 1000000000)) {
+            husk_fail(err, 0, "--cpus: the range is 0.01 to %ld (the CPUs available)", ncpu > 0 ? ncpu : 1);
+            goto fail;
+        }
         cpu = json_object_new_object();
         json_object_object_add(cpu, "quota", json_object_new_int64(o->nano_cpus * CPU_PERIOD / 1000000000));
         json_object_object_add(cpu, "period", json_object_new_int64(CPU_PERIOD));
@@ -739,7 +748,8 @@ static int build_resources(const struct run_opts *o, json_object *ldevs, json_ob
         json_object_object_add(cpu, "shares", json_object_new_int64(o->cpu_shares));
     } else if (o->cpu_shares < -1) {
         json_object_put(cpu);
-        return json_object_put(res), husk_fail(err, 0, "--cpu-shares: must not be negative");
+        husk_fail(err, 0, "--cpu-shares: must not be negative");
+        goto fail;
     }
     if (cpu)
         json_object_object_add(res, "cpu", cpu);
@@ -830,6 +840,13 @@ int ocispec_build(json_object *image_config, const struct run_opts *o, const cha
         json_object_array_add(nss, ns);
     }
     json_object_object_add(lx, "namespaces", nss);
+    /* docker's, for a container with a network namespace of its own: any user may
+     * bind a low port and send ICMP echo with a datagram socket there, which
+     * touches no one else's network (net.* sysctls are per namespace). */
+    json_object *sysctl = json_object_new_object();
+    json_object_object_add(sysctl, "net.ipv4.ip_unprivileged_port_start", jstr("0"));
+    json_object_object_add(sysctl, "net.ipv4.ping_group_range", jstr("0 2147483647"));
+    json_object_object_add(lx, "sysctl", sysctl);
     if (json_object_array_length(ldevs) > 0)
         json_object_object_add(lx, "devices", json_object_get(ldevs));
     json_object_object_add(lx, "resources", steal_ptr(res));

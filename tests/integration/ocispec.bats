@@ -6,10 +6,10 @@
 
 load helpers
 
-# The tool, built next to husk (or in the repository's build dir).
+# The tool, built next to husk (under valgrind: next to the husk that husk-vg runs).
 ocispec_tool() {
     local b
-    for b in "$(dirname "$HUSK_BIN")/ocispec_bundle" "$HUSK_REPO/build/ocispec_bundle"; do
+    for b in "$(dirname "$HUSK_BIN")/ocispec_bundle" ${HUSK_VG_REAL:+"$(dirname "$HUSK_VG_REAL")/ocispec_bundle"}; do
         [ -x "$b" ] && echo "$b" && return 0
     done
     return 1
@@ -105,6 +105,12 @@ status_field() {
     assert_contains "uid=1000(user) gid=1000(user) groups=50(staff)"
     assert_contains "HOME=/home/user"
 
+    # docker's sysctls of a container's own network namespace: low ports for anyone.
+    run_in -u user -- sh -c 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start; nc -l -p 80 & sleep 0.2; kill $! && echo bound-80'
+    assert_success
+    assert_equal "${lines[0]}" 0
+    assert_contains "bound-80"
+
     run_in -u user:nogroup -- id
     assert_success
     assert_contains "uid=1000(user) gid=65534(nogroup)"
@@ -176,4 +182,29 @@ status_field() {
     assert_success
     assert_contains "/dev/init -- sh -c"
     assert_not_contains "me=1"
+}
+
+@test "ocispec: --security-opt seccomp=FILE (docker's profile format) and seccomp=unconfined" {
+    # docker's format: archMap, "names", includes by capability.
+    cat >"$TEST_DIR/profile.json" <<'JSON'
+{
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "archMap": [ { "architecture": "SCMP_ARCH_X86_64", "subArchitectures": [ "SCMP_ARCH_X86", "SCMP_ARCH_X32" ] },
+                 { "architecture": "SCMP_ARCH_AARCH64", "subArchitectures": [ "SCMP_ARCH_ARM" ] } ],
+    "syscalls": [
+        { "names": [ "mkdir", "mkdirat" ], "action": "SCMP_ACT_ERRNO", "errnoRet": 13 },
+        { "names": [ "rmdir" ], "action": "SCMP_ACT_ERRNO", "includes": { "caps": [ "CAP_SYS_ADMIN" ] } }
+    ]
+}
+JSON
+    run_in --security-opt seccomp="$TEST_DIR/profile.json" -- sh -c 'mkdir /tmp/d; echo mkdir=$?; grep Seccomp: /proc/self/status'
+    assert_success
+    assert_contains "Permission denied"
+    assert_contains "mkdir=1"
+    assert_equal "$(status_field Seccomp)" 2
+
+    run_in --security-opt seccomp=unconfined -- sh -c 'grep Seccomp: /proc/self/status; unshare -U true && echo unshare-ok'
+    assert_success
+    assert_equal "$(status_field Seccomp)" 0
+    assert_contains "unshare-ok"
 }

@@ -94,14 +94,16 @@ int main(int argc, char **argv)
     json_object *cfg = NULL;
     _cleanup_err_ husk_err *err = NULL;
     const char *hostname = o.hostname ? o.hostname : "0123456789ab";
+    int rc = 0;
     if (ocispec_write_etc_files(userdata, hostname, &err) < 0 ||
         ocispec_build(img, &o, ID, rootfs, userdata, &cfg, &err) < 0) {
         fprintf(stderr, "%s\n", err->msg);
-        json_object_put(img);
-        return 125;
+        rc = 125;
+    } else if (json_object_to_file_ext(out, cfg, JSON_C_TO_STRING_PRETTY) < 0) {
+        fprintf(stderr, "%s: %s\n", out, json_util_get_last_err());
+        rc = 1;
     }
     json_object_put(img);
-    int r = json_object_to_file_ext(out, cfg, JSON_C_TO_STRING_PRETTY);
     json_object_put(cfg);
     free(o.env);
     free(o.cap_add);
@@ -109,9 +111,5 @@ int main(int argc, char **argv)
     free(o.tmpfs);
     free(o.devices);
     free(o.ulimits);
-    if (r < 0) {
-        fprintf(stderr, "%s: %s\n", out, json_util_get_last_err());
-        return 1;
-    }
-    return 0;
+    return rc;
 }

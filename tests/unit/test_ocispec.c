@@ -642,6 +642,8 @@ static void test_mounts(void **state)
     expect_json(c, "root.path", want);
     expect_json(c, "linux.namespaces",
                 "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"network\"}]");
+    expect_json(c, "linux.sysctl", "{\"net.ipv4.ip_unprivileged_port_start\":\"0\","
+                                   "\"net.ipv4.ping_group_range\":\"0 2147483647\"}");
     json_object_put(c);
 
     o.tmpfs = (char *[]){ "/run:size=10m,exec", "/dev/shm:size=1m", "/tmp", NULL };
