@@ -22,7 +22,8 @@
  *             (0 = unbounded, the default; files count the current one, default 1)
  *   CTR_DIR   ROOT/containers/<id>: the monitor's working directory, where it writes
  *             ctr.log (+ .1 …), attach.sock and exit ("<code> <RFC3339Nano>\n";
- *             code = exit status or 128+signal)
+ *             code = exit status or 128+signal); a previous run's exit is removed
+ *             as it starts, before it is ready; the log is appended to
  *   EXIT_COMMAND  an absolute path, execv'd (same pid) once the init is reaped, its
  *             output drained, `exit` written and the clients told; it gets only fds
  *             0, 1, 2, the default signal dispositions and mask, cwd "/". Without

@@ -572,6 +572,10 @@ int main(int argc, char **argv)
     if (m.stdin_fd >= 0)
         fcntl(m.stdin_fd, F_SETFL, fcntl(m.stdin_fd, F_GETFL) | O_NONBLOCK);
 
+    /* The exit record of a previous run (a restarted container) is not this one's:
+     * `logs -f` and the engine take a present `exit` as "this run is over". */
+    unlink(MON_EXIT_NAME);
+    unlink(MON_EXIT_NAME ".tmp");
     if (log_open() < 0)
         exit(1);
     listen_socket();

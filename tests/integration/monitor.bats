@@ -129,11 +129,15 @@ $(printf '\001é')"
     [[ $t =~ $RFC3339NANO ]] || fail "time $t"
     [ -z "$(ls "$C" | grep -v -e '^ctr.log$' -e '^exit$')" ] || fail "left in the dir: $(ls "$C")"
 
-    rm -rf "$C"/*
-    monc -- sh -c 'kill -KILL $$'
+    # a second run in the same dir (a restart): the old record goes at once, the log
+    # is appended to
+    monc -- sh -c "$(gated 'echo second; kill -KILL $$')"
+    [ ! -e "$C/exit" ] || fail "a previous run's exit file is still there: $(cat "$C/exit")"
+    touch "$TEST_DIR/go"
     wait_gone "$MPID"
     run cat "$C/exit"
     [[ $output =~ ^137\  ]] || fail "exit: $output"
+    assert_equal "$(jq -r .log "$C/ctr.log" | grep -c second)" 1
 }
 
 @test "monitor: rotation keeps max-files of at most max-size bytes, newest last" {
@@ -328,7 +332,7 @@ err 2"
 }
 
 @test "monitor: logs -f follows a running container across rotations until it exits" {
-    monc -s 300 -n 8 -- sh -c "$(gated 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.02; done; echo bye >&2')"
+    monc -s 300 -n 20 -- sh -c "$(gated 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.02; done; echo bye >&2')"
     ( rc=0
       "$HARNESS" -L "$C" -f >"$TEST_DIR/f.out" 2>"$TEST_DIR/f.err" || rc=$?
       echo $rc >"$TEST_DIR/f.rc" ) &
