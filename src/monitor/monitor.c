@@ -363,7 +363,7 @@ static ssize_t output_read(int stream, int final)
         /* EOF, or EIO: a pty whose last slave fd closed */
         log_output(stream, "", 0, 1);
         if (m.pty)
-            m.stdin_fd = -1;
+            stdin_close();   /* the same fd: input pending for it is dropped */
         close(fd);
         m.out_fd[stream] = -1;
         return 0;
