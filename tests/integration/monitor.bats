@@ -350,3 +350,23 @@ err 2"
     assert_equal "$output" "line 40"
     assert_equal "$stderr" "bye"
 }
+
+@test "monitor: a slow client holds the output back, loses nothing; the log has it all" {
+    monc -- sh -c "$(gated 'seq 200000; echo end >&2')"
+    ( set -o pipefail
+      rc=0
+      "$HARNESS" -a "$C" 2>"$TEST_DIR/slow.err" | { sleep 1; cat; } >"$TEST_DIR/slow.out" || rc=$?
+      echo $rc >"$TEST_DIR/slow.rc" ) &
+    attach_bg fast
+    sleep 0.3
+    touch "$TEST_DIR/go"
+    wait
+    assert_equal "$(cat "$TEST_DIR/slow.rc")" 0
+    assert_equal "$(cat "$TEST_DIR/fast.rc")" 0
+    seq 200000 >"$TEST_DIR/expected"
+    cmp "$TEST_DIR/expected" "$TEST_DIR/slow.out" || fail "the slow client lost output"
+    cmp "$TEST_DIR/expected" "$TEST_DIR/fast.out" || fail "the fast client lost output"
+    assert_equal "$(cat "$TEST_DIR/slow.err")" end
+    wait_gone "$MPID"
+    jq -j 'select(.stream == "stdout") | .log' "$C/ctr.log" | cmp "$TEST_DIR/expected" - || fail "the log lost output"
+}
