@@ -63,8 +63,7 @@ char *monitor_path(husk_err **err);
 /* In M (see above): put the given fds at fixed numbers (0 = /dev/null, 1 and 2 =
  * err_fd, then ready, stdin, stdout, stderr / pty from 3), close every other fd,
  * and execv husk-monitor. Returns only on failure: -1 and *err; M should then
- * _exit(). M's other state (signal mask, dispositions) passes on: call it with
- * none blocked or ignored. */
+ * _exit(). (The monitor resets signal dispositions and the mask itself.) */
 int monitor_exec(const struct monitor_args *a, husk_err **err);
 
 /* In the parent, after closing its own copy of the ready pipe's write end: wait for

@@ -546,6 +546,11 @@ int main(int argc, char **argv)
     /* SIGTERM, SIGINT, SIGHUP (a closing terminal, a `kill` meant for someone else)
      * must not end the monitor mid-log: the container's end is what ends it. They
      * are read from the signalfd and dropped, with SIGCHLD. */
+    /* Whatever the engine's process had: an ignored SIGCHLD would make the kernel
+     * reap the init itself (no status), and the exit command must start clean. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -553,7 +558,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGQUIT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigprocmask(SIG_SETMASK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (m.sig_fd < 0) {

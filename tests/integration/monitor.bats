@@ -226,16 +226,19 @@ more"
     [[ $(cat "$C/exit") =~ ^0\  ]]
 }
 
-@test "monitor: the exit command runs after the exit file, with only fds 0 1 2" {
+@test "monitor: the exit command runs after the exit file, with only fds 0 1 2, clean signals" {
     cat >"$TEST_DIR/exitcmd" <<EOF
 #!/bin/sh
 cp $C/exit $TEST_DIR/exit-seen
 [ -e $C/attach.sock ] && echo sock-still-there >$TEST_DIR/bad
 echo \$\$ >$TEST_DIR/exitcmd.pid
+grep -E '^Sig(Blk|Ign)' /proc/self/status >$TEST_DIR/sigs
 exec ls -l /proc/self/fd >$TEST_DIR/fds
 EOF
     chmod +x "$TEST_DIR/exitcmd"
-    monc -i -x "$TEST_DIR/exitcmd" -- sh -c 'echo bye; exit 9'
+    # -I: the process that execs the monitor ignores SIGCHLD (the kernel would reap
+    # the init unseen) and blocks SIGINT: the monitor starts clean all the same
+    monc -I -i -x "$TEST_DIR/exitcmd" -- sh -c 'echo bye; exit 9'
     wait_file "$TEST_DIR/fds"
     sleep 0.1
     cat "$TEST_DIR/fds"
@@ -246,6 +249,10 @@ EOF
     # 0 1 2, and 3: ls's own /proc/self/fd
     run awk 'NR > 1 { print $9 }' "$TEST_DIR/fds"
     assert_equal "$(echo $output)" "0 1 2 3"
+    # the exit command starts with no signal blocked or ignored
+    run cat "$TEST_DIR/sigs"
+    assert_equal "$output" "SigBlk:	0000000000000000
+SigIgn:	0000000000000000"
     run cat "$TEST_DIR/fds"
     assert_not_contains "pipe:"
     assert_not_contains "socket:"
