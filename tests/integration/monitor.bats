@@ -377,3 +377,16 @@ err 2"
     wait_gone "$MPID"
     jq -j 'select(.stream == "stdout") | .log' "$C/ctr.log" | cmp "$TEST_DIR/expected" - || fail "the log lost output"
 }
+
+@test "monitor: logs -f with one file follows it through truncations" {
+    monc -s 200 -n 1 -- sh -c "$(gated 'i=1; while [ $i -le 12 ]; do echo "line $i"; i=$((i+1)); sleep 0.25; done')"
+    ( rc=0
+      "$HARNESS" -L "$C" -f >"$TEST_DIR/f.out" 2>"$TEST_DIR/f.err" || rc=$?
+      echo $rc >"$TEST_DIR/f.rc" ) &
+    sleep 0.3
+    touch "$TEST_DIR/go"
+    wait
+    assert_equal "$(cat "$TEST_DIR/f.rc")" 0
+    assert_equal "$(cat "$TEST_DIR/f.out")" "$(seq -f 'line %g' 1 12)"
+    [ ! -e "$C/ctr.log.1" ]
+}
