@@ -172,7 +172,7 @@ static void log_rotate(void)
 
 static void log_entry(const char *data, size_t len, int stream, const char *now)
 {
-    if (len == 0 || m.log_fd < 0)
+    if (len == 0 || (m.log_fd < 0 && log_open() < 0))   /* reopened after a failed rotation */
         return;
     size_t n = json_log_encode(json_buf, data, len, stream_name[stream], now);
     if (m.log_max > 0 && m.log_size > 0 && m.log_size + (long long)n > m.log_max) {
