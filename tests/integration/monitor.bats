@@ -238,7 +238,8 @@ EOF
     chmod +x "$TEST_DIR/exitcmd"
     # -I: the process that execs the monitor ignores SIGCHLD (the kernel would reap
     # the init unseen) and blocks SIGINT: the monitor starts clean all the same
-    monc -I -i -x "$TEST_DIR/exitcmd" -- sh -c 'echo bye; exit 9'
+    monc -I -i -x "$TEST_DIR/exitcmd" -- sh -c "$(gated 'echo bye; exit 9')"
+    touch "$TEST_DIR/go"
     wait_file "$TEST_DIR/fds"
     sleep 0.1
     cat "$TEST_DIR/fds"
