@@ -391,3 +391,21 @@ err 2"
     assert_equal "$(cat "$TEST_DIR/f.out")" "$(seq -f 'line %g' 1 12)"
     [ ! -e "$C/ctr.log.1" ]
 }
+
+@test "monitor: as the subreaper it reaps orphans of the container, not only the init" {
+    monc -- sh -c '( sleep 0.1 & ) ; exec sleep 30'
+    local i
+    for i in $(seq 40); do
+        # the orphaned `sleep 0.1` was reparented to the monitor, exited, and is gone
+        [ "$(ps --ppid "$MPID" -o pid= | wc -l)" -eq 1 ] && break
+        sleep 0.05
+    done
+    run ps --ppid "$MPID" -o stat=,args=
+    echo "$output"
+    [ "$(echo "$output" | wc -l)" -eq 1 ] || fail "children of the monitor: $output"
+    assert_not_contains "Z"
+    assert_contains "sleep 30"
+    kill -KILL "$(ps --ppid "$MPID" -o pid= | tr -d ' ')"
+    wait_gone "$MPID"
+    [[ $(cat "$C/exit") =~ ^137\  ]]
+}
