@@ -538,9 +538,12 @@ static int open_dir_mk(struct ctr_sink *k, const char *rel_dir, husk_err **err)
     }
 }
 
-/* Owner, then mode (a chown clears setuid), through an fd of what was made, never
- * by a name a racing container could have turned into a symlink. */
-static int set_meta(struct ctr_sink *k, int fd, struct archive_entry *e, bool is_link, husk_err **err)
+/* Owner, then mode (a chown clears setuid), then the mtime, never by a name a
+ * racing container could have turned into a symlink: through fd, the object made
+ * (opened O_NOFOLLOW; O_PATH for what cannot be opened: a symlink, a device, a
+ * fifo), or base in parent with AT_SYMLINK_NOFOLLOW. */
+static int set_meta(struct ctr_sink *k, int fd, bool opath, int parent, const char *base, struct archive_entry *e,
+                    bool is_link, husk_err **err)
 {
     uid_t uid = k->keep_owner ? (uid_t)archive_entry_uid(e) : 0;
     gid_t gid = k->keep_owner ? (gid_t)archive_entry_gid(e) : 0;
@@ -549,20 +552,14 @@ static int set_meta(struct ctr_sink *k, int fd, struct archive_entry *e, bool is
     if (!is_link) {
         char proc[64];
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        /* fd may be O_PATH (a device, a fifo): chmod through its /proc link, which
-         * names exactly that inode. */
-        if (chmod(proc, archive_entry_perm(e) & 07777) < 0)
+        /* An O_PATH fd cannot fchmod: its /proc link names exactly that inode. */
+        if ((opath ? chmod(proc, archive_entry_perm(e) & 07777) : fchmod(fd, archive_entry_perm(e) & 07777)) < 0)
             return sink_fail(k, err, errno, "chmod");
     }
     struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT },
                               { .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) } };
-    if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0 && errno != EINVAL) {
-        /* utimensat(AT_EMPTY_PATH) needs Linux 6.x on an O_PATH fd; through /proc otherwise. */
-        char proc[64];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        if (!is_link && utimensat(AT_FDCWD, proc, ts, 0) < 0)
-            return sink_fail(k, err, errno, "set times");
-    }
+    if ((opath ? utimensat(parent, base, ts, AT_SYMLINK_NOFOLLOW) : futimens(fd, ts)) < 0)
+        return sink_fail(k, err, errno, "set times");
     return 0;
 }
 
@@ -594,7 +591,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
         _cleanup_close_ int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             return sink_fail(k, err, errno, "open");
-        return set_meta(k, fd, e, false, err);
+        return set_meta(k, fd, false, parent, base, e, false, err);
     }
     if (exists && S_ISDIR(cur.st_mode))
         return sink_fail(k, err, 0, "cannot overwrite a directory with a non-directory");
@@ -631,7 +628,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
             return sink_fail(k, err, 0, archive_error_string(a) ? archive_error_string(a) : "read the tar");
         if (ftruncate(fd, archive_entry_size(e)) < 0)
             return sink_fail(k, err, errno, "truncate");
-        return set_meta(k, fd, e, false, err);
+        return set_meta(k, fd, false, parent, base, e, false, err);
     }
     case AE_IFLNK: {
         const char *target = archive_entry_symlink(e);
@@ -656,7 +653,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
         return sink_fail(k, err, errno, "open");
     if ((st.st_mode & S_IFMT) != type)
         return sink_fail(k, err, 0, "replaced while it was made");
-    return set_meta(k, fd, e, type == AE_IFLNK, err);
+    return set_meta(k, fd, true, parent, base, e, type == AE_IFLNK, err);
 }
 
 static int extract_into_ctr(int rootfd, const char *dest, int in_fd, bool keep_owner, husk_err **err)
