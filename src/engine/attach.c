@@ -102,10 +102,10 @@ static int forward_stdin(struct attach_state *st, const unsigned char *in, size_
 {
     unsigned char out[MON_FRAME_MAX + MAX_DETACH_KEYS];
     size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
+    int detach = 0;
+    for (size_t i = 0; i < n && !detach; i++) {
         if (st->nkeys && in[i] == st->keys[st->matched]) {
-            if (++st->matched == st->nkeys)
-                return 1;
+            detach = ++st->matched == st->nkeys;
             continue;
         }
         /* a partial match that breaks: the held keys were input after all */
@@ -114,17 +114,17 @@ static int forward_stdin(struct attach_state *st, const unsigned char *in, size_
         st->matched = 0;
         if (st->nkeys && in[i] == st->keys[0]) {
             st->matched = 1;
-            if (st->nkeys == 1)
-                return 1;
+            detach = st->nkeys == 1;
             continue;
         }
         out[o++] = in[i];
     }
+    /* what came before the keys is input (docker's escape proxy does the same) */
     for (size_t off = 0; off < o; off += MON_FRAME_MAX) {
         size_t len = o - off < MON_FRAME_MAX ? o - off : MON_FRAME_MAX;
         send_frame(st->sock, MON_FRAME_STDIN, out + off, len);
     }
-    return 0;
+    return detach;
 }
 
 int attach_run(int sock_in, const struct attach_opts *opts, int *exit_code, husk_err **err)

@@ -107,31 +107,45 @@ static char *generate_name(int attempt)
     return attempt < 3 ? xasprintf("%s_%s", a, s) : xasprintf("%s_%s%u", a, s, (r[0] >> 8) % 1000);
 }
 
+static bool has_record(const struct store *st, const char *id);
+static void remove_leftover(const struct store *st, const char *id);
+
 static int reserve_name(const struct store *st, const char *name, const char *id, husk_err **err)
 {
     _cleanup_free_ char *dir = names_dir(st);
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-    if (symlink(id, path) == 0)
-        return 0;
-    if (errno != EEXIST)
-        return husk_fail(err, errno, "container name \"%s\"", name);
-    /* A name whose container was never written (a killed create) is free again. */
-    char target[80];
-    ssize_t n = readlink(path, target, sizeof target - 1);
-    if (n > 0) {
-        target[n] = '\0';
-        _cleanup_free_ char *rec = xasprintf("%s/containers/%s/container.json", st->root, target);
-        _cleanup_free_ char *cdir = xasprintf("%s/containers/%s", st->root, target);
-        if (access(rec, F_OK) < 0 && access(cdir, F_OK) < 0 && unlink(path) == 0 && symlink(id, path) == 0)
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (symlink(id, path) == 0)
             return 0;
-        return husk_fail(err, 0, "the container name \"%s\" is already in use by container %.12s", name, target);
+        if (errno != EEXIST)
+            return husk_fail(err, errno, "container name \"%s\"", name);
+        char target[80];
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n <= 0)
+            break;
+        target[n] = '\0';
+        /* The name of a create that was killed before its record was written is
+         * free again, once nobody holds that container's lock. */
+        if (attempt > 0 || has_record(st, target))
+            return husk_fail(err, 0, "the container name \"%s\" is already in use by container %.12s", name,
+                             target);
+        remove_leftover(st, target);
+        _cleanup_free_ char *tdir = xasprintf("%s/containers/%s", st->root, target);
+        if (access(tdir, F_OK) == 0)
+            return husk_fail(err, 0, "the container name \"%s\" is being taken by another create (%.12s)", name,
+                             target);
+        /* only the symlink we read: a concurrent create may have replaced it */
+        char again[80];
+        ssize_t m = readlink(path, again, sizeof again - 1);
+        if (m == n && memcmp(again, target, (size_t)n) == 0)
+            unlink(path);
     }
     return husk_fail(err, 0, "the container name \"%s\" is already in use", name);
 }
 
-int ctr_new(struct store *st, const char *name, char **id_out, char **name_out, husk_err **err)
+int ctr_new(struct store *st, const char *name, char **id_out, char **name_out, int *lock_out, husk_err **err)
 {
-    _cleanup_free_ char *top = xasprintf("%s/containers", st->root), *nd = names_dir(st);
+    _cleanup_free_ char *nd = names_dir(st);
     if (name && !ctr_name_valid(name))
         return husk_fail(err, 0, "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
     if (mkdir_p(nd, 0700, err) < 0)
@@ -140,6 +154,13 @@ int ctr_new(struct store *st, const char *name, char **id_out, char **name_out, 
     _cleanup_free_ char *dir = ctr_dir(st, id);
     if (mkdir(dir, 0700) < 0)
         return husk_fail(err, errno, "mkdir %s", dir);
+    /* Held until the record is written: until then the directory is a create in
+     * progress, which no ctr_list may take for a leftover. */
+    _cleanup_close_ int lock = -1;
+    if (ctr_lock(st, id, &lock, err) < 0) {
+        rmdir(dir);
+        return -1;
+    }
     _cleanup_free_ char *nm = NULL;
     int r;
     if (name) {
@@ -163,11 +184,14 @@ int ctr_new(struct store *st, const char *name, char **id_out, char **name_out, 
         }
     }
     if (r < 0) {
+        _cleanup_free_ char *lp = xasprintf("%s/.lock", dir);
+        unlink(lp);
         rmdir(dir);
         return -1;
     }
     *id_out = steal_ptr(id);
     *name_out = steal_ptr(nm);
+    *lock_out = steal_fd(lock);
     return 0;
 }
 
@@ -459,20 +483,25 @@ int ctr_rename(struct store *st, const char *id, const char *new_name, husk_err 
     return 0;
 }
 
+void ctr_release_name(const struct store *st, const char *name, const char *id)
+{
+    _cleanup_free_ char *np = xasprintf("%s/containers/names/%s", st->root, name);
+    char target[80];
+    ssize_t n = readlink(np, target, sizeof target - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        if (strcmp(target, id) == 0)
+            unlink(np);
+    }
+}
+
 int ctr_remove_files(struct store *st, const char *id, husk_err **err)
 {
     _cleanup_json_ struct json_object *rec = NULL;
     husk_err *e = NULL;
     if (ctr_record_read(st, id, &rec, &e) == 0) {
         _cleanup_free_ char *name = ctr_record_name(rec);
-        _cleanup_free_ char *np = xasprintf("%s/containers/names/%s", st->root, name);
-        char target[80];
-        ssize_t n = readlink(np, target, sizeof target - 1);
-        if (n > 0) {
-            target[n] = '\0';
-            if (strcmp(target, id) == 0)
-                unlink(np);
-        }
+        ctr_release_name(st, name, id);
     }
     husk_err_free(&e);
     /* The record goes first: from then on the container does not exist, whatever a
@@ -518,4 +547,29 @@ bool ctr_pid_is(pid_t pid, unsigned long long start)
         return false;
     unsigned long long now = ctr_pid_start(pid);
     return now != 0 && (start == 0 || now == start);
+}
+
+int ctr_using_image(struct store *st, const char *image_id, char ***ids_out, husk_err **err)
+{
+    _cleanup_strv_ char **ids = NULL;
+    if (ctr_list(st, &ids, err) < 0)
+        return -1;
+    size_t n = 0;
+    char **out = xcalloc(1, sizeof *out);
+    for (size_t i = 0; ids[i]; i++) {
+        _cleanup_json_ struct json_object *rec = NULL;
+        husk_err *e = NULL;
+        if (ctr_record_read(st, ids[i], &rec, &e) < 0) {
+            husk_err_free(&e);
+            continue;
+        }
+        const char *img = jstr(rec, "Image");
+        if (!img || (image_id && strcmp(img, image_id) != 0))
+            continue;
+        out = xrealloc(out, (n + 2) * sizeof *out);
+        out[n++] = xstrdup(image_id ? ids[i] : img);
+        out[n] = NULL;
+    }
+    *ids_out = out;
+    return 0;
 }

@@ -63,10 +63,11 @@ char *ctr_dir(const struct store *st, const char *id);
 /* Names as docker allows them: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 253 bytes. */
 bool ctr_name_valid(const char *name);
 
-/* Make a container's directory and reserve its name (name NULL: a generated
- * adjective_surname one). *id_out gets the new 64-hex id, *name_out the name. On
- * an error nothing is left. The record is written by ctr_record_write. */
-int ctr_new(struct store *st, const char *name, char **id_out, char **name_out, husk_err **err);
+/* Make a container's directory, lock it, and reserve its name (name NULL: a
+ * generated adjective_surname one). *id_out gets the new 64-hex id, *name_out the
+ * name, *lock_out the held lock (keep it until the record is written). On an
+ * error nothing is left. */
+int ctr_new(struct store *st, const char *name, char **id_out, char **name_out, int *lock_out, husk_err **err);
 
 /* Write the record (container.json) atomically: from this point the container exists. */
 int ctr_record_write(const struct store *st, const char *id, struct json_object *record, husk_err **err);
@@ -90,8 +91,15 @@ int ctr_lock(const struct store *st, const char *id, int *fd, husk_err **err);
 /* Give the container another name (the old one is freed). */
 int ctr_rename(struct store *st, const char *id, const char *new_name, husk_err **err);
 
+/* Free name if it still names id. */
+void ctr_release_name(const struct store *st, const char *name, const char *id);
+
 /* Remove the name and the directory (everything in it must be unmounted). */
 int ctr_remove_files(struct store *st, const char *id, husk_err **err);
+
+/* The containers made from image image_id ("sha256:…"): their ids; with image_id
+ * NULL, the image ids every container uses (each once per container). */
+int ctr_using_image(struct store *st, const char *image_id, char ***ids_out, husk_err **err);
 
 /* The container's name from its record (new string). */
 char *ctr_record_name(struct json_object *record);

@@ -25,6 +25,7 @@
 #include "monitor.h"
 #include "overlay.h"
 #include "terminal.h"
+#include "testhooks.h"
 #include "util.h"
 
 #define _cleanup_json_ _cleanup_(json_putp)
@@ -223,6 +224,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     _cleanup_free_ char *userdata = NULL, *bundle = NULL, *rootfs = NULL, *short_id = NULL, *cfg_path = NULL;
     _cleanup_json_ struct json_object *image_config = NULL, *oci = NULL, *rec = NULL;
     struct run_opts run = a->run;
+    _cleanup_close_ int lock = -1;
     const char *restart_name;
     int restart_max, ret = -1;
     size_t len;
@@ -240,8 +242,9 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
         husk_fail(err, 0, "image \"%s\": its config is not a JSON object", a->image);
         goto out;
     }
-    if (ctr_new(st, a->name, &id, &name, err) < 0)
+    if (ctr_new(st, a->name, &id, &name, &lock, err) < 0)
         goto out;
+    husk_kill_point("container-create.after-name");
     dir = ctr_dir(st, id);
     userdata = xasprintf("%s/userdata", dir);
     bundle = xasprintf("%s/bundle", dir);
@@ -252,6 +255,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     }
     if (overlay_mount(st, img.layers, dir, err) < 0)
         goto fail;
+    husk_kill_point("container-create.after-mount");
     short_id = xasprintf("%.12s", id);
     if (!run.hostname)
         run.hostname = short_id;
@@ -266,6 +270,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
      * exited container holds no mount (nothing to leak if it is never removed). */
     if (overlay_unmount(dir, err) < 0)
         goto fail;
+    husk_kill_point("container-create.before-record");
     rec = build_record(id, name, &img, a->image, image_config, oci, a, restart_name, restart_max);
     struct ctr_state s = { .status = CTR_CREATED };
     if (ctr_state_write(st, id, &s, err) < 0 || ctr_record_write(st, id, rec, err) < 0)
@@ -283,6 +288,7 @@ fail_mounted:
 fail:
     {
         husk_err *e = NULL;
+        ctr_release_name(st, name, id);
         ctr_remove_files(st, id, &e);
         husk_err_free(&e);
     }
@@ -479,8 +485,14 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     bool tty = json_object_get_boolean(jget(rec, "Config.Tty"));
     bool open_stdin = json_object_get_boolean(jget(rec, "Config.OpenStdin"));
 
-    /* What a killed earlier run may have left: runtime state, a stale exit record. */
+    /* What a killed earlier start may have left: a monitor of a container that
+     * never started (killed, so that its cleanup cannot run after ours and take
+     * the new run's rootfs away), runtime state, a stale exit record. */
     husk_err *e = NULL;
+    if (s.monitor_pid > 0 && ctr_pid_is(s.monitor_pid, s.monitor_start)) {
+        kill(s.monitor_pid, SIGKILL);
+        wait_monitor_gone(&s, 10000);
+    }
     if (container_delete(runroot, id, true, &e) < 0)
         husk_err_free(&e);
     _cleanup_free_ char *exit_path = xasprintf("%s/exit", dir), *stopping = xasprintf("%s/stopping", dir);
@@ -494,6 +506,7 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
         lv[i] = (char *)json_object_get_string(json_object_array_get_idx(layers, i));
     if (overlay_mount(st, lv, dir, err) < 0)
         return husk_err_prefix(err, "container \"%s\"", name);
+    husk_kill_point("container-start.after-mount");
 
     int pp[2];
     if (pipe2(pp, O_CLOEXEC) < 0) {
@@ -516,6 +529,14 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
         become_monitor(st, runroot, id, tty, open_stdin, keep, false);
     }
     close(wr);
+    /* recorded at once: a later start must find this monitor if we are killed */
+    s.monitor_pid = m;
+    s.monitor_start = ctr_pid_start(m);
+    if (ctr_state_write(st, id, &s, err) < 0) {
+        kill(m, SIGKILL);
+        waitpid(m, NULL, 0);
+        goto fail_unmount;
+    }
 
     /* "P<pid>\n" once created, then the monitor's ready byte; "E…" on a failure. */
     char buf[4096];
@@ -548,10 +569,12 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
         husk_fail(err, 0, "container \"%s\": %s", name, emsg && *emsg ? emsg : "its monitor did not start");
         goto fail_unmount;
     }
+    husk_kill_point("container-start.after-monitor");
     if (attach && (conn = attach_connect(dir, err)) < 0)
         goto fail_kill;
     if (container_start(runroot, id, err) < 0)
         goto fail_kill;
+    husk_kill_point("container-start.before-state");
     s.status = CTR_RUNNING;
     s.pid = init;
     s.monitor_pid = m;
@@ -697,6 +720,9 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
     _cleanup_json_ struct json_object *rec = NULL;
     _cleanup_free_ char *dir = ctr_dir(st, id);
 
+    _cleanup_free_ char *rec_path = xasprintf("%s/container.json", dir);
+    if (access(rec_path, F_OK) < 0 && errno == ENOENT)
+        return 0; /* gone already (its --rm) */
     if (ctr_state_get(st, runroot, id, &s, err) < 0 || ctr_record_read(st, id, &rec, err) < 0)
         return -1;
     _cleanup_free_ char *name = ctr_record_name(rec);
@@ -709,7 +735,6 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
     }
     if (ctr_lock(st, id, &lock, err) < 0)
         return -1;
-    _cleanup_free_ char *rec_path = xasprintf("%s/container.json", dir);
     if (access(rec_path, F_OK) < 0)
         return 0; /* removed meanwhile (--rm) */
     husk_err *e = NULL;
@@ -717,6 +742,7 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
         husk_err_free(&e);
     if (overlay_unmount(dir, err) < 0)
         return -1;
+    husk_kill_point("container-rm.after-unmount");
     return ctr_remove_files(st, id, err);
 }
 

@@ -22,7 +22,8 @@
  *             (0 = unbounded, the default; files count the current one, default 1)
  *   CTR_DIR   ROOT/containers/<id>: the monitor's working directory, where it writes
  *             ctr.log (+ .1 …), attach.sock and exit ("<code> <RFC3339Nano>\n";
- *             code = exit status or 128+signal)
+ *             code = exit status or 128+signal); a previous run's exit is removed
+ *             as it starts, before it is ready; the log is appended to
  *   EXIT_COMMAND  an absolute path, execv'd (same pid) once the init is reaped, its
  *             output drained, `exit` written and the clients told; it gets only fds
  *             0, 1, 2, the default signal dispositions and mask, cwd "/". Without
@@ -62,8 +63,7 @@ char *monitor_path(husk_err **err);
 /* In M (see above): put the given fds at fixed numbers (0 = /dev/null, 1 and 2 =
  * err_fd, then ready, stdin, stdout, stderr / pty from 3), close every other fd,
  * and execv husk-monitor. Returns only on failure: -1 and *err; M should then
- * _exit(). M's other state (signal mask, dispositions) passes on: call it with
- * none blocked or ignored. */
+ * _exit(). (The monitor resets signal dispositions and the mask itself.) */
 int monitor_exec(const struct monitor_args *a, husk_err **err);
 
 /* In the parent, after closing its own copy of the ready pipe's write end: wait for

@@ -17,6 +17,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -247,14 +249,28 @@ static int cap_list(char **in, const char *flag, struct strv *out, husk_err **er
     return 0;
 }
 
+/* "All" capabilities are those the running kernel knows that we may still hand on:
+ * docker too takes them from its own bounding set, so that --privileged works
+ * where the engine itself runs with fewer (a capability outside it could not be
+ * granted, and the runtime would refuse the config). */
+/* Everything we can give: docker takes its bounding set; a capability we do not
+ * hold in our permitted set (CAP_SYS_RESOURCE on some hosts) the runtime could
+ * not grant, so it is left out too. */
 static void all_caps(struct strv *out)
 {
     int last = cap_last();
+    cap_t self = cap_get_proc();
     for (int i = 0; i <= last; i++) {
+        cap_flag_value_t v = CAP_CLEAR;
+        if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1 ||
+            (self && (cap_get_flag(self, (cap_value_t)i, CAP_PERMITTED, &v) < 0 || v != CAP_SET)))
+            continue;
         const char *n = cap_name_of(i);
         if (n && !sv_has(out, n))
             sv_add(out, xstrdup(n));
     }
+    if (self)
+        cap_free(self);
 }
 
 /* docker's TweakCapabilities: --privileged is everything; --cap-add ALL is everything
@@ -691,14 +707,22 @@ static int build_resources(const struct run_opts *o, json_object *ldevs, json_ob
         goto fail;
 
     if (o->memory >= 0 || (o->memory_swap != -2 && o->memory_swap != 0)) {
-        if (o->memory < 0)
-            return json_object_put(res), husk_fail(err, 0, "--memory-swap: needs -m (--memory) too");
-        if (o->memory < MIN_MEMORY)
-            return json_object_put(res), husk_fail(err, 0, "-m: the minimum memory limit is 6MB");
-        if (o->memory_swap > 0 && o->memory_swap < o->memory)
-            return json_object_put(res), husk_fail(err, 0, "--memory-swap: must not be below the memory limit (-m)");
-        if (o->memory_swap < -2)
-            return json_object_put(res), husk_fail(err, 0, "--memory-swap: invalid value");
+        if (o->memory < 0) {
+            husk_fail(err, 0, "--memory-swap: needs -m (--memory) too");
+            goto fail;
+        }
+        if (o->memory < MIN_MEMORY) {
+            husk_fail(err, 0, "-m: the minimum memory limit is 6MB");
+            goto fail;
+        }
+        if (o->memory_swap > 0 && o->memory_swap < o->memory) {
+            husk_fail(err, 0, "--memory-swap: must not be below the memory limit (-m)");
+            goto fail;
+        }
+        if (o->memory_swap < -2) {
+            husk_fail(err, 0, "--memory-swap: invalid value");
+            goto fail;
+        }
         json_object *mem = json_object_new_object();
         json_object_object_add(mem, "limit", json_object_new_int64(o->memory));
         /* docker: without --memory-swap as much swap again as memory; -1 unlimited. */
@@ -710,9 +734,10 @@ static int build_resources(const struct run_opts *o, json_object *ldevs, json_ob
     json_object *cpu = NULL;
     if (o->nano_cpus >= 0) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        if (o->nano_cpus < 10000000 || (ncpu > 0 && o->nano_cpus > (int64_t)ncpu * 1000000000))
-            return json_object_put(res), husk_fail(err, 0, "--cpus: the range is 0.01 to %ld (the CPUs available)",
-                                                    ncpu > 0 ? ncpu : 1);
+        if (o->nano_cpus < 10000000 || (ncpu > 0 && o->nano_cpus > (int64_t)ncpu * 1000000000)) {
+            husk_fail(err, 0, "--cpus: the range is 0.01 to %ld (the CPUs available)", ncpu > 0 ? ncpu : 1);
+            goto fail;
+        }
         cpu = json_object_new_object();
         json_object_object_add(cpu, "quota", json_object_new_int64(o->nano_cpus * CPU_PERIOD / 1000000000));
         json_object_object_add(cpu, "period", json_object_new_int64(CPU_PERIOD));
@@ -723,7 +748,8 @@ static int build_resources(const struct run_opts *o, json_object *ldevs, json_ob
         json_object_object_add(cpu, "shares", json_object_new_int64(o->cpu_shares));
     } else if (o->cpu_shares < -1) {
         json_object_put(cpu);
-        return json_object_put(res), husk_fail(err, 0, "--cpu-shares: must not be negative");
+        husk_fail(err, 0, "--cpu-shares: must not be negative");
+        goto fail;
     }
     if (cpu)
         json_object_object_add(res, "cpu", cpu);
@@ -814,6 +840,13 @@ int ocispec_build(json_object *image_config, const struct run_opts *o, const cha
         json_object_array_add(nss, ns);
     }
     json_object_object_add(lx, "namespaces", nss);
+    /* docker's, for a container with a network namespace of its own: any user may
+     * bind a low port and send ICMP echo with a datagram socket there, which
+     * touches no one else's network (net.* sysctls are per namespace). */
+    json_object *sysctl = json_object_new_object();
+    json_object_object_add(sysctl, "net.ipv4.ip_unprivileged_port_start", jstr("0"));
+    json_object_object_add(sysctl, "net.ipv4.ping_group_range", jstr("0 2147483647"));
+    json_object_object_add(lx, "sysctl", sysctl);
     if (json_object_array_length(ldevs) > 0)
         json_object_object_add(lx, "devices", json_object_get(ldevs));
     json_object_object_add(lx, "resources", steal_ptr(res));
@@ -857,7 +890,7 @@ int ocispec_write_etc_files(const char *userdata, const char *hostname, husk_err
                                            "127.0.0.1\t%s\n", hostname);
     /* No nameserver: without a network no lookup may leave the container (and the
      * host's resolver may be a loopback address that means nothing in here). */
-    static const char resolv[] = "# husk: this container has no network, so no nameserver\n";
+    static const char resolv[] = "# husk: no network in this container, so no name server\n";
     if (write_file_atomic(dfd, "hostname", hn, strlen(hn), 0644, err) < 0 ||
         write_file_atomic(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
         write_file_atomic(dfd, "resolv.conf", resolv, sizeof(resolv) - 1, 0644, err) < 0)

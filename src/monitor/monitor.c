@@ -363,7 +363,7 @@ static ssize_t output_read(int stream, int final)
         /* EOF, or EIO: a pty whose last slave fd closed */
         log_output(stream, "", 0, 1);
         if (m.pty)
-            m.stdin_fd = -1;
+            stdin_close();   /* the same fd: input pending for it is dropped */
         close(fd);
         m.out_fd[stream] = -1;
         return 0;
@@ -546,6 +546,11 @@ int main(int argc, char **argv)
     /* SIGTERM, SIGINT, SIGHUP (a closing terminal, a `kill` meant for someone else)
      * must not end the monitor mid-log: the container's end is what ends it. They
      * are read from the signalfd and dropped, with SIGCHLD. */
+    /* Whatever the engine's process had: an ignored SIGCHLD would make the kernel
+     * reap the init itself (no status), and the exit command must start clean. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -553,7 +558,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGQUIT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigprocmask(SIG_SETMASK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (m.sig_fd < 0) {
@@ -572,6 +577,10 @@ int main(int argc, char **argv)
     if (m.stdin_fd >= 0)
         fcntl(m.stdin_fd, F_SETFL, fcntl(m.stdin_fd, F_GETFL) | O_NONBLOCK);
 
+    /* The exit record of a previous run (a restarted container) is not this one's:
+     * `logs -f` and the engine take a present `exit` as "this run is over". */
+    unlink(MON_EXIT_NAME);
+    unlink(MON_EXIT_NAME ".tmp");
     if (log_open() < 0)
         exit(1);
     listen_socket();

@@ -223,3 +223,26 @@ load container
     ! grep -q "$STORE" /proc/self/mountinfo || fail "mounts left"
     ! pgrep -f "husk-monitor.*$STORE" >/dev/null || fail "monitors left"
 }
+
+@test "image rm and prune: an image a container is made from stays (rm -f removes its containers too)" {
+    require_husk
+    hc container create --name u busybox:t true >/dev/null
+    hc image tag busybox:t other:t
+    run hc image rm other:t
+    assert_success
+    run hc image rm busybox:t
+    assert_status 125
+    assert_contains "in use by container"
+    run hc image prune -a -f
+    assert_success
+    run hc image inspect busybox:t
+    assert_success
+    run hc container start u
+    assert_success
+    run hc image rm -f busybox:t
+    assert_success
+    run hc container ls -aq
+    assert_equal "$output" ""
+    run hc image ls -q
+    assert_equal "$output" ""
+}

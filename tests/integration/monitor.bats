@@ -129,11 +129,15 @@ $(printf '\001é')"
     [[ $t =~ $RFC3339NANO ]] || fail "time $t"
     [ -z "$(ls "$C" | grep -v -e '^ctr.log$' -e '^exit$')" ] || fail "left in the dir: $(ls "$C")"
 
-    rm -rf "$C"/*
-    monc -- sh -c 'kill -KILL $$'
+    # a second run in the same dir (a restart): the old record goes at once, the log
+    # is appended to
+    monc -- sh -c "$(gated 'echo second; kill -KILL $$')"
+    [ ! -e "$C/exit" ] || fail "a previous run's exit file is still there: $(cat "$C/exit")"
+    touch "$TEST_DIR/go"
     wait_gone "$MPID"
     run cat "$C/exit"
     [[ $output =~ ^137\  ]] || fail "exit: $output"
+    assert_equal "$(jq -r .log "$C/ctr.log" | grep -c second)" 1
 }
 
 @test "monitor: rotation keeps max-files of at most max-size bytes, newest last" {
@@ -222,16 +226,19 @@ more"
     [[ $(cat "$C/exit") =~ ^0\  ]]
 }
 
-@test "monitor: the exit command runs after the exit file, with only fds 0 1 2" {
+@test "monitor: the exit command runs after the exit file, with only fds 0 1 2, clean signals" {
     cat >"$TEST_DIR/exitcmd" <<EOF
 #!/bin/sh
 cp $C/exit $TEST_DIR/exit-seen
 [ -e $C/attach.sock ] && echo sock-still-there >$TEST_DIR/bad
 echo \$\$ >$TEST_DIR/exitcmd.pid
+grep -E '^Sig(Blk|Ign)' /proc/self/status >$TEST_DIR/sigs
 exec ls -l /proc/self/fd >$TEST_DIR/fds
 EOF
     chmod +x "$TEST_DIR/exitcmd"
-    monc -i -x "$TEST_DIR/exitcmd" -- sh -c 'echo bye; exit 9'
+    # -I: the process that execs the monitor ignores SIGCHLD (the kernel would reap
+    # the init unseen) and blocks SIGINT: the monitor starts clean all the same
+    monc -I -i -x "$TEST_DIR/exitcmd" -- sh -c 'echo bye; exit 9'
     wait_file "$TEST_DIR/fds"
     sleep 0.1
     cat "$TEST_DIR/fds"
@@ -242,6 +249,10 @@ EOF
     # 0 1 2, and 3: ls's own /proc/self/fd
     run awk 'NR > 1 { print $9 }' "$TEST_DIR/fds"
     assert_equal "$(echo $output)" "0 1 2 3"
+    # the exit command starts with no signal blocked or ignored
+    run cat "$TEST_DIR/sigs"
+    assert_equal "$output" "SigBlk:	0000000000000000
+SigIgn:	0000000000000000"
     run cat "$TEST_DIR/fds"
     assert_not_contains "pipe:"
     assert_not_contains "socket:"
@@ -328,7 +339,7 @@ err 2"
 }
 
 @test "monitor: logs -f follows a running container across rotations until it exits" {
-    monc -s 300 -n 8 -- sh -c "$(gated 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.02; done; echo bye >&2')"
+    monc -s 300 -n 20 -- sh -c "$(gated 'i=1; while [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.02; done; echo bye >&2')"
     ( rc=0
       "$HARNESS" -L "$C" -f >"$TEST_DIR/f.out" 2>"$TEST_DIR/f.err" || rc=$?
       echo $rc >"$TEST_DIR/f.rc" ) &
@@ -345,4 +356,24 @@ err 2"
     assert_success
     assert_equal "$output" "line 40"
     assert_equal "$stderr" "bye"
+}
+
+@test "monitor: a slow client holds the output back, loses nothing; the log has it all" {
+    monc -- sh -c "$(gated 'seq 200000; echo end >&2')"
+    ( set -o pipefail
+      rc=0
+      "$HARNESS" -a "$C" 2>"$TEST_DIR/slow.err" | { sleep 1; cat; } >"$TEST_DIR/slow.out" || rc=$?
+      echo $rc >"$TEST_DIR/slow.rc" ) &
+    attach_bg fast
+    sleep 0.3
+    touch "$TEST_DIR/go"
+    wait
+    assert_equal "$(cat "$TEST_DIR/slow.rc")" 0
+    assert_equal "$(cat "$TEST_DIR/fast.rc")" 0
+    seq 200000 >"$TEST_DIR/expected"
+    cmp "$TEST_DIR/expected" "$TEST_DIR/slow.out" || fail "the slow client lost output"
+    cmp "$TEST_DIR/expected" "$TEST_DIR/fast.out" || fail "the fast client lost output"
+    assert_equal "$(cat "$TEST_DIR/slow.err")" end
+    wait_gone "$MPID"
+    jq -j 'select(.stream == "stdout") | .log' "$C/ctr.log" | cmp "$TEST_DIR/expected" - || fail "the log lost output"
 }

@@ -10,6 +10,8 @@
  *   -t  a pty (CMD gets it as its controlling terminal)   -i keep stdin open
  *   -x  the exit command (an absolute path, run without arguments)
  *   -e  the monitor's stderr (default /dev/null)
+ *   -I  M ignores SIGCHLD and SIGTERM and blocks SIGINT before it execs the monitor
+ *       (the monitor must not inherit that)
  *
  *   monitor_harness -a [-i] [-t] [-R ROWS,COLS] CTR_DIR
  *   attach (attach.c) to the monitor of CTR_DIR: -i copies stdin (closing the
@@ -20,6 +22,7 @@
  *   `container logs` (ctr_log.c) of CTR_DIR, with docker's flags. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +119,12 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "-L") == 0)
         return logs_mode(argc - 2, argv + 2);
-    int tty = 0, interactive = 0, attach = 0, c;
+    int tty = 0, interactive = 0, attach = 0, dirty_signals = 0, c;
     const char *size = NULL;
     long long max_size = 0;
     int max_files = 1;
     const char *exit_cmd = NULL, *err_file = "/dev/null";
-    while ((c = getopt(argc, argv, "+tis:n:x:e:aR:")) != -1) {
+    while ((c = getopt(argc, argv, "+tis:n:x:e:aR:I")) != -1) {
         switch (c) {
         case 't': tty = 1; break;
         case 'i': interactive = 1; break;
@@ -131,6 +134,7 @@ int main(int argc, char **argv)
         case 'e': err_file = optarg; break;
         case 'a': attach = 1; break;
         case 'R': size = optarg; break;
+        case 'I': dirty_signals = 1; break;
         default: return 2;
         }
     }
@@ -205,6 +209,14 @@ int main(int argc, char **argv)
             .log_max_files = max_files,
             .exit_argv = exit_cmd ? exit_argv : NULL,
         };
+        if (dirty_signals) {
+            sigset_t b;
+            sigemptyset(&b);
+            sigaddset(&b, SIGINT);
+            sigprocmask(SIG_BLOCK, &b, NULL);
+            signal(SIGCHLD, SIG_IGN);
+            signal(SIGTERM, SIG_IGN);
+        }
         husk_err *err = NULL;
         monitor_exec(&a, &err);
         husk_err_report(&err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "../../src/monitor/json_log.h"
 #include "ctr_log.h"
+#include "monitor.h"
 #include "util.h"
 
 static char *enc(const char *data, size_t len, const char *stream, const char *time)
@@ -289,6 +291,50 @@ static void test_show(void **state)
     assert_string_equal(fo, "line 8\nline 9\n");
 }
 
+/* The monitor's `exit` record, as monitor_read_exit reads it. */
+static void test_read_exit(void **state)
+{
+    (void)state;
+    char d[] = "/tmp/test_exit.XXXXXX";
+    assert_non_null(mkdtemp(d));
+    int dfd = open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    int code = -1;
+    char *t = NULL;
+    husk_err *err = NULL;
+    assert_int_equal(monitor_read_exit(dfd, &code, &t, &err), 0);   /* absent */
+    assert_null(t);
+    static const struct { const char *content; int ok, code; const char *time; } cases[] = {
+        { "0 2026-12-04T02:32:32.1Z\n", 1, 0, "2026-12-04T02:32:32.1Z" },
+        { "137 2026-12-04T02:32:32Z\n", 1, 137, "2026-12-04T02:32:32Z" },
+        { "", -1, 0, NULL }, { "x 2026\n", -1, 0, NULL }, { "3\n", -1, 0, NULL },
+        { "3 \n", -1, 0, NULL }, { "3 2026-12-04T02:32:32Z", -1, 0, NULL }, { "999 t\n", -1, 0, NULL },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "%s/exit", d);
+        FILE *f = fopen(path, "w");
+        fputs(cases[i].content, f);
+        fclose(f);
+        code = -1;
+        int r = monitor_read_exit(dfd, &code, &t, &err);
+        if (r != cases[i].ok)
+            fail_msg("\"%s\": %d, want %d", cases[i].content, r, cases[i].ok);
+        if (r == 1) {
+            assert_int_equal(code, cases[i].code);
+            assert_string_equal(t, cases[i].time);
+        } else {
+            assert_non_null(strstr(err->msg, "malformed"));
+        }
+        free(t);
+        t = NULL;
+        husk_err_free(&err);
+        unlink(path);
+    }
+    close(dfd);
+    rmdir(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_time),        cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_parse_time),  cmocka_unit_test(test_parse_tail),
         cmocka_unit_test_setup_teardown(test_show, setup_dir, teardown_dir),
+        cmocka_unit_test(test_read_exit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

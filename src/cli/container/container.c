@@ -24,6 +24,7 @@ static const struct engine_verb verbs[] = {
     { "ps", cmd_container_ls, "list containers (ls)" },
     { "inspect", cmd_container_inspect, "show containers as JSON (docker's keys)" },
 
+    { "logs", cmd_container_logs, "show a container's output" },
     { "exec", cmd_container_exec, "run a command in a running container" },
     { "wait", cmd_container_wait, "wait for containers to stop, print their exit codes" },
     { "attach", cmd_container_attach, "connect to a running container's stdio" },
