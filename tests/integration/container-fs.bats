@@ -5,6 +5,7 @@
 # a symlink in a container never lets cp read or write a host file.
 
 load container
+load registry
 
 # diff's lines as one string
 diff_of() {
@@ -162,6 +163,38 @@ EOF2
     run pm run --rm localhost/committed:1 sh -c 'test ! -e /etc/group && ls /sbin'
     assert_success
     assert_equal "$output" "only"
+}
+
+@test "container commit: the image is pushed to a registry, pulled into another store and runs there" {
+    require_husk
+    command -v docker-registry >/dev/null || skip "docker-registry not installed"
+    REG_DIR=$TEST_DIR/reg
+    export REG_DIR
+    mkdir -p "$REG_DIR"
+    on_cleanup "kill \$(cat $REG_DIR/plain/pid) 2>/dev/null"
+    reg_start plain plain || fail "the registry did not start"
+    run hc container run --name c1 busybox:t sh -c 'echo pushed > /newfile; rm /etc/group; rm -rf /sbin; mkdir /sbin'
+    assert_success
+    run hc container commit -c 'CMD ["cat","/newfile"]' c1 "$REG_PLAIN/fs/committed:1"
+    assert_success
+    run --separate-stderr hc image push --tls-verify=false "$REG_PLAIN/fs/committed:1"
+    assert_success
+    # what skopeo sees there: two layers, the second the commit's plain tar
+    run skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/fs/committed:1"
+    assert_success
+    jq -e '(.layers | length) == 2 and .layers[1].mediaType == "application/vnd.oci.image.layer.v1.tar"' \
+        <<<"$output" >/dev/null || fail "manifest: $output"
+    local other=$TEST_DIR/store2
+    run --separate-stderr "$HUSK_BIN" --root "$ROOT" --storage-root "$other" image pull -q --tls-verify=false \
+        "$REG_PLAIN/fs/committed:1"
+    assert_success
+    run "$HUSK_BIN" --root "$ROOT" --storage-root "$other" container run --rm "$REG_PLAIN/fs/committed:1"
+    assert_success
+    assert_equal "$output" "pushed"
+    run "$HUSK_BIN" --root "$ROOT" --storage-root "$other" container run --rm "$REG_PLAIN/fs/committed:1" \
+        sh -c 'test ! -e /etc/group && ls -A /sbin | wc -l'
+    assert_success
+    assert_equal "$output" "0"
 }
 
 @test "container export: the merged filesystem as a tar; -o FILE; nothing mounted after" {
