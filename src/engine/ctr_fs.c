@@ -458,6 +458,9 @@ struct ctr_sink {
     const char *dest;   /* the destination directory, a container path */
     bool keep_owner;
     const char *name;   /* the current entry */
+    char **dirs;        /* directories made or updated, their mtimes set again at the end */
+    struct timespec *dir_mtimes;
+    size_t n_dirs;
 };
 
 /* A tar name as a path below the destination ("" for the destination itself), or
@@ -591,6 +594,13 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
         _cleanup_close_ int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             return sink_fail(k, err, errno, "open");
+        /* The entries made inside will change its mtime: set once more at the end. */
+        k->dirs = xrealloc(k->dirs, (k->n_dirs + 1) * sizeof(char *));
+        k->dir_mtimes = xrealloc(k->dir_mtimes, (k->n_dirs + 1) * sizeof(struct timespec));
+        k->dirs[k->n_dirs] = xstrdup(rel);
+        k->dir_mtimes[k->n_dirs].tv_sec = archive_entry_mtime(e);
+        k->dir_mtimes[k->n_dirs].tv_nsec = archive_entry_mtime_nsec(e);
+        k->n_dirs++;
         return set_meta(k, fd, false, parent, base, e, false, err);
     }
     if (exists && S_ISDIR(cur.st_mode))
@@ -676,6 +686,16 @@ static int extract_into_ctr(int rootfd, const char *dest, int in_fd, bool keep_o
         if (ret == 0 && r != ARCHIVE_EOF)
             ret = husk_fail(err, 0, "read the tar: %s", archive_error_string(a));
     }
+    for (size_t i = 0; i < k.n_dirs; i++) {
+        /* Resolved again in the root: a best effort, as tar's own. */
+        _cleanup_close_ int fd = ret == 0 ? ctr_open(&k, k.dirs[i]) : -1;
+        struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, k.dir_mtimes[i] };
+        if (fd >= 0)
+            futimens(fd, ts);
+        free(k.dirs[i]);
+    }
+    free(k.dirs);
+    free(k.dir_mtimes);
     archive_read_free(a);
     return ret;
 }

@@ -268,8 +268,12 @@ static void test_cp_in(void **state)
 
     /* a dir into an existing dir, and its contents into a new one */
     snprintf(src, sizeof(src), "%s/dir", h);
+    fx_run("touch -d 2001-01-01T00:00:00Z %s/dir/sub %s/dir", h, h);
     assert_int_equal(copy_in(&fs, src, "/tmp", false, &err), 0);
     fx_run("grep -qx s %s/tmp/dir/sub/x", rootfs);
+    /* directory times as the source's, though entries were made in them after */
+    fx_run("test $(stat -c %%Y %s/tmp/dir/sub) = 978307200 && test $(stat -c %%Y %s/tmp/dir) = 978307200", rootfs,
+           rootfs);
     snprintf(src, sizeof(src), "%s/dir/.", h);
     assert_int_equal(copy_in(&fs, src, "/made", false, &err), 0);
     fx_run("grep -qx s %s/made/sub/x", rootfs);
