@@ -280,6 +280,13 @@ in
     run hc container start r
     run hc container exec r cat /after
     assert_equal "$output" "in"
+    # --read-only: nothing is written into it, reading is fine
+    run hc container create --name ro --read-only busybox:t true
+    run hc container cp "$h/in" ro:/tmp/
+    assert_status 125
+    assert_contains "read-only"
+    run hc container cp ro:/etc/passwd "$h/ro-passwd"
+    assert_success
     # usage errors
     run hc container cp "$h/in" "$h/in2"
     assert_status 125
