@@ -176,8 +176,9 @@ static int list_dir(int fd, char ***out, size_t *n_out)
 
 /* Walk the upper dir fd (the container path rel, "" for /); new_tree: nothing
  * below exists in the image (a new or opaque directory). Returns 1 when something
- * below was reported, 0 when not, -1 on an error. */
-static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk_err **err)
+ * below was reported, 0 when not, -1 on an error; *only_excluded (optional): the
+ * directory holds something, all of it left out. */
+static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, bool *only_excluded, husk_err **err)
 {
     char **names = NULL;
     size_t n = 0;
@@ -185,10 +186,13 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
     if (r < 0)
         return husk_fail(err, -r, "read upper/%s", rel);
     int any = 0;
+    size_t excluded = 0;
     for (size_t i = 0; i < n && any >= 0; i++) {
         _cleanup_free_ char *path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-        if (tartree_excluded(d->exclude, path) || tartree_excluded(commit_always_excluded, path))
+        if (tartree_excluded(d->exclude, path) || tartree_excluded(commit_always_excluded, path)) {
+            excluded++;
             continue;
+        }
         struct stat st, below;
         if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             any = husk_fail(err, errno, "stat upper/%s", path);
@@ -209,10 +213,19 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
             }
         }
         if (!exists) {
+            bool skeleton = false;
+            int below_r = sub >= 0 ? diff_dir(d, sub, path, true, &skeleton, err) : 0;
+            if (below_r < 0) {
+                any = -1;
+                break;
+            }
+            /* A new directory holding only what is left out (an /etc made for the
+             * engine's /etc/hosts mount) is not the container's change: docker's
+             * init layer makes those, below its containers' own. */
+            if (below_r == 0 && skeleton)
+                continue;
             add_change(d, 'A', path);
             any = 1;
-            if (sub >= 0 && diff_dir(d, sub, path, true, err) < 0)
-                any = -1;
             continue;
         }
         if (sub < 0) {
@@ -221,7 +234,7 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
             continue;
         }
         bool opaque = dir_opaque(sub);
-        int below_r = diff_dir(d, sub, path, opaque, err);
+        int below_r = diff_dir(d, sub, path, opaque, NULL, err);
         if (below_r < 0) {
             any = -1;
             break;
@@ -232,6 +245,8 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
             any = 1;
         }
     }
+    if (only_excluded)
+        *only_excluded = n > 0 && excluded == n;
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -277,7 +292,7 @@ int ctr_fs_diff(const struct store *st, char *const *layers, const char *ctrdir,
         husk_fail(err, errno, "diff: open %s", upper);
         goto out;
     }
-    if (diff_dir(&d, fd, "", false, err) < 0) {
+    if (diff_dir(&d, fd, "", false, NULL, err) < 0) {
         husk_err_prefix(err, "diff");
         goto out;
     }

@@ -45,6 +45,33 @@ A /tmp/d/f"
     assert_contains "nosuch"
 }
 
+@test "container diff/commit: the runtime's mount points in an image without /dev /proc /sys /etc are not changes" {
+    require_husk
+    mkdir -p "$TEST_DIR/mini/bin"
+    cp "$(husk_rootfs)/bin/busybox" "$TEST_DIR/mini/bin/"
+    ln -s busybox "$TEST_DIR/mini/bin/sh"
+    tar -C "$TEST_DIR/mini" -cf "$TEST_DIR/mini.tar" .
+    run hc image import "$TEST_DIR/mini.tar" mini:1
+    assert_success
+    run hc container run --name m mini:1 /bin/sh -c 'echo x > /bin/new'
+    assert_success
+    # the runtime made /dev /proc /sys and /etc/{hosts,hostname,resolv.conf} in its upper dir
+    local id
+    id=$(cid m)
+    [ -d "$STORE/containers/$id/upper/proc" ] && [ -e "$STORE/containers/$id/upper/etc/hosts" ] ||
+        skip "the runtime made no mount point in the upper dir"
+    run diff_of m
+    assert_equal "$output" "C /bin
+A /bin/new"
+    run hc container commit m mini:2
+    assert_success
+    local layer
+    layer=$(hc image inspect mini:2 | jq -r '.[0].RootFS.Layers[1]')
+    run tar -tf "$STORE/blobs/sha256/${layer#sha256:}"
+    assert_equal "$output" "bin/
+bin/new"
+}
+
 @test "container commit: whiteouts, opaque dirs, hard links, -c, -m, -a; the image runs with the changes" {
     require_husk
     run hc container run --name c1 -e FROMRUN=1 busybox:t sh -c '
