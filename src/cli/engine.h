@@ -64,6 +64,8 @@ int cmd_container_attach(struct cli_global *g, int argc, char **argv);
 int cmd_container_pause(struct cli_global *g, int argc, char **argv);
 int cmd_container_unpause(struct cli_global *g, int argc, char **argv);
 int cmd_container_rename(struct cli_global *g, int argc, char **argv);
+int cmd_container_stats(struct cli_global *g, int argc, char **argv);
+int cmd_container_port(struct cli_global *g, int argc, char **argv);
 int cmd_container_top(struct cli_global *g, int argc, char **argv);
 int cmd_container_prune(struct cli_global *g, int argc, char **argv);
 int cmd_container_cleanup(struct cli_global *g, int argc, char **argv);

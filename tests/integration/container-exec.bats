@@ -75,3 +75,20 @@ o2"
     assert_status 6
     assert_contains "from-attach"
 }
+
+@test "container stats --no-stream: CPU, memory against -m, pids; port: none without a network" {
+    require_husk
+    hc container run -d --name st -m 64m busybox:t sh -c 'while :; do :; done' >/dev/null
+    run hc container stats --no-stream --format json st
+    assert_success
+    jq -e '.Name == "st" and (.MemUsage | endswith("/ 64MiB")) and .PIDs == "1"
+        and ((.CPUPerc | rtrimstr("%") | tonumber) > 10)' <<<"$output" >/dev/null || fail "stats: $output"
+    run hc container stats --no-stream
+    assert_contains "MEM USAGE / LIMIT"
+    assert_contains "st"
+    run hc container port st
+    assert_success
+    assert_equal "$output" ""
+    run hc container port st 80
+    assert_status 125
+}

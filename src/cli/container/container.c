@@ -31,6 +31,8 @@ static const struct engine_verb verbs[] = {
     { "pause", cmd_container_pause, "freeze every process of containers" },
     { "unpause", cmd_container_unpause, "thaw paused containers" },
     { "rename", cmd_container_rename, "give a container another name" },
+    { "stats", cmd_container_stats, "show containers' CPU, memory and pids use" },
+    { "port", cmd_container_port, "list a container's published ports" },
     { "top", cmd_container_top, "show a container's processes" },
     { "prune", cmd_container_prune, "remove every stopped container" },
     { "commit", cmd_container_commit, "make an image of a container's changes" },
