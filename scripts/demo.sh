@@ -135,16 +135,18 @@ say "volumes"
 echo "   -v / --mount and 'husk volume' come with issue 13: the volume step of the demo waits for them"
 
 say "docker's exit codes: 125 the engine failed, 126 cannot invoke, 127 not found, else the container's"
+# exitcode SHOWN ARGS…: run ARGS, print the status, SHOWN (the command as typed) and its error
 exitcode() {
+    shown=$1; shift
     rc=0
     h container run --rm "$@" >/dev/null 2>"$WORK/err.txt" || rc=$?
-    printf '   %-3s  husk container run --rm %s\n' "$rc" "$*"
+    printf '   %-3s  husk container run --rm %s\n' "$rc" "$shown"
     indent <"$WORK/err.txt"
 }
-exitcode busybox:demo sh -c 'exit 3'
-exitcode busybox:demo no-such-command
-exitcode busybox:demo /etc/passwd
-exitcode --pull never no-such-image true
+exitcode "busybox:demo sh -c 'exit 3'" busybox:demo sh -c 'exit 3'
+exitcode "busybox:demo no-such-command" busybox:demo no-such-command
+exitcode "busybox:demo /etc/passwd" busybox:demo /etc/passwd
+exitcode "--pull never no-such-image true" --pull never no-such-image true
 
 say "stop (SIGTERM, the init's trap runs), then remove"
 run container stop "$NAME"
