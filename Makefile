@@ -75,7 +75,7 @@ asan-check: asan
 
 # The integration suite with every husk process under valgrind's memcheck (leaks
 # and memory errors in husk's own processes, not in the container's programs):
-# slow (see README, Tests), so not part of check. tests/valgrind/run.sh.
+# slow (see docs/testing.md), so not part of check. tests/valgrind/run.sh.
 VG_BUILD ?= build-valgrind
 valgrind-check: deps
 	[ -f $(VG_BUILD)/build.ninja ] || meson setup $(VG_BUILD) -Dtest_hooks=true >/dev/null
