@@ -11,6 +11,7 @@
  * with the whole command line, so global flags mean the same there. HUSK_ENGINE
  * names another path (tests of an installed husk against a build tree). */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "selfclone.h"
 #include "util.h"
 
 char **cli_main_argv;
@@ -39,10 +41,23 @@ static char *own_dir(void)
     return xstrdup(buf);
 }
 
+/* `husk container run|start|restart|exec` fork into a container: husk-engine is
+ * executed from a protected copy at once (selfclone.h) instead of re-executing
+ * itself, which would load its ~40 libraries a second time. */
+static bool forks_into_container(int argc, char **argv)
+{
+    static const char *const verbs[] = { "run", "start", "restart", "exec" };
+    if (argc < 2 || strcmp(argv[0], "container") != 0)
+        return false;
+    for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+        if (strcmp(argv[1], verbs[i]) == 0)
+            return true;
+    return false;
+}
+
 int cli_exec_engine(struct cli_global *g, int argc, char **argv)
 {
     (void)g;
-    (void)argc;
     const char *env = getenv("HUSK_ENGINE");
     _cleanup_free_ char *dir = own_dir();
     _cleanup_free_ char *beside = dir ? xasprintf("%s/husk-engine", dir) : NULL;
@@ -53,6 +68,15 @@ int cli_exec_engine(struct cli_global *g, int argc, char **argv)
         if (!tried[i] || access(tried[i], X_OK) < 0)
             continue;
         log_debug("husk %s: exec %s", argv[0], tried[i]);
+        /* husk-engine finds what is installed beside it through this (a protected
+         * copy of it has no directory), and the monitor's exit command is it. */
+        setenv("HUSK_ENGINE_EXE", tried[i], 1);
+        if (forks_into_container(argc, argv)) {
+            _cleanup_err_ husk_err *err = NULL;
+            selfclone_exec_protected(tried[i], cli_main_argv, &err);
+            husk_err_report(&err);
+            return 125;
+        }
         execv(tried[i], cli_main_argv);
         husk_log(HUSK_LOG_ERROR, "%s: exec %s: %s", argv[0], tried[i], strerror(errno));
         return 125;

@@ -127,3 +127,15 @@ int selfclone_ensure(char **argv, husk_err **err)
     reexec_from_tree(self, argv);
     return reexec_from_memfd(self, argv, err);
 }
+
+int selfclone_exec_protected(const char *path, char **argv, husk_err **err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return husk_fail(err, errno, "open %s", path);
+    if (!RUNNING_ON_VALGRIND)
+        reexec_from_tree(fd, argv);
+    else
+        execv(path, argv);
+    return reexec_from_memfd(fd, argv, err);
+}

@@ -17,4 +17,9 @@
  * return on success) or returns -1. */
 int selfclone_ensure(char **argv, husk_err **err);
 
+/* Execute another binary (husk-engine, for the engine's verbs that fork into a
+ * container) the same protected way: it starts as a protected copy, and its own
+ * selfclone_ensure has nothing left to do (one exec, not two). Returns on failure. */
+int selfclone_exec_protected(const char *path, char **argv, husk_err **err);
+
 #endif

@@ -67,11 +67,20 @@ int cmd_container(struct cli_global *g, int argc, char **argv)
         }
     }
     if (!getenv("HUSK_MONITOR")) {
-        husk_err *e = NULL;
-        _cleanup_free_ char *m = monitor_path(&e);
-        if (m)
-            setenv("HUSK_MONITOR", m, 1);
-        husk_err_free(&e);
+        /* beside the installed husk-engine (what /proc/self/exe of a protected copy
+         * is not) */
+        const char *exe = getenv("HUSK_ENGINE_EXE");
+        const char *slash = exe ? strrchr(exe, '/') : NULL;
+        _cleanup_free_ char *beside = slash ? xasprintf("%.*s/husk-monitor", (int)(slash - exe), exe) : NULL;
+        if (beside && access(beside, X_OK) == 0) {
+            setenv("HUSK_MONITOR", beside, 1);
+        } else {
+            husk_err *e = NULL;
+            _cleanup_free_ char *m = monitor_path(&e);
+            if (m)
+                setenv("HUSK_MONITOR", m, 1);
+            husk_err_free(&e);
+        }
     }
     if (argc >= 2 && forks_into_container(argv[1])) {
         _cleanup_err_ husk_err *err = NULL;
