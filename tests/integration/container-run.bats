@@ -175,14 +175,16 @@ load container
     require_husk
     command -v strace >/dev/null || skip "strace not installed"
     # A protected re-exec (selfclone.h) is an execveat of an fd: for `run` itself, and
-    # for the monitor's cleanup only when it may start the container again.
-    strace -f -qq -e trace=execveat -o "$TEST_DIR/rm.trace" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
+    # for the monitor's cleanup only when it may start the container again. (LeakSanitizer
+    # cannot run under ptrace: off for the traced commands of an ASan build.)
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    ASAN_OPTIONS=$asan strace -f -qq -e trace=execveat -o "$TEST_DIR/rm.trace" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
         container run --rm busybox:t true
     [ "$(grep -c 'execveat(.*"container", "run"' "$TEST_DIR/rm.trace")" -ge 1 ] || fail "run not protected: $(cat "$TEST_DIR/rm.trace")"
     [ "$(grep -c 'execveat(.*"container", "cleanup"' "$TEST_DIR/rm.trace")" = 0 ] ||
         fail "cleanup of a --rm container re-executed: $(cat "$TEST_DIR/rm.trace")"
     # strace follows the monitor until the container has run twice and its cleanup ended
-    strace -f -qq -e trace=execveat -o "$TEST_DIR/re.trace" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
+    ASAN_OPTIONS=$asan strace -f -qq -e trace=execveat -o "$TEST_DIR/re.trace" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
         container run -d --name re --restart on-failure:1 busybox:t sh -c 'exit 1' >/dev/null
     [ "$(grep -c 'execveat(.*"container", "cleanup"' "$TEST_DIR/re.trace")" -ge 1 ] ||
         fail "cleanup that restarts not protected: $(cat "$TEST_DIR/re.trace")"
