@@ -153,7 +153,11 @@ EOF
 fi
 
 # ------------------------------------------------------------------ the outer part
-for tool in hyperfine jq podman conmon runc unshare xargs; do
+if ! command -v podman >/dev/null 2>&1 || ! command -v conmon >/dev/null 2>&1; then
+    echo "engine bench: podman or conmon not found: skipped (it compares husk with podman)" >&2
+    exit 0
+fi
+for tool in hyperfine jq runc unshare xargs findmnt; do
     command -v "$tool" >/dev/null 2>&1 || { echo "engine bench: $tool not found (make deps)" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "engine bench: must run as root" >&2; exit 1; }
