@@ -7,7 +7,7 @@ libjson-c-dev libseccomp-dev libcap-dev libcmocka-dev libarchive-dev libssl-dev
 busybox-static bats jq runc crun hyperfine time iproute2 util-linux procps
 qemu-system-x86
 podman conmon netavark aardvark-dns golang-github-containers-common iptables containerd
-valgrind clang libclang-rt-dev keyutils criu python3
+valgrind clang libclang-rt-dev keyutils criu python3 strace
 libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl zstd musl-tools tini"
 missing=""
 for p in $PKGS; do

@@ -171,6 +171,27 @@ load container
     assert_equal "$(hc container inspect --format '{{.RestartCount}} {{.State.Status}}' a)" "$n exited"
 }
 
+@test "container cleanup: re-executes from a protected husk-engine only for a container it may restart" {
+    require_husk
+    command -v strace >/dev/null || skip "strace not installed"
+    # A protected re-exec (selfclone.h) is an execveat of an fd: for `run` itself, and
+    # for the monitor's cleanup only when it may start the container again. (LeakSanitizer
+    # cannot run under ptrace: off for the traced commands of an ASan build.)
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    ASAN_OPTIONS=$asan strace -f -qq -e trace=execveat -o "$TEST_DIR/rm.trace" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
+        container run --rm busybox:t true
+    [ "$(grep -c 'execveat(.*"container", "run"' "$TEST_DIR/rm.trace")" -ge 1 ] || fail "run not protected: $(cat "$TEST_DIR/rm.trace")"
+    [ "$(grep -c 'execveat(.*"container", "cleanup"' "$TEST_DIR/rm.trace")" = 0 ] ||
+        fail "cleanup of a --rm container re-executed: $(cat "$TEST_DIR/rm.trace")"
+    # strace follows the monitor until the container has run twice and its cleanup ended
+    ASAN_OPTIONS=$asan strace -f -qq -e trace=execveat -o "$TEST_DIR/re.trace" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
+        container run -d --name re --restart on-failure:1 busybox:t sh -c 'exit 1' >/dev/null
+    [ "$(grep -c 'execveat(.*"container", "cleanup"' "$TEST_DIR/re.trace")" -ge 1 ] ||
+        fail "cleanup that restarts not protected: $(cat "$TEST_DIR/re.trace")"
+    run hc container inspect --format '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' re
+    assert_equal "$output" "exited 1 1"
+}
+
 @test "container monitor killed, or a simulated reboot: the container shows exited, starts again, rm cleans" {
     require_husk
     hc container run -d --name k busybox:t sleep 100 >/dev/null

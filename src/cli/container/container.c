@@ -43,10 +43,11 @@ static const struct engine_verb verbs[] = {
 };
 
 /* The verbs that fork processes into a container run from a protected copy of
- * husk-engine (selfclone.h: CVE-2019-5736), as the runtime's create, run and exec do. */
+ * husk-engine (selfclone.h: CVE-2019-5736), as the runtime's create, run and exec do.
+ * cleanup does only for a container it may restart (cleanup.c). */
 static bool forks_into_container(const char *verb)
 {
-    static const char *const v[] = { "run", "start", "restart", "exec", "cleanup", "attach" };
+    static const char *const v[] = { "run", "start", "restart", "exec", "attach" };
     for (size_t i = 0; i < ARRAY_SIZE(v); i++)
         if (strcmp(v[i], verb) == 0)
             return true;
