@@ -6,6 +6,7 @@
 #include "manifest.h"
 #include "pull.h"
 #include "reference.h"
+#include "testhooks.h"
 #include "util.h"
 
 #define CONFIG_MAX (8u << 20)
@@ -50,6 +51,7 @@ static int do_pull(struct store *st, const struct image_ref *ref, const char *fu
     if (fetch_manifest(reg, st, ref->path, ref->digest ? ref->digest : ref->tag, &text, &len, &mt, &top_digest,
                        err) < 0)
         goto out;
+    husk_kill_point("pull.after-manifest");
     if (manifest_kind(mt) == 'i') {
         _cleanup_free_ char *name = xasprintf("index %s", top_digest);
         if (image_index_parse(text, len, name, mt, &ix, err) < 0)
@@ -124,6 +126,7 @@ static int do_pull(struct store *st, const struct image_ref *ref, const char *fu
         image_record_free(&old);
     struct image_register_args a = { .manifest = mdigest, .index = index_digest, .tag = ref->tag ? full : NULL,
                                      .repo_digest = repo_digest };
+    husk_kill_point("pull.before-register");
     if (image_register(st, &a, &res->id, err) < 0)
         goto out;
     res->digest = steal_ptr(top_digest);

@@ -47,6 +47,11 @@ static const struct kill_point {
     { "delete.after-kill", "delete", "processes killed, cgroups and state still there" },
     { "delete.after-cgroup-removal", "delete", "cgroups removed, state dir still there" },
     { "delete.before-state-removal", "delete", "config read for poststop, state dir still there" },
+    /* image pull, the engine process (src/engine/pull.c, registry_blobs.c, layer_tar.c) */
+    { "pull.after-manifest", "pull", "the manifest in the blob store, no config or layer yet" },
+    { "pull.after-blob", "pull", "one blob stored, others half-downloaded (unnamed O_TMPFILE files)" },
+    { "pull.during-unpack", "pull", "a layer half unpacked in ROOT/layers/.tmp-* (its lock held)" },
+    { "pull.before-register", "pull", "every blob and layer in the store, no image record" },
 };
 
 void husk_kill_points_maybe_list(void)
