@@ -608,3 +608,41 @@ proxy_rules() {
         grep -rqs "hello from layer 2" "$STORE/layers/" || fail "$p: layer 2 not unpacked"
     done
 }
+
+@test "image pull: credentials from a docker credential helper (credHelpers, credsStore): docker-credential-NAME get" {
+    require_husk
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    mkdir -p "$TEST_DIR/bin" "$HOME/.docker"
+    # the helper: the server name on stdin, {"Username", "Secret"} on stdout
+    cat >"$TEST_DIR/bin/docker-credential-husktest" <<EOS
+#!/bin/sh
+[ "\$1" = get ] || exit 3
+read -r server
+echo "\$server" >>"$TEST_DIR/helper.log"
+case \$server in
+$REG_AUTH) printf '{"ServerURL": "%s", "Username": "%s", "Secret": "%s"}\n' "\$server" "$REG_USER" "\${HELPER_SECRET:-$REG_PASS}" ;;
+*) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+EOS
+    printf '#!/bin/sh\necho "the keyring is locked"\nexit 1\n' >"$TEST_DIR/bin/docker-credential-broken"
+    chmod +x "$TEST_DIR/bin/docker-credential-husktest" "$TEST_DIR/bin/docker-credential-broken"
+    export PATH=$TEST_DIR/bin:$PATH
+    echo "{\"credHelpers\": {\"$REG_AUTH\": \"husktest\"}, \"auths\": {\"$REG_AUTH\": {}}}" >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    assert_equal "$(cat "$TEST_DIR/helper.log")" "$REG_AUTH"
+    # the store of every host
+    rm -rf "$STORE"
+    echo '{"credsStore": "husktest"}' >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    # what the helper gives is what is sent: a wrong secret is refused
+    rm -rf "$STORE"
+    HELPER_SECRET=wrong run --separate-stderr himg pull "$REG_AUTH/test/bb:1"
+    assert_engine_error "$REG_AUTH/test/bb:1" "unauthorized"
+    # a helper that fails: one line naming it and saying why
+    echo "{\"credHelpers\": {\"$REG_AUTH\": \"broken\"}}" >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull "$REG_AUTH/test/bb:1"
+    assert_engine_error "$REG_AUTH/test/bb:1" "credential helper docker-credential-broken for $REG_AUTH: the keyring is locked"
+    assert_nothing_registered
+}
