@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -150,8 +151,10 @@ static int run_helper(const char *name, const char *host, char **user, char **pa
     _cleanup_free_ char *prog = xasprintf("docker-credential-%s", name);
     /* docker asks for docker.io's credentials under its v1 index URL */
     const char *server = strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : host;
+    /* stdin a socket, not a pipe: a helper that exits without reading it must not
+     * kill us with SIGPIPE (send with MSG_NOSIGNAL) */
     int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(out, O_CLOEXEC) < 0) {
         int e = errno;
         close(in[0]), close(in[1]);
         return husk_fail(err, e, "credential helper %s: pipe", prog);
@@ -176,8 +179,8 @@ static int run_helper(const char *name, const char *host, char **user, char **pa
         }
         return husk_fail(err, rc, "credential helper %s for %s", prog, host);
     }
-    /* the name is short: it fits the pipe, and the helper may exit without reading it */
-    ssize_t w = write(in[1], server, strlen(server));
+    /* the name is short: it fits the socket's buffer, no need to read meanwhile */
+    ssize_t w = send(in[1], server, strlen(server), MSG_NOSIGNAL);
     (void)w;
     close(in[1]);
     _cleanup_free_ char *data = xmalloc(HELPER_OUT_MAX + 1);
