@@ -646,3 +646,45 @@ EOS
     assert_engine_error "$REG_AUTH/test/bb:1" "credential helper docker-credential-broken for $REG_AUTH: the keyring is locked"
     assert_nothing_registered
 }
+
+@test "image push: a multi-platform image loaded from an OCI layout goes whole (each manifest, then the index); pulled back per --platform" {
+    require_husk
+    local w=$REG_DIR/work lay=$TEST_DIR/multi a b ix
+    a=$(oci_image "$lay" a amd64 "$w/base.tar" "$w/l2.tar")
+    b=$(oci_image "$lay" b arm64 "$w/base.tar" "$w/arm.tar")
+    ix=$(oci_index "$lay" localhost/multi:1 a b)
+    # only the index is named in the layout
+    jq '.manifests |= map(select(.annotations["org.opencontainers.image.ref.name"] == "localhost/multi:1"))' \
+        "$lay/index.json" >"$lay/i.json" && mv "$lay/i.json" "$lay/index.json"
+    run --separate-stderr himg load -i "$lay"
+    assert_success
+    assert_equal "$output" "Loaded image: localhost/multi:1"
+    run himg inspect localhost/multi:1
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" amd64
+    # the other platform's blobs are the image's: a prune keeps them
+    run --separate-stderr himg prune -f
+    assert_success
+    local log=$REG_DIR/plain/log
+    run --separate-stderr himg push --tls-verify=false localhost/multi:1 "$REG_PLAIN/pushed/multi:1"
+    assert_success
+    assert_equal "$output" "digest: $ix"
+    assert_equal "sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/pushed/multi:1" | sha256sum | cut -d' ' -f1)" "$ix"
+    grep -q "\"PUT /v2/pushed/multi/manifests/$a " "$log" || fail "manifest $a not pushed by digest"
+    grep -q "\"PUT /v2/pushed/multi/manifests/$b " "$log" || fail "manifest $b not pushed by digest"
+    # pulled back: each platform
+    rm -rf "$STORE"
+    run --separate-stderr himg pull --tls-verify=false --platform linux/arm64 "$REG_PLAIN/pushed/multi:1"
+    assert_success
+    assert_contains "Digest: $ix"
+    run himg inspect "$REG_PLAIN/pushed/multi:1"
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" arm64
+    rm -rf "$STORE"
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/pushed/multi:1"
+    assert_success
+    run himg inspect "$REG_PLAIN/pushed/multi:1"
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" amd64
+    # one platform of an index pulled alone is pushed as that one manifest
+    run --separate-stderr himg push --tls-verify=false "$REG_PLAIN/pushed/multi:1" "$REG_PLAIN/pushed/single:1"
+    assert_success
+    assert_equal "$output" "digest: $a"
+}
