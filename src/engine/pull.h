@@ -38,7 +38,8 @@ void pull_result_free(struct pull_result *r);
 int image_pull(struct store *st, const char *ref, const struct pull_opts *o, struct pull_result *res, husk_err **err);
 
 /* Push the image src (a name or id in the store) to dest (NULL: src, which must then
- * be a reference with a registry). *digest_out gets the manifest's digest. */
+ * be a reference with a registry). *digest_out gets the manifest's digest, or the
+ * index's when the image goes whole with every platform of its index (push.c). */
 int image_push(struct store *st, const char *src, const char *dest, const struct registry_opts *ro,
                const struct transfer_progress *progress, char **digest_out, husk_err **err);
 
