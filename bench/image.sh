@@ -90,7 +90,7 @@ else
         mkdir -p "$d"
         for f in $(seq 1 40); do
             head -c 300000 /dev/urandom >"$d/bin$f"
-            seq "$((f * 1000))" "$((f * 1000 + 30000))" | sed 's/$/ the quick brown fox/' >"$d/text$f"
+            seq "$((f * 1000))" "$((f * 1000 + 12000))" | sed 's/$/ the quick brown fox/' >"$d/text$f"
         done
         tar -C "$w/g$i" -cf "$w/l$i.tar" .
     done
@@ -113,12 +113,6 @@ cat >"$tmp/containers.conf" <<EOF
 events_logger = "file"
 events_logfile_path = "$tmp/events.log"
 EOF
-pm() { # STORE-DIR ARGS…
-    local d=$1
-    shift
-    CONTAINERS_CONF=$tmp/containers.conf podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" \
-        --storage-driver overlay "$@"
-}
 
 # timed OUT CMD…: GNU time's "%e %M" of CMD into OUT; CMD's output discarded, its failure fatal
 timed() {
@@ -146,7 +140,8 @@ measure() { # NAME KIND(husk|podman) ARGS… (each run into a fresh store)
     if [ "$who" = husk ]; then
         timed "$tmp/t" "$HUSK" --storage-root "$d" image "$@"
     else
-        timed "$tmp/t" pm "$d" "$@"
+        timed "$tmp/t" env CONTAINERS_CONF="$tmp/containers.conf" podman --root "$d/root" --runroot "$d/run" \
+            --tmpdir "$d/tmp" --storage-driver overlay "$@"
     fi
     res[$name-$who]+="$(cat "$tmp/t")"$'\n'
     : "$i"
