@@ -64,6 +64,9 @@ if [ "${BENCH_GENERATED:-}" != 1 ] && [ ! -f "$root/.complete" ] && command -v d
     echo "bench image: debootstrap --variant=minbase bookworm (once; cached in $root)" >&2
     rm -rf "$root"
     if debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1; then
+        # as Debian's own docker image: no downloaded packages, no package lists
+        find "$root/var/cache/apt/archives" -name '*.deb' -delete
+        find "$root/var/lib/apt/lists" -mindepth 1 -delete
         touch "$root/.complete"
     else
         echo "bench image: debootstrap failed (see $CACHE/debootstrap.log): using a generated image" >&2
