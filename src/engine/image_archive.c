@@ -433,9 +433,12 @@ static int load_oci_descriptor(struct source *s, struct store *st, const struct 
 int archive_load(struct store *st, const char *path, char ***loaded, husk_err **err)
 {
     struct source s = { .path = path, .dirfd = -1 };
-    size_t n_loaded = 0;
+    size_t n_loaded = 0, len;
     struct stat sb;
     int ret = -1;
+    /* before any goto: the clean-ups run at out */
+    _cleanup_free_ char *text = NULL;
+    _cleanup_err_ husk_err *e = NULL;
     *loaded = xcalloc(1, sizeof(char *));
     if (stat(path, &sb) < 0)
         return husk_fail(err, errno, "archive %s", path);
@@ -446,9 +449,6 @@ int archive_load(struct store *st, const char *path, char ***loaded, husk_err **
     } else if (source_read_tar(&s, st, err) < 0) {
         goto out;
     }
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    _cleanup_err_ husk_err *e = NULL;
     if (s.dirfd < 0 && source_lookup(&s, "manifest.json")) {
         ret = load_docker(&s, st, loaded, &n_loaded, err);
     } else if (source_doc(&s, st, "index.json", &text, &len, &e) == 0) {
