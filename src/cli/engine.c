@@ -1,5 +1,7 @@
 /* engine.c — the engine CLI's shared pieces (engine.h). */
+#include <json-c/json.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +9,9 @@
 #include "engine.h"
 #include "log.h"
 #include "util.h"
+
+/* the command line as run (selfclone_ensure re-executes it) */
+char **cli_main_argv;
 
 int engine_fail(husk_err **err)
 {
@@ -123,4 +128,83 @@ char *fmt_short_id(const char *digest)
     const char *hex = strchr(digest, ':');
     hex = hex ? hex + 1 : digest;
     return xasprintf("%.12s", hex);
+}
+
+/* ---- --format: the part of Go's templates docker users write most ---- */
+
+static struct json_object *path_get(struct json_object *o, const char *p, size_t n)
+{
+    /* ".A.B" (n bytes) */
+    while (o && n > 0) {
+        if (*p != '.')
+            return NULL;
+        p++, n--;
+        size_t k = 0;
+        while (k < n && p[k] != '.')
+            k++;
+        if (k == 0)
+            return o;
+        char key[128];
+        if (k >= sizeof key)
+            return NULL;
+        memcpy(key, p, k);
+        key[k] = '\0';
+        struct json_object *v = NULL;
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+            return NULL;
+        o = v;
+        p += k, n -= k;
+    }
+    return o;
+}
+
+int engine_format(const char *verb, const char *tmpl, struct json_object *o, FILE *out)
+{
+    const char *p = tmpl;
+    while (*p) {
+        const char *open = strstr(p, "{{");
+        size_t lit = open ? (size_t)(open - p) : strlen(p);
+        for (size_t i = 0; i < lit; i++) {
+            if (p[i] == '\\' && i + 1 < lit && (p[i + 1] == 't' || p[i + 1] == 'n')) {
+                fputc(p[i + 1] == 't' ? '\t' : '\n', out);
+                i++;
+            } else {
+                fputc(p[i], out);
+            }
+        }
+        if (!open)
+            break;
+        const char *close = strstr(open, "}}");
+        if (!close)
+            return engine_usage_error(verb, "--format \"%s\": a {{ without }}", tmpl);
+        const char *a = open + 2, *b = close;
+        while (a < b && *a == ' ')
+            a++;
+        while (b > a && b[-1] == ' ')
+            b--;
+        bool json = false;
+        if ((size_t)(b - a) > 5 && strncmp(a, "json ", 5) == 0) {
+            json = true;
+            a += 5;
+            while (a < b && *a == ' ')
+                a++;
+        }
+        if (a >= b || *a != '.')
+            return engine_usage_error(verb, "--format \"%s\": only {{.Field.Path}} and {{json .Field}} are supported",
+                                      tmpl);
+        struct json_object *v = path_get(o, a, (size_t)(b - a));
+        if (json)
+            fputs(v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null", out);
+        else if (!v)
+            fputs("<no value>", out);
+        else if (json_object_is_type(v, json_type_string))
+            fputs(json_object_get_string(v), out);
+        else if (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
+            fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), out);
+        else
+            fputs(json_object_to_json_string(v), out);
+        p = close + 2;
+    }
+    fputc('\n', out);
+    return 0;
 }

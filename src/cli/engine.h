@@ -7,6 +7,7 @@
 #define HUSK_CLI_ENGINE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cli.h"
 #include "store.h"
@@ -39,6 +40,39 @@ char *fmt_size(uint64_t bytes);
 char *fmt_ago(const char *rfc3339);
 /* The first 12 hex digits of "sha256:<hex>". */
 char *fmt_short_id(const char *digest);
+
+struct json_object;
+/* Print o through a --format template: literal text, {{.A.B}} (a string as is,
+ * anything else as JSON), {{json .A}}; "\t" and "\n" as in docker's. Returns 0, or
+ * 125 after a usage error for what it does not support. */
+int engine_format(const char *verb, const char *tmpl, struct json_object *o, FILE *out);
+
+int cmd_container(struct cli_global *g, int argc, char **argv);
+int cmd_container_run(struct cli_global *g, int argc, char **argv);
+int cmd_container_create(struct cli_global *g, int argc, char **argv);
+int cmd_container_start(struct cli_global *g, int argc, char **argv);
+int cmd_container_stop(struct cli_global *g, int argc, char **argv);
+int cmd_container_restart(struct cli_global *g, int argc, char **argv);
+int cmd_container_kill(struct cli_global *g, int argc, char **argv);
+int cmd_container_rm(struct cli_global *g, int argc, char **argv);
+int cmd_container_ls(struct cli_global *g, int argc, char **argv);
+int cmd_container_inspect(struct cli_global *g, int argc, char **argv);
+int cmd_container_logs(struct cli_global *g, int argc, char **argv);
+int cmd_container_exec(struct cli_global *g, int argc, char **argv);
+int cmd_container_wait(struct cli_global *g, int argc, char **argv);
+int cmd_container_attach(struct cli_global *g, int argc, char **argv);
+int cmd_container_pause(struct cli_global *g, int argc, char **argv);
+int cmd_container_unpause(struct cli_global *g, int argc, char **argv);
+int cmd_container_rename(struct cli_global *g, int argc, char **argv);
+int cmd_container_stats(struct cli_global *g, int argc, char **argv);
+int cmd_container_port(struct cli_global *g, int argc, char **argv);
+int cmd_container_top(struct cli_global *g, int argc, char **argv);
+int cmd_container_prune(struct cli_global *g, int argc, char **argv);
+int cmd_container_cleanup(struct cli_global *g, int argc, char **argv);
+int cmd_container_commit(struct cli_global *g, int argc, char **argv);
+int cmd_container_diff(struct cli_global *g, int argc, char **argv);
+int cmd_container_export(struct cli_global *g, int argc, char **argv);
+int cmd_container_cp(struct cli_global *g, int argc, char **argv);
 
 int cmd_image(struct cli_global *g, int argc, char **argv);
 int cmd_image_ls(struct cli_global *g, int argc, char **argv);

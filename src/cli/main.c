@@ -47,6 +47,8 @@ static const struct verb {
 #endif
     /* the engine, grouped by noun (../shared/design/engine.md): run by husk-engine,
      * which husk execs for them (engine_exec.c) */
+    { "container", ENGINE_VERB(cmd_container), false,
+      "manage containers: run create start stop restart kill rm ls inspect logs exec wait attach pause unpause rename top prune" },
     { "image", ENGINE_VERB(cmd_image), false, "manage images: pull push ls inspect tag rm history import load save prune" },
     { "login", ENGINE_VERB(cmd_login), false, "log in to a registry (credentials kept in the containers auth file)" },
     { "logout", ENGINE_VERB(cmd_logout), false, "remove the stored credentials of a registry" },
@@ -179,9 +181,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *name = argv[optind];
-#ifndef HUSK_ENGINE_BINARY
     cli_main_argv = argv;
-#endif
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
         if (strcmp(verbs[i].name, name) != 0)
             continue;

@@ -166,7 +166,7 @@ out:
     return ret;
 }
 
-int image_prune(struct store *st, bool all, struct prune_result *out, husk_err **err)
+int image_prune(struct store *st, bool all, char *const *keep, struct prune_result *out, husk_err **err)
 {
     memset(out, 0, sizeof(*out));
     if (store_gc_begin(st, err) < 0)
@@ -180,6 +180,11 @@ int image_prune(struct store *st, bool all, struct prune_result *out, husk_err *
     for (struct image_record **p = imgs; ret == 0 && *p; p++) {
         struct image_record *r = *p;
         if (!all && r->repo_tags[0])
+            continue;
+        bool kept = false;
+        for (size_t k = 0; keep && keep[k]; k++)
+            kept |= strcmp(keep[k], r->id) == 0;
+        if (kept)
             continue;
         ret = image_remove(st, r->id, true, err);
         if (ret == 0) {

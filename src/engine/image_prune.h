@@ -17,8 +17,9 @@ struct prune_result {
     uint64_t reclaimed;  /* bytes of blobs and layers removed */
 };
 
-/* all: every image (not only dangling ones: those without a name). */
-int image_prune(struct store *st, bool all, struct prune_result *out, husk_err **err);
+/* all: every image (not only dangling ones: those without a name), but those in
+ * keep (ids, NULL-terminated, or NULL: the images containers are made from). */
+int image_prune(struct store *st, bool all, char *const *keep, struct prune_result *out, husk_err **err);
 void prune_result_free(struct prune_result *r);
 
 #endif

@@ -11,6 +11,8 @@
 #ifndef HUSK_ENGINE_OVERLAY_H
 #define HUSK_ENGINE_OVERLAY_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "store.h"
 
@@ -18,6 +20,9 @@
  * container directory ctrdir (making upper/, work/, bundle/rootfs/ as needed). A
  * mount already there is left as it is (returns 0). */
 int overlay_mount(const struct store *st, char *const *layers, const char *ctrdir, husk_err **err);
+
+/* Is ctrdir/bundle/rootfs a mount (of anything)? */
+bool overlay_mounted(const char *ctrdir);
 
 /* Unmount ctrdir/bundle/rootfs (detached if busy); not mounted is fine. */
 int overlay_unmount(const char *ctrdir, husk_err **err);

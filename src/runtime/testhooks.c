@@ -47,6 +47,14 @@ static const struct kill_point {
     { "delete.after-kill", "delete", "processes killed, cgroups and state still there" },
     { "delete.after-cgroup-removal", "delete", "cgroups removed, state dir still there" },
     { "delete.before-state-removal", "delete", "config read for poststop, state dir still there" },
+    /* husk container (src/engine/ctr_life.c), the engine's CLI process */
+    { "container-create.after-name", "container", "a locked container dir and its name, no record" },
+    { "container-create.after-mount", "container", "the overlay mounted, no config.json, no record" },
+    { "container-create.before-record", "container", "config.json written, rootfs unmounted, no record" },
+    { "container-start.after-mount", "container", "a created container with its rootfs mounted, no monitor" },
+    { "container-start.after-monitor", "container", "the monitor and a created (not started) init" },
+    { "container-start.before-state", "container", "the container running, state.json still says created" },
+    { "container-rm.after-unmount", "container", "runtime state deleted, rootfs unmounted, record there" },
     /* image pull, the engine process (src/engine/pull.c, registry_blobs.c, layer_tar.c) */
     { "pull.after-manifest", "pull", "the manifest in the blob store, no config or layer yet" },
     { "pull.after-blob", "pull", "one blob stored, others half-downloaded (unnamed O_TMPFILE files)" },

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "engine.h"
 #include "image_prune.h"
 #include "reference.h"
@@ -42,7 +43,11 @@ int cmd_image_prune(struct cli_global *g, int argc, char **argv)
     struct prune_result r;
     if (engine_open_store(g, &st, &err) < 0)
         return engine_fail(&err);
-    int rc = image_prune(&st, all, &r, &err);
+    /* an image a container is made from stays (docker's rule) */
+    _cleanup_strv_ char **in_use = NULL;
+    int rc = ctr_using_image(&st, NULL, &in_use, &err);
+    if (rc == 0)
+        rc = image_prune(&st, all, in_use, &r, &err);
     store_close(&st);
     if (rc < 0)
         return engine_fail(&err);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "containers.h"
+#include "ctr_life.h"
 #include "engine.h"
 #include "image.h"
 #include "reference.h"
@@ -24,11 +26,50 @@ static void print_familiar(const char *what, char **names)
     }
 }
 
-static int rm_one(struct store *st, const char *name, bool force, husk_err **err)
+/* Would removing name take the image away (not just one of several tags)? */
+static bool removes_image(const struct image_record *r, const char *name)
+{
+    size_t n = 0;
+    bool is_tag = false;
+    for (size_t i = 0; r->repo_tags[i]; i++, n++) {
+        struct image_ref ref;
+        husk_err *e = NULL;
+        if (image_ref_parse(name, &ref, &e) == 0) {
+            _cleanup_free_ char *full = image_ref_string(&ref);
+            is_tag |= strcmp(full, r->repo_tags[i]) == 0;
+            image_ref_free(&ref);
+        }
+        husk_err_free(&e);
+    }
+    return !is_tag || n <= 1;
+}
+
+/* An image containers are made from goes only with -f, and then with them
+ * (podman's rmi --force; docker refuses or only untags). */
+static int check_containers(struct store *st, const char *runroot, const struct image_record *r, const char *name,
+                            bool force, husk_err **err)
+{
+    _cleanup_strv_ char **users = NULL;
+    if (!removes_image(r, name) || ctr_using_image(st, r->id, &users, err) < 0 || !users[0])
+        return *err ? -1 : 0;
+    if (!force)
+        return husk_fail(err, 0, "image \"%s\" is in use by container %.12s: remove the container first, or use -f",
+                         name, users[0]);
+    for (size_t i = 0; users[i]; i++)
+        if (ctr_remove(st, runroot, users[i], true, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int rm_one(struct store *st, const char *runroot, const char *name, bool force, husk_err **err)
 {
     struct image_record before, after;
     if (image_lookup(st, name, &before, err) < 0)
         return -1;
+    if (check_containers(st, runroot, &before, name, force, err) < 0) {
+        image_record_free(&before);
+        return -1;
+    }
     if (image_remove(st, name, force, err) < 0) {
         image_record_free(&before);
         return -1;
@@ -80,7 +121,7 @@ int cmd_image_rm(struct cli_global *g, int argc, char **argv)
         return engine_fail(&err);
     int rc = 0;
     for (int i = optind; i < argc; i++) {
-        if (rm_one(&st, argv[i], force, &err) < 0)
+        if (rm_one(&st, g->root, argv[i], force, &err) < 0)
             rc = engine_fail(&err);
     }
     store_close(&st);

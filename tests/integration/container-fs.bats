@@ -1,0 +1,306 @@
+#!/usr/bin/env bats
+# container-fs.bats — husk container diff/commit/export/cp: a container's files seen
+# and changed from the host, checked from inside containers (of the committed
+# image too, and under podman), from the store's blobs, and from the host's side:
+# a symlink in a container never lets cp read or write a host file.
+
+load container
+
+# diff's lines as one string
+diff_of() {
+    hc container diff "$1"
+}
+
+@test "container diff: A/C/D of a container's changes, none for a fresh one, stopped or running" {
+    require_husk
+    run hc container create --name fresh busybox:t true
+    assert_success
+    run diff_of fresh
+    assert_success
+    assert_equal "$output" ""
+    run hc container run --name c1 busybox:t sh -c 'echo hi > /newfile; rm /etc/group; mkdir -p /tmp/d; echo x > /tmp/d/f; echo more >> /etc/passwd'
+    assert_success
+    run diff_of c1
+    assert_success
+    assert_equal "$output" "C /etc
+D /etc/group
+C /etc/passwd
+A /newfile
+C /tmp
+A /tmp/d
+A /tmp/d/f"
+    # running: the same from its upper dir; by id prefix
+    run hc container run -d --name c2 busybox:t sh -c 'touch /run-file; sleep 100'
+    assert_success
+    local id=$output
+    for _ in $(seq 50); do
+        [ -n "$(hc container diff c2)" ] && break
+        sleep 0.1
+    done
+    run diff_of "${id:0:12}"
+    assert_equal "$output" "A /run-file"
+    run hc container diff nosuch
+    assert_status 125
+    assert_contains "nosuch"
+}
+
+@test "container commit: whiteouts, opaque dirs, hard links, -c, -m, -a; the image runs with the changes" {
+    require_husk
+    run hc container run --name c1 -e FROMRUN=1 busybox:t sh -c '
+        echo hi > /newfile
+        rm /etc/group
+        rm -rf /sbin && mkdir /sbin && echo only > /sbin/only
+        echo hl > /h1 && ln /h1 /h2
+        ln -s /newfile /sl'
+    assert_success
+    run hc container commit -m "my message" -a "me <me@x>" -c 'CMD ["cat","/newfile"]' -c 'ENV A=1' c1 committed:1
+    assert_success
+    local img=$output
+    [[ $img =~ ^sha256:[0-9a-f]{64}$ ]] || fail "not an image id: $img"
+    # the image: its CMD, the container's env, the message
+    run hc container run --rm committed:1
+    assert_success
+    assert_equal "$output" "hi"
+    run hc container run --rm committed:1 sh -c 'test ! -e /etc/group && ls /sbin && cat /h1 &&
+        test "$(stat -c %i /h1)" = "$(stat -c %i /h2)" && readlink /sl && echo "A=$A FROMRUN=$FROMRUN"'
+    assert_success
+    assert_equal "$output" "only
+hl
+/newfile
+A=1 FROMRUN=1"
+    run hc image history committed:1
+    assert_contains "my message"
+    run hc image inspect committed:1
+    jq -e '.[0].Author == "me <me@x>" and (.[0].RootFS.Layers | length) == 2 and .[0].Config.Cmd == ["cat","/newfile"]
+        and (.[0].Config.Env | index("A=1")) != null and (.[0].Config.Env | map(startswith("HOSTNAME=")) | any | not)' \
+        <<<"$output" >/dev/null || fail "inspect: $output"
+    # the layer tar in the store (uncompressed: its digest is the diff id): the image
+    # spec's whiteout and opaque markers, the hard link
+    local layer
+    layer=$(jq -r '.[0].RootFS.Layers[1]' <<<"$output")
+    run tar -tvf "$STORE/blobs/sha256/${layer#sha256:}"
+    assert_success
+    assert_contains "etc/.wh.group"
+    assert_contains "sbin/.wh..wh..opq"
+    assert_contains "h2 link to h1"
+    assert_not_contains "etc/hosts"
+    assert_not_contains "etc/hostname"
+    # a commit of the committed image's container stacks one more layer
+    run hc container run --name c2 committed:1 sh -c 'rm /newfile'
+    run hc container commit c2 committed:2
+    assert_success
+    run hc container run --rm committed:2 sh -c 'test ! -e /newfile && cat /sbin/only'
+    assert_success
+    assert_equal "$output" "only"
+}
+
+@test "container commit: a running container is paused meanwhile and goes on; bad input leaves no image" {
+    require_husk
+    run hc container run -d --name r busybox:t sh -c 'echo live > /state; while :; do sleep 0.1; done'
+    assert_success
+    for _ in $(seq 50); do
+        [ -n "$(hc container diff r)" ] && break
+        sleep 0.1
+    done
+    run hc container commit r live:1
+    assert_success
+    run hc container inspect --format '{{.State.Status}}' r
+    assert_equal "$output" "running"
+    run hc container run --rm live:1 cat /state
+    assert_equal "$output" "live"
+    run hc image ls -q
+    local before=$output
+    run hc container commit -c 'RUN rm -rf /' r bad:1
+    assert_status 125
+    assert_contains "RUN"
+    run hc container commit nosuch x:1
+    assert_status 125
+    assert_contains "nosuch"
+    run hc image ls -q
+    assert_equal "$output" "$before"
+    run hc container inspect --format '{{.State.Status}}' r
+    assert_equal "$output" "running"
+}
+
+@test "container commit: the image saved with image save loads and runs under podman" {
+    require_husk
+    command -v podman >/dev/null || skip "podman not installed"
+    local pd=$TEST_DIR/pd c
+    mkdir -p "$pd/tmp"
+    for c in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/*/libpod_parent/conmon; do
+        [ -d "$c" ] && echo "$c" >>"$pd/cg-before"
+    done
+    touch "$pd/cg-before"
+    # podman 4.3 with husk as its runtime (crun refuses hybrid cgroups here), its
+    # ulimits within what this machine may set
+    cat >"$pd/containers.conf" <<EOF2
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$pd/events.log"
+tmp_dir = "$pd/tmp"
+EOF2
+    pm() { CONTAINERS_CONF=$pd/containers.conf podman --root "$pd/r" --runroot "$pd/rr" --storage-driver vfs --runtime "$HUSK_BIN" "$@"; }
+    on_cleanup "CONTAINERS_CONF=$pd/containers.conf podman --root $pd/r --runroot $pd/rr --storage-driver vfs rm -af >/dev/null 2>&1;
+        CONTAINERS_CONF=$pd/containers.conf podman --root $pd/r --runroot $pd/rr --storage-driver vfs rmi -af >/dev/null 2>&1;
+        for c in /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent; do
+            [ -d \$c ] && ! grep -qxF \$c $pd/cg-before && rmdir \$c 2>/dev/null; done; rm -rf $pd/r"
+    run hc container run --name c1 busybox:t sh -c 'echo hi > /newfile; rm /etc/group; rm -rf /sbin; mkdir /sbin; touch /sbin/only'
+    assert_success
+    run hc container commit -c 'CMD ["cat","/newfile"]' c1 committed:1
+    assert_success
+    run hc image save -o "$TEST_DIR/c.tar" committed:1
+    assert_success
+    run pm load -i "$TEST_DIR/c.tar"
+    assert_success
+    run pm run --rm localhost/committed:1
+    assert_success
+    assert_equal "$output" "hi"
+    run pm run --rm localhost/committed:1 sh -c 'test ! -e /etc/group && ls /sbin'
+    assert_success
+    assert_equal "$output" "only"
+}
+
+@test "container export: the merged filesystem as a tar; -o FILE; nothing mounted after" {
+    require_husk
+    run hc container run --name c1 busybox:t sh -c 'echo hi > /newfile; rm /etc/group'
+    assert_success
+    hc container export c1 >"$TEST_DIR/e.tar"
+    run tar -tf "$TEST_DIR/e.tar"
+    assert_success
+    assert_contains "bin/busybox"
+    assert_contains "newfile"
+    assert_not_contains "etc/group"
+    run hc container export -o "$TEST_DIR/o.tar" c1
+    assert_success
+    cmp <(tar -tf "$TEST_DIR/o.tar") <(tar -tf "$TEST_DIR/e.tar")
+    mkdir "$TEST_DIR/x"
+    tar -C "$TEST_DIR/x" -xf "$TEST_DIR/o.tar"
+    assert_equal "$(cat "$TEST_DIR/x/newfile")" "hi"
+    cmp "$TEST_DIR/x/bin/busybox" "$(husk_rootfs)/bin/busybox"
+    # the stopped container's rootfs was mounted for the export only
+    ! grep -q "$STORE" /proc/self/mountinfo || fail "mount left: $(grep "$STORE" /proc/self/mountinfo)"
+    run hc container export nosuch
+    assert_status 125
+    ! ls "$TEST_DIR"/*.tmp-* 2>/dev/null || fail "temporary file left"
+}
+
+@test "container cp: docker's SRC/DEST rules both ways, '-' tars, running and stopped containers" {
+    require_husk
+    run hc container run -d --name r busybox:t sh -c 'mkdir -p /d/sub && echo f > /d/sub/f && echo top > /d/top && sleep 100'
+    assert_success
+    for _ in $(seq 50); do
+        hc container exec r test -e /d/top 2>/dev/null && break
+        sleep 0.1
+    done
+    local h=$TEST_DIR/h
+    mkdir "$h"
+    # container -> host: a file to a new name, into a dir; a dir, its contents ("/.")
+    run hc container cp r:/d/top "$h/t1"
+    assert_success
+    assert_equal "$(cat "$h/t1")" "top"
+    run hc container cp r:/d/top "$h"
+    assert_success
+    assert_equal "$(cat "$h/top")" "top"
+    run hc container cp r:/d "$h"
+    assert_success
+    assert_equal "$(cat "$h/d/sub/f")" "f"
+    run hc container cp r:/d/. "$h/new"
+    assert_success
+    assert_equal "$(cat "$h/new/sub/f")" "f"
+    run hc container cp r:/d/top "$h/missing/"
+    assert_status 125
+    run hc container cp r:/d "$h/t1"
+    assert_status 125
+    run hc container cp r:/nope "$h"
+    assert_status 125
+    assert_contains "/nope"
+    # '-': a tar on stdout
+    run bash -c "'$HUSK_BIN' --root '$ROOT' --storage-root '$STORE' container cp r:/d - | tar -t"
+    assert_success
+    assert_contains "d/sub/f"
+    # host -> container: a file, a dir, a tar on stdin
+    echo in > "$h/in"
+    run hc container cp "$h/in" r:/d/
+    assert_success
+    mkdir -p "$h/hd/x" && echo y > "$h/hd/x/y"
+    run hc container cp "$h/hd" r:/
+    assert_success
+    run bash -c "tar -C '$h' -cf - in | '$HUSK_BIN' --root '$ROOT' --storage-root '$STORE' container cp - r:/tmp"
+    assert_success
+    run hc container exec r sh -c 'cat /d/in /hd/x/y /tmp/in; stat -c %u /d/in'
+    assert_equal "$output" "in
+y
+in
+0"
+    # a stopped container: its rootfs mounted for the copy only
+    run hc container stop -t 0 r
+    run hc container cp "$h/in" r:/after
+    assert_success
+    run hc container cp r:/after "$h/after"
+    assert_success
+    assert_equal "$(cat "$h/after")" "in"
+    ! grep -q "$STORE" /proc/self/mountinfo || fail "mount left"
+    run hc container start r
+    run hc container exec r cat /after
+    assert_equal "$output" "in"
+    # usage errors
+    run hc container cp "$h/in" "$h/in2"
+    assert_status 125
+    run hc container cp r:/a r:/b
+    assert_status 125
+}
+
+@test "container cp: symlinks in the container (absolute, ../.., a tar's own) never reach the host" {
+    require_husk
+    local tag=husk-cp-esc-$$-$RANDOM h=$TEST_DIR/h
+    mkdir "$h"
+    run hc container run --name c busybox:t sh -c "ln -s / /esc; ln -s ../../../../../../.. /up; ln -s /tmp /tmpl;
+        echo container > /etc/ctr-only; ln -s /etc/shadow-of-host /dangling"
+    assert_success
+    # reads: the container's files, never the host's
+    run hc container cp c:/esc/etc/ctr-only "$h/r1"
+    assert_success
+    assert_equal "$(cat "$h/r1")" "container"
+    run hc container cp c:/up/etc/passwd "$h/r2"
+    assert_success
+    cmp "$h/r2" "$(husk_rootfs)/etc/passwd"
+    run hc container cp c:/up/etc/hostname-of-the-host-$tag "$h/r3"
+    assert_status 125
+    # -L on a symlink: followed inside the container
+    run hc container cp -L c:/esc/etc/passwd "$h/r4"
+    cmp "$h/r4" "$(husk_rootfs)/etc/passwd"
+    # writes: into the container, never the host's / or /tmp
+    echo payload > "$h/p"
+    run hc container cp "$h/p" "c:/esc/tmp/$tag"
+    assert_success
+    run hc container cp "$h/p" "c:/up/$tag"
+    assert_success
+    run hc container cp "$h/p" "c:/tmpl/$tag.2"
+    assert_success
+    [ ! -e "/tmp/$tag" ] && [ ! -e "/$tag" ] && [ ! -e "/tmp/$tag.2" ] || fail "written on the host"
+    # a tar whose own symlink points at / : its next entry still lands in the container
+    mkdir -p "$h/t" && ln -s / "$h/t/l" && mkdir "$h/t2" && echo x > "$h/t2/$tag" && \
+        tar -C "$h/t" -cf "$h/evil.tar" l && tar -C "$h/t2" -rf "$h/evil.tar" --transform "s,^,l/," "$tag"
+    run bash -c "'$HUSK_BIN' --root '$ROOT' --storage-root '$STORE' container cp - c:/tmp <'$h/evil.tar'"
+    assert_success
+    [ ! -e "/$tag" ] || fail "written on the host: /$tag"
+    # ".." in a tar's names: refused
+    tar -C "$h" -cf "$h/dots.tar" --transform "s,^,../../../../../tmp/," p
+    run bash -c "'$HUSK_BIN' --root '$ROOT' --storage-root '$STORE' container cp - c:/tmp <'$h/dots.tar'"
+    assert_status 125
+    [ ! -e "/tmp/p" ] || [ "$(cat /tmp/p)" != payload ] || fail "written on the host: /tmp/p"
+    # the container has them all
+    run hc container cp "c:/$tag" "$h/back1"
+    assert_success
+    run hc container cp "c:/tmp/$tag" "$h/back2"
+    assert_success
+    run hc container cp "c:/tmp/$tag.2" "$h/back3"
+    assert_success
+    assert_equal "$(cat "$h/back1" "$h/back2" "$h/back3")" "x
+payload
+payload"
+}

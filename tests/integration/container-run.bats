@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# container-run.bats — husk container run/create/start/stop/kill/rm/ls/inspect/wait:
+# docker's grammar and exit codes, the container's life observed from inside it
+# (its output) and from the host (processes, cgroups, mounts, the store).
+
+load container
+
+@test "container run: output, exit status, docker's 125/126/127, --rm leaves nothing" {
+    require_husk
+    run hc container run --rm busybox:t echo hello
+    assert_success
+    assert_equal "$output" "hello"
+    run hc container run --rm busybox:t sh -c 'echo out; echo err >&2; exit 7'
+    assert_status 7
+    assert_contains "out"
+    assert_contains "err"
+    run -127 hc container run --rm busybox:t nosuchcommand
+    assert_status 127
+    assert_contains 'executable file not found'
+    run -126 hc container run --rm busybox:t /etc/passwd
+    assert_status 126
+    run hc container run --rm --pull never nosuch:image true
+    assert_status 125
+    assert_contains "nosuch:image"
+    run hc container run --rm --memory nonsense busybox:t true
+    assert_status 125
+    assert_contains "--memory"
+    run hc container ls -aq
+    assert_equal "$output" ""
+    # nothing of them in the store, the runtime root or the mount table
+    [ -z "$(ls "$STORE/containers" | grep -v names)" ] || fail "left: $(ls "$STORE/containers")"
+    [ -z "$(ls "$ROOT")" ] || fail "runtime state left: $(ls "$ROOT")"
+    ! grep -q "$STORE" /proc/self/mountinfo || fail "mount left"
+}
+
+@test "container run -d: returns once running; ls, inspect, stop (stop signal, then exit code), start again, rm" {
+    require_husk
+    run hc container run -d --name web busybox:t sh -c 'echo started; trap "echo bye; exit 3" TERM; while :; do sleep 0.1; done'
+    assert_success
+    [[ $output =~ ^[0-9a-f]{64}$ ]] || fail "not an id: $output"
+    local id=$output pid
+    run hc container ls
+    assert_contains "web"
+    assert_contains "${id:0:12}"
+    assert_contains "Up "
+    run hc container inspect web
+    assert_success
+    jq -e --arg id "$id" '.[0] | .Id == $id and .Name == "/web" and .State.Status == "running"
+        and .State.Running == true and .State.Pid > 0 and .Config.Image == "busybox:t"
+        and .Path == "sh" and (.Config.Cmd | length) == 3' <<<"$output" >/dev/null || fail "inspect: $output"
+    pid=$(jq -r '.[0].State.Pid' <<<"$output")
+    # the init is a process of the host, its parent the monitor
+    [ -d "/proc/$pid" ] || fail "no process $pid"
+    local ppid
+    ppid=$(awk '{print $4}' "/proc/$pid/stat")
+    grep -q husk-monitor "/proc/$ppid/cmdline" || fail "parent of the init: $(tr '\0' ' ' </proc/$ppid/cmdline)"
+    # also in the runtime's list, by its id
+    run "$HUSK_BIN" --root "$ROOT" list -q
+    assert_contains "$id"
+    # a prefix of the id works everywhere
+    run hc container inspect --format '{{.Name}}' "${id:0:5}"
+    assert_equal "$output" "/web"
+    run hc container stop web
+    assert_success
+    assert_equal "$output" "web"
+    run hc container inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}}' web
+    assert_equal "$output" "exited 3 0"
+    ! alive "$pid" || fail "process $pid still there"
+    run hc container ls
+    assert_not_contains "web"
+    run hc container ls -a
+    assert_contains "Exited (3)"
+    # started again: a new init
+    run hc container start web
+    assert_success
+    run hc container inspect --format '{{.State.Status}}' web
+    assert_equal "$output" "running"
+    run hc container rm web
+    assert_status 125
+    assert_contains "stop it first"
+    run hc container rm -f web
+    assert_success
+    run hc container inspect web
+    assert_status 125
+    assert_contains 'no such container'
+}
+
+@test "container create: created, not running; start runs it; names unique, generated, renamed" {
+    require_husk
+    run hc container create --name one busybox:t sleep 100
+    assert_success
+    local id=$output
+    run hc container inspect --format '{{.State.Status}}' one
+    assert_equal "$output" "created"
+    run hc container create --name one busybox:t true
+    assert_status 125
+    assert_contains 'name "one" is already in use'
+    run hc container create --name 'bad/name' busybox:t true
+    assert_status 125
+    assert_contains 'invalid container name'
+    run hc container create busybox:t true
+    assert_success
+    local gen
+    gen=$(hc container inspect --format '{{.Name}}' "$output")
+    [[ $gen =~ ^/[a-z]+_[a-z]+[0-9]*$ ]] || fail "generated name: $gen"
+    run hc container start one
+    assert_success
+    wait_state one running
+    run hc container rename one two
+    assert_success
+    run hc container inspect --format '{{.Id}}' two
+    assert_equal "$output" "$id"
+    run hc container inspect one
+    assert_status 125
+    run hc container kill -s KILL two
+    assert_success
+    wait_state two exited
+    run hc container inspect --format '{{.State.ExitCode}}' two
+    assert_equal "$output" "137"
+}
+
+@test "container wait, kill -s, pause/unpause, top, restart" {
+    require_husk
+    hc container run -d --name w busybox:t sh -c 'trap "exit 5" USR1; while :; do sleep 0.1; done' >/dev/null
+    hc container pause w
+    run hc container inspect --format '{{.State.Status}}' w
+    assert_equal "$output" "paused"
+    local pid
+    pid=$(hc container inspect --format '{{.State.Pid}}' w)
+    grep -q '^State:.*[(]stopped[)]\|^State:.*D\|^State:.*S' "/proc/$pid/status"
+    run hc container ls
+    assert_contains "(Paused)"
+    hc container unpause w
+    wait_state w running
+    run hc container top w
+    assert_success
+    assert_contains "sleep"
+    hc container kill -s USR1 w
+    run hc container wait w
+    assert_success
+    assert_equal "$output" "5"
+    run hc container restart w
+    assert_success
+    wait_state w running
+    [ "$(hc container inspect --format '{{.State.Pid}}' w)" != "$pid" ] || fail "same init after restart"
+}
+
+@test "container run: --restart on-failure:2 runs it three times; always comes back until stopped" {
+    require_husk
+    hc container run -d --name f --restart on-failure:2 busybox:t sh -c 'echo run; exit 1' >/dev/null
+    local i
+    for i in $(seq 1 100); do
+        [ "$(hc container inspect --format '{{.State.Status}} {{.RestartCount}}' f)" = "exited 2" ] && break
+        sleep 0.1
+    done
+    run hc container inspect --format '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' f
+    assert_equal "$output" "exited 2 1"
+    assert_equal "$(grep -c '"log":"run' "$STORE/containers/$(cid f)/ctr.log")" 3
+    hc container run -d --name a --restart always busybox:t sh -c 'sleep 0.2; exit 0' >/dev/null
+    for i in $(seq 1 100); do
+        [ "$(hc container inspect --format '{{.RestartCount}}' a)" -ge 1 ] && break
+        sleep 0.1
+    done
+    [ "$(hc container inspect --format '{{.RestartCount}}' a)" -ge 1 ] || fail "never restarted"
+    run hc container stop -t 1 a
+    assert_success
+    wait_state a exited
+    local n
+    n=$(hc container inspect --format '{{.RestartCount}}' a)
+    sleep 0.5
+    assert_equal "$(hc container inspect --format '{{.RestartCount}} {{.State.Status}}' a)" "$n exited"
+}
+
+@test "container monitor killed, or a simulated reboot: the container shows exited, starts again, rm cleans" {
+    require_husk
+    hc container run -d --name k busybox:t sleep 100 >/dev/null
+    local id mon pid
+    id=$(cid k)
+    mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+    pid=$(hc container inspect --format '{{.State.Pid}}' k)
+    kill -9 "$mon"
+    run hc container ls -a
+    assert_contains "Exited"
+    run hc container inspect --format '{{.State.Status}}' k
+    assert_equal "$output" "exited"
+    # its processes do not run on unwatched, its rootfs is unmounted
+    sleep 0.1
+    ! alive "$pid" || fail "init $pid still runs"
+    ! grep -q "$STORE/containers/$id" /proc/self/mountinfo || fail "rootfs still mounted"
+    run hc container start k
+    assert_success
+    wait_state k running
+    # reboot: monitors and inits killed, the rootfs unmounted, runtime state gone
+    mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+    pid=$(hc container inspect --format '{{.State.Pid}}' k)
+    kill -9 "$mon" "$pid"
+    sleep 0.1
+    umount -l "$STORE/containers/$id/bundle/rootfs"
+    rm -rf "$ROOT"/*
+    run hc container ls -a
+    assert_contains "Exited"
+    run hc container start k
+    assert_success
+    wait_state k running
+    run hc container rm -f k
+    assert_success
+    [ ! -d "$STORE/containers/$id" ] || fail "container dir left"
+}
+
+@test "container run -d: 30 containers, 6 at a time, all exist and run; rm -f of all leaves nothing" {
+    require_husk
+    seq 1 30 | xargs -P 6 -I{} "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run -d --name c{} busybox:t sleep 100 >/dev/null
+    run hc container ls -q
+    assert_equal "$(wc -l <<<"$output")" 30
+    local i
+    for i in $(seq 1 30); do
+        assert_equal "$(hc container inspect --format '{{.State.Status}}' c$i)" running
+    done
+    hc container ls -q | xargs -P 4 -n 5 "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container rm -f >/dev/null
+    run hc container ls -aq
+    assert_equal "$output" ""
+    [ -z "$(ls "$ROOT")" ] || fail "runtime state left"
+    ! grep -q "$STORE" /proc/self/mountinfo || fail "mounts left"
+    ! pgrep -f "husk-monitor.*$STORE" >/dev/null || fail "monitors left"
+}
+
+@test "image rm and prune: an image a container is made from stays (rm -f removes its containers too)" {
+    require_husk
+    hc container create --name u busybox:t true >/dev/null
+    hc image tag busybox:t other:t
+    run hc image rm other:t
+    assert_success
+    run hc image rm busybox:t
+    assert_status 125
+    assert_contains "in use by container"
+    run hc image prune -a -f
+    assert_success
+    run hc image inspect busybox:t
+    assert_success
+    run hc container start u
+    assert_success
+    run hc image rm -f busybox:t
+    assert_success
+    run hc container ls -aq
+    assert_equal "$output" ""
+    run hc image ls -q
+    assert_equal "$output" ""
+}
