@@ -75,7 +75,7 @@ asan-check: asan
 
 # The integration suite with every husk process under valgrind's memcheck (leaks
 # and memory errors in husk's own processes, not in the container's programs):
-# slow (see README, Tests), so not part of check. tests/valgrind/run.sh.
+# slow (see docs/testing.md), so not part of check. tests/valgrind/run.sh.
 VG_BUILD ?= build-valgrind
 valgrind-check: deps
 	[ -f $(VG_BUILD)/build.ninja ] || meson setup $(VG_BUILD) -Dtest_hooks=true >/dev/null
@@ -86,6 +86,7 @@ valgrind-check: deps
 install: build
 	install -D -m 0755 $(BUILD)/husk $(DESTDIR)$(PREFIX)/bin/husk
 	install -D -m 0755 $(BUILD)/husk-engine $(DESTDIR)$(PREFIX)/libexec/husk/husk-engine
+	install -D -m 0755 $(BUILD)/husk-monitor $(DESTDIR)$(PREFIX)/libexec/husk/husk-monitor
 
 bench: deps build
 	bash bench/bench.sh $(CURDIR)/$(BUILD)/husk

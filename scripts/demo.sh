@@ -1,14 +1,17 @@
 #!/bin/sh
-# demo.sh HUSK — run one real container with husk and show what makes it a container.
+# demo.sh HUSK — what a docker user does, done by husk's engine, and what makes it a container.
 #
-# The experiment the articles in the seed reading do by hand with docker: compare the
-# namespaces (the inode numbers behind /proc/self/ns/*), the hostname and the process
-# list seen from inside a container with what the host sees. Here the container is a
-# busybox rootfs (scripts/mkrootfs.sh) with the default config of `husk spec`, run with
-# `husk run` under a private --root, so nothing of the host's /run/husk is touched.
+# A busybox rootfs (scripts/mkrootfs.sh) is imported as an image (no network needed), run
+# detached, entered with `container exec`, changed, committed to a new image and run again.
+# On the way it repeats the experiment of the seed reading ("how does docker exec enter a
+# container?"): the namespaces of the container's init, read on the host from
+# /proc/PID/ns (PID from `container inspect --format '{{.State.Pid}}'`), are the ones the
+# exec'd shell reads from /proc/self/ns inside: same inode numbers, so exec joined them
+# (setns), and they are not the host's.
 #
-# Everything lives in one temp dir that is removed on exit, whatever happens.
-# Exit status: 0 when the container ran and exited 0; otherwise non-zero.
+# Everything lives under one temp dir (a private --storage-root and --root), so nothing of
+# the host's /var/lib/husk or /run/husk is touched; on exit, whatever happens, every
+# container is removed and the temp dir with it. Exit status 0 when every step worked.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -23,23 +26,30 @@ if [ ! -x "$HUSK" ]; then
     echo "demo: $1: not an executable (build it first: make build)" >&2
     exit 1
 fi
-for tool in jq readlink ps; do
+for tool in tar readlink ps awk; do
     command -v "$tool" >/dev/null 2>&1 || { echo "demo: $tool not found (make deps)" >&2; exit 1; }
 done
 here=$(cd "$(dirname "$0")" && pwd)
 
 WORK=$(mktemp -d /tmp/husk-demo.XXXXXX)
-BUNDLE=$WORK/bundle
-STATE=$WORK/state
-ID=husk-demo-$$
+STORE=$WORK/storage   # --storage-root: images, containers
+RUNROOT=$WORK/run     # --root: the runtime's state of running containers
+NAME=husk-demo-$$
+
+# h ARGS: husk with the demo's private storage and runtime roots
+h() { "$HUSK" --storage-root "$STORE" --root "$RUNROOT" "$@"; }
+
+remove_containers() {
+    [ -d "$STORE/containers" ] || return 0
+    for id in $(h container ls -aq --no-trunc 2>/dev/null); do
+        h container rm -f "$id" >/dev/null 2>&1 || echo "demo: container rm -f $id failed" >&2
+    done
+}
 
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
-    # Normally `husk run` already deleted the container; this catches an interrupted run.
-    if [ -d "$STATE/$ID" ]; then
-        "$HUSK" --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
-    fi
+    remove_containers
     rm -rf --one-file-system "$WORK"
     exit "$rc"
 }
@@ -48,81 +58,110 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say() { printf '\n== %s\n' "$*"; }
+run() { printf '   $ husk %s\n' "$*"; }
+indent() { sed 's/^/     /'; }
+die() { echo "demo: $*" >&2; exit 1; }
 
-say "building a busybox rootfs in $BUNDLE/rootfs"
-sh "$here/mkrootfs.sh" "$BUNDLE/rootfs"
-echo "   $(ls "$BUNDLE/rootfs/bin" | wc -l) entries in /bin, all busybox applets"
+say "an image from a busybox rootfs (no registry, no network)"
+sh "$here/mkrootfs.sh" "$WORK/rootfs"
+tar -C "$WORK/rootfs" -cf "$WORK/busybox.tar" .
+run "image import -c 'CMD [\"sh\"]' busybox.tar busybox:demo"
+h image import -c 'CMD ["sh"]' "$WORK/busybox.tar" busybox:demo | indent
+run image ls
+h image ls | indent
 
-say "writing config.json with: husk spec"
-(cd "$BUNDLE" && "$HUSK" spec)
+say "a detached container: its init logs a line, then waits for SIGTERM"
+# sleep in the background and `wait`: sh runs the TERM trap at once, so `stop` is quick.
+script='trap "echo got SIGTERM, bye; exit 0" TERM
+echo "hello from $(hostname)"
+while :; do sleep 1 & wait $!; done'
+run "container run -d --name $NAME --hostname husk-demo busybox:demo sh -c '…'"
+h container run -d --name "$NAME" --hostname husk-demo busybox:demo sh -c "$script" | indent
+run container ls
+h container ls | indent
+ID=$(h container inspect --format '{{.Id}}' "$NAME")
+PID=$(h container inspect --format '{{.State.Pid}}' "$NAME")
+[ "$PID" -gt 0 ] 2>/dev/null || die "container inspect gave no pid: $PID"
+MON=$(awk '{ print $4 }' "/proc/$PID/stat")
+echo "   no daemon: on the host the init is PID $PID, its parent is the container's monitor:"
+ps -o pid,ppid,args -p "$MON,$PID" | cut -c1-110 | indent
 
-# What runs inside: print every namespace link, the hostname and ps, in a simple
-# line format the host side parses below. pid 1 is this sh.
-inside='for n in cgroup ipc mnt net pid time user uts; do
-    echo "ns $n $(readlink /proc/self/ns/$n)"
-done
-echo "hostname $(hostname)"
-echo "pid $$"
-echo "ps-begin"
-ps -o pid,user,comm
-echo "ps-end"'
-
-# No terminal (stdout is a pipe here); the hard RLIMIT_NOFILE of the default config may
-# not exceed ours (raising a hard limit needs CAP_SYS_RESOURCE).
-hard=$(ulimit -Hn)
-[ "$hard" = unlimited ] && hard=1048576
-cfg=$BUNDLE/config.json
-jq --arg s "$inside" --argjson h "$hard" '
-    .process.terminal = false
-    | .process.args = ["sh", "-c", $s]
-    | .hostname = "husk-demo"
-    | .process.rlimits = ((.process.rlimits // []) | map(
-          if .type == "RLIMIT_NOFILE"
-          then .hard = ([.hard, $h] | min) | .soft = ([.soft, $h] | min)
-          else . end))
-' "$cfg" >"$cfg.new"
-mv "$cfg.new" "$cfg"
-echo "   namespaces: $(jq -r '[.linux.namespaces[].type] | join(", ")' "$cfg")"
-echo "   hostname:   $(jq -r .hostname "$cfg"), rootfs read-only: $(jq -r .root.readonly "$cfg")"
-
-say "running it: husk --root $STATE run --bundle $BUNDLE $ID"
-rc=0
-"$HUSK" --root "$STATE" run --bundle "$BUNDLE" "$ID" >"$WORK/inside.txt" 2>"$WORK/inside.err" </dev/null || rc=$?
-if [ "$rc" -ne 0 ] || ! grep -q '^ps-end$' "$WORK/inside.txt"; then
-    echo "demo: the container failed (husk run exited $rc)" >&2
-    cat "$WORK/inside.err" "$WORK/inside.txt" >&2
-    [ "$rc" -ne 0 ] || rc=1
-    exit "$rc"
-fi
-echo "   the container exited 0"
-
-say "namespaces: host (this shell) vs. container (its pid 1)"
-printf '   %-8s %-22s %-22s %s\n' namespace host container ""
+say "namespaces: the host, the init (/proc/$PID/ns on the host), a shell entered with container exec"
+run "container exec $NAME sh -c 'readlink /proc/self/ns/*'"
+h container exec "$NAME" sh -c 'for n in cgroup ipc mnt net pid time user uts; do
+    echo "$n $(readlink /proc/self/ns/$n)"; done' >"$WORK/exec-ns.txt"
+printf '   %-7s %-20s %-20s %-20s %s\n' "" host init "exec'd shell" ""
+joined=0
 for n in cgroup ipc mnt net pid time user uts; do
-    h=$(readlink "/proc/self/ns/$n")
-    c=$(awk -v n="$n" '$1 == "ns" && $2 == n { print $3 }' "$WORK/inside.txt")
-    if [ "$h" = "$c" ]; then note="shared with the host"; else note="NEW namespace"; fi
-    printf '   %-8s %-22s %-22s %s\n' "$n" "$h" "${c:-?}" "$note"
+    [ -e "/proc/self/ns/$n" ] || continue
+    hn=$(readlink "/proc/self/ns/$n")
+    in=$(readlink "/proc/$PID/ns/$n")
+    en=$(awk -v n="$n" '$1 == n { print $2 }' "$WORK/exec-ns.txt")
+    [ "$en" = "$in" ] || die "the exec'd shell is not in the init's $n namespace ($en, $in)"
+    if [ "$in" = "$hn" ]; then note="the host's"; else note="the container's own"; joined=$((joined + 1)); fi
+    printf '   %-7s %-20s %-20s %-20s %s\n' "$n" "$hn" "$in" "$en" "$note"
 done
-echo "   (same inode number = same namespace: the config's linux.namespaces did not ask for a new one)"
+echo "   same inode = same namespace: exec opened /proc/$PID/ns/* and setns()'d into each of"
+echo "   them, so the shell joined the $joined namespaces the container made, and shares the rest"
 
-say "hostname"
-printf '   %-8s %-22s %-22s\n' "" host container
-printf '   %-8s %-22s %-22s\n' "" "$(hostname)" "$(awk '$1 == "hostname" { print $2 }' "$WORK/inside.txt")"
+say "inside: its own hostname, and only its own processes"
+run "container exec $NAME ps -o pid,user,args"
+h container exec "$NAME" ps -o pid,user,args | indent
+echo "   (the host runs $(ps -e --no-headers | wc -l) processes; hostname here: $(hostname)," \
+    "there: $(h container exec "$NAME" hostname))"
 
-say "process list: host (first user-space processes of ps) vs. container (all of its ps)"
-total=$(ps -e --no-headers | wc -l)
-# -N --ppid 2 -p 2: leave out the kernel threads, they say nothing here.
-ps -N --ppid 2 -p 2 -o pid,user,comm:24 | head -n 12 >"$WORK/host-ps.txt"
-echo "    ... ($total processes on the host)" >>"$WORK/host-ps.txt"
-sed -n '/^ps-begin$/,/^ps-end$/p' "$WORK/inside.txt" | sed '1d;$d' >"$WORK/ctr-ps.txt"
-awk 'NR == FNR { host[FNR] = $0; nh = FNR; next }
-     { ctr[FNR] = $0; nc = FNR }
-     END {
-         printf "   %-40s | %s\n", "host", "container"
-         n = nh > nc ? nh : nc
-         for (i = 1; i <= n; i++) printf "   %-40s | %s\n", host[i], ctr[i]
-     }' "$WORK/host-ps.txt" "$WORK/ctr-ps.txt"
-echo "   inside, the shell the container started is PID $(awk '$1 == "pid" { print $2 }' "$WORK/inside.txt"): a new pid namespace numbers from 1"
+say "its output, kept by the monitor in docker's json-file log"
+run container logs "$NAME"
+h container logs "$NAME" | indent
 
-say "done: removing $WORK"
+say "change a file, see the change, commit it to a new image"
+run "container exec $NAME sh -c 'echo written in $NAME > /root/note.txt'"
+h container exec "$NAME" sh -c "echo written in $NAME > /root/note.txt"
+run container diff "$NAME"
+h container diff "$NAME" | indent
+run "container commit -m 'add /root/note.txt' $NAME busybox:note"
+h container commit -m 'add /root/note.txt' "$NAME" busybox:note | indent
+run image ls
+h image ls | indent
+run "container run --rm busybox:note cat /root/note.txt"
+out=$(h container run --rm busybox:note cat /root/note.txt)
+echo "$out" | indent
+[ "$out" = "written in $NAME" ] || die "the committed image does not have the file"
+run "container run --rm busybox:demo ls /root    # the image it came from is unchanged"
+h container run --rm busybox:demo ls /root | indent
+echo "   (empty)"
+
+say "volumes"
+echo "   -v / --mount and 'husk volume' come with issue 13: the volume step of the demo waits for them"
+
+say "docker's exit codes: 125 the engine failed, 126 cannot invoke, 127 not found, else the container's"
+# exitcode SHOWN ARGS…: run ARGS, print the status, SHOWN (the command as typed) and its error
+exitcode() {
+    shown=$1; shift
+    rc=0
+    h container run --rm "$@" >/dev/null 2>"$WORK/err.txt" || rc=$?
+    printf '   %-3s  husk container run --rm %s\n' "$rc" "$shown"
+    indent <"$WORK/err.txt"
+}
+exitcode "busybox:demo sh -c 'exit 3'" busybox:demo sh -c 'exit 3'
+exitcode "busybox:demo no-such-command" busybox:demo no-such-command
+exitcode "busybox:demo /etc/passwd" busybox:demo /etc/passwd
+exitcode "--pull never no-such-image true" --pull never no-such-image true
+
+say "stop (SIGTERM, the init's trap runs), then remove"
+run container stop "$NAME"
+h container stop "$NAME" | indent
+echo "   exit code $(h container inspect --format '{{.State.ExitCode}}' "$NAME"); the log ends with:"
+h container logs --tail 1 "$NAME" | indent
+run container rm "$NAME"
+h container rm "$NAME" | indent
+
+say "done: removing every container and $WORK"
+remove_containers
+left=$(grep -c " $WORK/" /proc/self/mountinfo || true)
+mons=$(pgrep -f "husk-monitor .*$STORE" | wc -l)
+cgs=$(ls -d /sys/fs/cgroup/*/husk/"$ID" /sys/fs/cgroup/husk/"$ID" 2>/dev/null | wc -l)
+state=$(ls -A "$RUNROOT" | wc -l)
+[ "$left" -eq 0 ] && [ "$mons" -eq 0 ] && [ "$cgs" -eq 0 ] && [ "$state" -eq 0 ] ||
+    die "left behind: $left mounts, $mons monitors, $cgs cgroups, $state runtime states"
+echo "   no mount, monitor, cgroup or runtime state left"

@@ -16,7 +16,8 @@
 #include "tartree.h"
 #include "util.h"
 
-char *const commit_always_excluded[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", NULL };
+char *const commit_always_excluded[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev", "/proc", "/sys",
+                                         NULL };
 
 static void json_putp(struct json_object **o)
 {

@@ -16,9 +16,11 @@
  * and a layer that prune collects.
  *
  * Left out of the layer: the paths in exclude (the container's volumes: their data
- * belongs to the volume, not the image) and the files the engine bind-mounts over
- * the rootfs (/etc/hostname, /etc/hosts, /etc/resolv.conf: as docker, whose init
- * layer holds them, never commits them). A running container should be paused by
+ * belongs to the volume, not the image), the files the engine bind-mounts over the
+ * rootfs (/etc/hostname, /etc/hosts, /etc/resolv.conf) and the mount points of
+ * /dev, /proc and /sys (always mounted over: nothing of the container's is ever
+ * below them), as docker, whose init layer holds those, never commits them. A
+ * running container should be paused by
  * the caller for a consistent layer (docker commit --pause, its default). */
 #ifndef HUSK_ENGINE_COMMIT_H
 #define HUSK_ENGINE_COMMIT_H

@@ -449,7 +449,8 @@ int ctr_list(struct store *st, char ***ids_out, husk_err **err)
         items[n].t = created_of(st, de->d_name, &sb);
         n++;
     }
-    qsort(items, n, sizeof *items, cmp_created_desc);
+    if (n > 1)
+        qsort(items, n, sizeof *items, cmp_created_desc);
     char **ids = xcalloc(n + 1, sizeof *ids);
     for (size_t i = 0; i < n; i++)
         ids[i] = items[i].id;

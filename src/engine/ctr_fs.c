@@ -176,8 +176,9 @@ static int list_dir(int fd, char ***out, size_t *n_out)
 
 /* Walk the upper dir fd (the container path rel, "" for /); new_tree: nothing
  * below exists in the image (a new or opaque directory). Returns 1 when something
- * below was reported, 0 when not, -1 on an error. */
-static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk_err **err)
+ * below was reported, 0 when not, -1 on an error; *only_excluded (optional): the
+ * directory holds something, all of it left out. */
+static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, bool *only_excluded, husk_err **err)
 {
     char **names = NULL;
     size_t n = 0;
@@ -185,10 +186,13 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
     if (r < 0)
         return husk_fail(err, -r, "read upper/%s", rel);
     int any = 0;
+    size_t excluded = 0;
     for (size_t i = 0; i < n && any >= 0; i++) {
         _cleanup_free_ char *path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-        if (tartree_excluded(d->exclude, path) || tartree_excluded(commit_always_excluded, path))
+        if (tartree_excluded(d->exclude, path) || tartree_excluded(commit_always_excluded, path)) {
+            excluded++;
             continue;
+        }
         struct stat st, below;
         if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             any = husk_fail(err, errno, "stat upper/%s", path);
@@ -209,10 +213,19 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
             }
         }
         if (!exists) {
+            bool skeleton = false;
+            int below_r = sub >= 0 ? diff_dir(d, sub, path, true, &skeleton, err) : 0;
+            if (below_r < 0) {
+                any = -1;
+                break;
+            }
+            /* A new directory holding only what is left out (an /etc made for the
+             * engine's /etc/hosts mount) is not the container's change: docker's
+             * init layer makes those, below its containers' own. */
+            if (below_r == 0 && skeleton)
+                continue;
             add_change(d, 'A', path);
             any = 1;
-            if (sub >= 0 && diff_dir(d, sub, path, true, err) < 0)
-                any = -1;
             continue;
         }
         if (sub < 0) {
@@ -221,7 +234,7 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
             continue;
         }
         bool opaque = dir_opaque(sub);
-        int below_r = diff_dir(d, sub, path, opaque, err);
+        int below_r = diff_dir(d, sub, path, opaque, NULL, err);
         if (below_r < 0) {
             any = -1;
             break;
@@ -232,6 +245,8 @@ static int diff_dir(struct diff *d, int fd, const char *rel, bool new_tree, husk
             any = 1;
         }
     }
+    if (only_excluded)
+        *only_excluded = n > 0 && excluded == n;
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -277,7 +292,7 @@ int ctr_fs_diff(const struct store *st, char *const *layers, const char *ctrdir,
         husk_fail(err, errno, "diff: open %s", upper);
         goto out;
     }
-    if (diff_dir(&d, fd, "", false, err) < 0) {
+    if (diff_dir(&d, fd, "", false, NULL, err) < 0) {
         husk_err_prefix(err, "diff");
         goto out;
     }
@@ -458,6 +473,9 @@ struct ctr_sink {
     const char *dest;   /* the destination directory, a container path */
     bool keep_owner;
     const char *name;   /* the current entry */
+    char **dirs;        /* directories made or updated, their mtimes set again at the end */
+    struct timespec *dir_mtimes;
+    size_t n_dirs;
 };
 
 /* A tar name as a path below the destination ("" for the destination itself), or
@@ -538,9 +556,12 @@ static int open_dir_mk(struct ctr_sink *k, const char *rel_dir, husk_err **err)
     }
 }
 
-/* Owner, then mode (a chown clears setuid), through an fd of what was made, never
- * by a name a racing container could have turned into a symlink. */
-static int set_meta(struct ctr_sink *k, int fd, struct archive_entry *e, bool is_link, husk_err **err)
+/* Owner, then mode (a chown clears setuid), then the mtime, never by a name a
+ * racing container could have turned into a symlink: through fd, the object made
+ * (opened O_NOFOLLOW; O_PATH for what cannot be opened: a symlink, a device, a
+ * fifo), or base in parent with AT_SYMLINK_NOFOLLOW. */
+static int set_meta(struct ctr_sink *k, int fd, bool opath, int parent, const char *base, struct archive_entry *e,
+                    bool is_link, husk_err **err)
 {
     uid_t uid = k->keep_owner ? (uid_t)archive_entry_uid(e) : 0;
     gid_t gid = k->keep_owner ? (gid_t)archive_entry_gid(e) : 0;
@@ -549,20 +570,14 @@ static int set_meta(struct ctr_sink *k, int fd, struct archive_entry *e, bool is
     if (!is_link) {
         char proc[64];
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        /* fd may be O_PATH (a device, a fifo): chmod through its /proc link, which
-         * names exactly that inode. */
-        if (chmod(proc, archive_entry_perm(e) & 07777) < 0)
+        /* An O_PATH fd cannot fchmod: its /proc link names exactly that inode. */
+        if ((opath ? chmod(proc, archive_entry_perm(e) & 07777) : fchmod(fd, archive_entry_perm(e) & 07777)) < 0)
             return sink_fail(k, err, errno, "chmod");
     }
     struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT },
                               { .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) } };
-    if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0 && errno != EINVAL) {
-        /* utimensat(AT_EMPTY_PATH) needs Linux 6.x on an O_PATH fd; through /proc otherwise. */
-        char proc[64];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        if (!is_link && utimensat(AT_FDCWD, proc, ts, 0) < 0)
-            return sink_fail(k, err, errno, "set times");
-    }
+    if ((opath ? utimensat(parent, base, ts, AT_SYMLINK_NOFOLLOW) : futimens(fd, ts)) < 0)
+        return sink_fail(k, err, errno, "set times");
     return 0;
 }
 
@@ -594,7 +609,14 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
         _cleanup_close_ int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             return sink_fail(k, err, errno, "open");
-        return set_meta(k, fd, e, false, err);
+        /* The entries made inside will change its mtime: set once more at the end. */
+        k->dirs = xrealloc(k->dirs, (k->n_dirs + 1) * sizeof(char *));
+        k->dir_mtimes = xrealloc(k->dir_mtimes, (k->n_dirs + 1) * sizeof(struct timespec));
+        k->dirs[k->n_dirs] = xstrdup(rel);
+        k->dir_mtimes[k->n_dirs].tv_sec = archive_entry_mtime(e);
+        k->dir_mtimes[k->n_dirs].tv_nsec = archive_entry_mtime_nsec(e);
+        k->n_dirs++;
+        return set_meta(k, fd, false, parent, base, e, false, err);
     }
     if (exists && S_ISDIR(cur.st_mode))
         return sink_fail(k, err, 0, "cannot overwrite a directory with a non-directory");
@@ -631,7 +653,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
             return sink_fail(k, err, 0, archive_error_string(a) ? archive_error_string(a) : "read the tar");
         if (ftruncate(fd, archive_entry_size(e)) < 0)
             return sink_fail(k, err, errno, "truncate");
-        return set_meta(k, fd, e, false, err);
+        return set_meta(k, fd, false, parent, base, e, false, err);
     }
     case AE_IFLNK: {
         const char *target = archive_entry_symlink(e);
@@ -656,7 +678,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
         return sink_fail(k, err, errno, "open");
     if ((st.st_mode & S_IFMT) != type)
         return sink_fail(k, err, 0, "replaced while it was made");
-    return set_meta(k, fd, e, type == AE_IFLNK, err);
+    return set_meta(k, fd, true, parent, base, e, type == AE_IFLNK, err);
 }
 
 static int extract_into_ctr(int rootfd, const char *dest, int in_fd, bool keep_owner, husk_err **err)
@@ -679,6 +701,16 @@ static int extract_into_ctr(int rootfd, const char *dest, int in_fd, bool keep_o
         if (ret == 0 && r != ARCHIVE_EOF)
             ret = husk_fail(err, 0, "read the tar: %s", archive_error_string(a));
     }
+    for (size_t i = 0; i < k.n_dirs; i++) {
+        /* Resolved again in the root: a best effort, as tar's own. */
+        _cleanup_close_ int fd = ret == 0 ? ctr_open(&k, k.dirs[i]) : -1;
+        struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, k.dir_mtimes[i] };
+        if (fd >= 0)
+            futimens(fd, ts);
+        free(k.dirs[i]);
+    }
+    free(k.dirs);
+    free(k.dir_mtimes);
     archive_read_free(a);
     return ret;
 }

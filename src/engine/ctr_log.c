@@ -441,8 +441,13 @@ int ctr_log_show(const char *ctr_dir, const struct ctr_log_opts *o, int out_fd, 
 
     while (o->follow && !sh.done) {
         bool end = ended(dirfd, o->monitor_pid);
-        if (cur)
+        if (cur) {
+            /* with --log-max-files 1 the monitor truncates the file in place */
+            struct stat now;
+            if (fstat(fileno(cur), &now) == 0 && now.st_size < ftell(cur))
+                fseek(cur, 0, SEEK_SET);
             read_lines(&sh, cur);
+        }
         /* rotated (or first created): finish the old file, go on with the new one */
         struct stat a, b;
         if (fstatat(dirfd, MON_LOG_NAME, &b, 0) == 0 && (!cur || (fstat(fileno(cur), &a) == 0 &&

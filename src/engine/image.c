@@ -420,7 +420,7 @@ static int find(struct image_record **all, const char *name, bool *by_tag, char 
     }
     if (perr && !hex)
         return husk_fail(err, 0, "%s", perr->msg);
-    return husk_fail(err, ENOENT, "image \"%s\": no such image", name);
+    return husk_fail(err, 0, "image \"%s\": no such image", name);
 }
 
 static void record_copy(struct image_record *dst, struct image_record *src)

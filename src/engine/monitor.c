@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,9 @@ int monitor_exec(const struct monitor_args *a, husk_err **err)
     if (syscall(SYS_close_range, 3 + n, ~0U, 0) < 0)
         for (int fd = 3 + n; fd < 1024; fd++)
             close(fd);
+    /* An ignored SIGCHLD would let the kernel reap the init as soon as it exits,
+     * before the monitor (which resets every signal as it starts) could. */
+    signal(SIGCHLD, SIG_DFL);
     execv(path, (char *const *)full);
     return husk_fail(err, errno, "exec %s", path);
 }

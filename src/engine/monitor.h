@@ -63,7 +63,8 @@ char *monitor_path(husk_err **err);
 /* In M (see above): put the given fds at fixed numbers (0 = /dev/null, 1 and 2 =
  * err_fd, then ready, stdin, stdout, stderr / pty from 3), close every other fd,
  * and execv husk-monitor. Returns only on failure: -1 and *err; M should then
- * _exit(). (The monitor resets signal dispositions and the mask itself.) */
+ * _exit(). (The monitor resets signal dispositions and the mask itself; M must
+ * not have ignored SIGCHLD while the init could exit, or the kernel reaped it.) */
 int monitor_exec(const struct monitor_args *a, husk_err **err);
 
 /* In the parent, after closing its own copy of the ready pipe's write end: wait for

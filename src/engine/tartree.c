@@ -28,6 +28,14 @@ struct tartree {
     struct archive *a;
     struct tartree_opts o;
     void *links;   /* tsearch tree of struct inode_name: files with more than one link */
+    /* Directories whose header waits for their first entry written (outermost
+     * first): one whose every entry is excluded is left out (tartree.h). */
+    struct pending_dir {
+        struct archive_entry *e;
+        char *opaque_marker;   /* ".../.wh..wh..opq" to write after it, or NULL */
+        struct stat st;
+    } *pending;
+    size_t n_pending, cap_pending;
     char buf[128 * 1024];
 };
 
@@ -61,6 +69,11 @@ void tartree_free(struct tartree *t)
     if (!t)
         return;
     tdestroy(t->links, free_inode);
+    for (size_t i = 0; i < t->n_pending; i++) {
+        archive_entry_free(t->pending[i].e);
+        free(t->pending[i].opaque_marker);
+    }
+    free(t->pending);
     free(t);
 }
 
@@ -155,7 +168,42 @@ static struct archive_entry *new_entry(struct tartree *t, const char *name, cons
     return e;
 }
 
+static int write_marker_now(struct tartree *t, const char *name, const struct stat *like, husk_err **err);
+
+/* Write the headers of the directories waiting above the entry about to be written. */
+static int flush_pending(struct tartree *t, husk_err **err)
+{
+    int ret = 0;
+    for (size_t i = 0; i < t->n_pending; i++) {
+        struct pending_dir *p = &t->pending[i];
+        if (ret == 0 && archive_write_header(t->a, p->e) < ARCHIVE_WARN)
+            ret = ar_fail(t, archive_entry_pathname(p->e), err);
+        if (ret == 0 && p->opaque_marker)
+            ret = write_marker_now(t, p->opaque_marker, &p->st, err);
+        archive_entry_free(p->e);
+        free(p->opaque_marker);
+    }
+    t->n_pending = 0;
+    return ret;
+}
+
+static int write_header(struct tartree *t, struct archive_entry *e, husk_err **err)
+{
+    if (flush_pending(t, err) < 0)
+        return -1;
+    if (archive_write_header(t->a, e) < ARCHIVE_WARN)
+        return ar_fail(t, archive_entry_pathname(e), err);
+    return 0;
+}
+
 static int write_marker(struct tartree *t, const char *name, const struct stat *like, husk_err **err)
+{
+    if (flush_pending(t, err) < 0)
+        return -1;
+    return write_marker_now(t, name, like, err);
+}
+
+static int write_marker_now(struct tartree *t, const char *name, const struct stat *like, husk_err **err)
 {
     /* Whiteouts: empty regular files, as docker writes them. */
     struct stat st = *like;
@@ -191,7 +239,8 @@ static int write_data(struct tartree *t, int fd, const char *name, int64_t size,
     return 0;
 }
 
-static int add_dir_entries(struct tartree *t, int dirfd, const char *prefix, husk_err **err);
+static int add_dir_entries(struct tartree *t, int dirfd, const char *prefix, size_t *n_out, size_t *excluded,
+                           husk_err **err);
 
 static int add_regular(struct tartree *t, int parent, const char *base, const char *name, const struct stat *st,
                        husk_err **err)
@@ -203,9 +252,7 @@ static int add_regular(struct tartree *t, int parent, const char *base, const ch
             _cleanup_(entry_freep) struct archive_entry *e = new_entry(t, name, st);
             archive_entry_set_size(e, 0);
             archive_entry_set_hardlink(e, (*found)->name);
-            if (archive_write_header(t->a, e) < ARCHIVE_WARN)
-                return ar_fail(t, name, err);
-            return 0;
+            return write_header(t, e, err);
         }
         struct inode_name *n = xcalloc(1, sizeof(*n));
         *n = key;
@@ -224,10 +271,8 @@ static int add_regular(struct tartree *t, int parent, const char *base, const ch
     if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
         return husk_fail(err, 0, "\"%s\" changed while it was read", name);
     _cleanup_(entry_freep) struct archive_entry *e = new_entry(t, name, &now);
-    if (add_xattrs(e, fd, parent, base, name, err) < 0)
+    if (add_xattrs(e, fd, parent, base, name, err) < 0 || write_header(t, e, err) < 0)
         return -1;
-    if (archive_write_header(t->a, e) < ARCHIVE_WARN)
-        return ar_fail(t, name, err);
     return write_data(t, fd, name, now.st_size, err);
 }
 
@@ -244,19 +289,37 @@ static int add_dir(struct tartree *t, int parent, const char *base, const char *
     _cleanup_close_ int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return husk_fail(err, errno, "open \"%s\"", name);
-    if (*name) {
-        _cleanup_(entry_freep) struct archive_entry *e = new_entry(t, name, st);
-        if (add_xattrs(e, fd, parent, base, name, err) < 0)
-            return -1;
-        if (archive_write_header(t->a, e) < ARCHIVE_WARN)
-            return ar_fail(t, name, err);
-        if (t->o.overlay_upper && is_opaque(fd)) {
-            _cleanup_free_ char *m = xasprintf("%s/" WH_OPAQUE, name);
-            if (write_marker(t, m, st, err) < 0)
-                return -1;
-        }
+    if (!*name) {
+        size_t n, excluded;
+        return add_dir_entries(t, fd, name, &n, &excluded, err);
     }
-    return add_dir_entries(t, fd, name, err);
+    struct archive_entry *e = new_entry(t, name, st);
+    if (add_xattrs(e, fd, parent, base, name, err) < 0) {
+        archive_entry_free(e);
+        return -1;
+    }
+    bool opaque = t->o.overlay_upper && is_opaque(fd);
+    if (t->n_pending == t->cap_pending) {
+        t->cap_pending = t->cap_pending ? 2 * t->cap_pending : 16;
+        t->pending = xrealloc(t->pending, t->cap_pending * sizeof(*t->pending));
+    }
+    size_t me = t->n_pending++;
+    t->pending[me] = (struct pending_dir){ .e = e, .st = *st,
+                                           .opaque_marker = opaque ? xasprintf("%s/" WH_OPAQUE, name) : NULL };
+    size_t n = 0, excluded = 0;
+    if (add_dir_entries(t, fd, name, &n, &excluded, err) < 0)
+        return -1;
+    if (t->n_pending <= me)
+        return 0;   /* written with its first entry */
+    /* Nothing of it written: an empty directory is, one that only holds excluded
+     * entries (a volume's or the engine's mount points) is not, unless it is
+     * opaque (then it hides what the layers below have there). */
+    if (opaque || n == 0 || excluded < n)
+        return flush_pending(t, err);
+    t->n_pending--;
+    archive_entry_free(t->pending[me].e);
+    free(t->pending[me].opaque_marker);
+    return 0;
 }
 
 int tartree_add(struct tartree *t, int parent, const char *base, const char *name, husk_err **err)
@@ -297,9 +360,7 @@ int tartree_add(struct tartree *t, int parent, const char *base, const char *nam
     }
     if (add_xattrs(e, -1, parent, base, name, err) < 0)
         return -1;
-    if (archive_write_header(t->a, e) < ARCHIVE_WARN)
-        return ar_fail(t, name, err);
-    return 0;
+    return write_header(t, e, err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -309,8 +370,10 @@ static int cmp_str(const void *a, const void *b)
 
 /* Every entry of dirfd, sorted: the names are read first and the directory closed,
  * so a deep tree holds one fd per level. */
-static int add_dir_entries(struct tartree *t, int dirfd, const char *prefix, husk_err **err)
+static int add_dir_entries(struct tartree *t, int dirfd, const char *prefix, size_t *n_out, size_t *excluded,
+                           husk_err **err)
 {
+    *n_out = *excluded = 0;
     int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return husk_fail(err, errno, "open \"%s\"", *prefix ? prefix : ".");
@@ -337,9 +400,13 @@ static int add_dir_entries(struct tartree *t, int dirfd, const char *prefix, hus
     int ret = e ? husk_fail(err, e, "read \"%s\"", prefix) : 0;
     if (n)
         qsort(names, n, sizeof(char *), cmp_str);
+    *n_out = n;
     for (size_t i = 0; i < n && ret == 0; i++) {
         _cleanup_free_ char *name = *prefix ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
-        ret = tartree_add(t, dirfd, names[i], name, err);
+        if (tartree_excluded(t->o.exclude, name))
+            (*excluded)++;
+        else
+            ret = tartree_add(t, dirfd, names[i], name, err);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -349,7 +416,8 @@ static int add_dir_entries(struct tartree *t, int dirfd, const char *prefix, hus
 
 int tartree_add_contents(struct tartree *t, int dirfd, const char *prefix, husk_err **err)
 {
-    return add_dir_entries(t, dirfd, prefix, err);
+    size_t n, excluded;
+    return add_dir_entries(t, dirfd, prefix, &n, &excluded, err);
 }
 
 int tartree_writer_fd(int fd, struct archive **out, husk_err **err)

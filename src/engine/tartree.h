@@ -11,7 +11,9 @@
  * kept (the second name is a link to the first), symlinks are stored as symlinks,
  * sockets are skipped (tar has no such entry), xattrs are written as PAX
  * SCHILY.xattr records (as Go's archive/tar, so docker and podman read them) except
- * overlayfs's own trusted.overlay.* / user.overlay.*. Entries are sorted by name. */
+ * overlayfs's own trusted.overlay.* / user.overlay.*. Entries are sorted by name.
+ * A directory whose every entry is excluded (it only holds mount points) is left
+ * out too, unless it is opaque; an empty one is kept. */
 #ifndef HUSK_ENGINE_TARTREE_H
 #define HUSK_ENGINE_TARTREE_H
 

@@ -11,7 +11,9 @@
  * It links only libc and allocates nothing (static buffers, touched only when used)
  * so that it costs as little resident memory as possible while idle: the issue's
  * goal is at most 1 MiB, under conmon's. Built with musl, statically, when
- * musl-gcc is present (meson.build). */
+ * musl-gcc is present (meson.build). Idle VmRSS measured here (Linux 6.18):
+ * static musl 84-88 KiB (104 KiB after logging 4 MB); static glibc 820 KiB;
+ * dynamic glibc 1420 KiB (PSS 157); conmon 2.1.6 under podman 2064 KiB (PSS 981). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -172,7 +174,7 @@ static void log_rotate(void)
 
 static void log_entry(const char *data, size_t len, int stream, const char *now)
 {
-    if (len == 0 || m.log_fd < 0)
+    if (len == 0 || (m.log_fd < 0 && log_open() < 0))   /* reopened after a failed rotation */
         return;
     size_t n = json_log_encode(json_buf, data, len, stream_name[stream], now);
     if (m.log_max > 0 && m.log_size > 0 && m.log_size + (long long)n > m.log_max) {

@@ -550,6 +550,8 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     }
     if ((flags & CLONE_NEWTIME) && cfg->has_linux && ns_write_time_offsets(&cfg->linux_, &err) < 0)
         goto fail;
+    if ((flags & CLONE_NEWNET) && ns_loopback_up(&err) < 0)
+        goto fail;
     log_debug("stage 1 (pid %d): namespaces joined and made (unshare flags 0x%x)", (int)getpid(), flags);
     husk_kill_point("create.stage1.after-namespaces");
 

@@ -2,6 +2,9 @@
 #include "namespaces.h"
 #include "util.h"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -259,4 +262,27 @@ gid_t ns_host_gid(const struct oci_config *cfg, gid_t id)
     if (config_find_ns(cfg, OCI_NS_USER) == NULL || cfg->linux_.n_gid_mappings == 0)
         return id;
     return map_id(cfg->linux_.gid_mappings, cfg->linux_.n_gid_mappings, id);
+}
+
+/* A new network namespace has only a loopback device, and it is down. runc and
+ * crun bring it up (runc's "loopback" network of a new netns), and programs in a
+ * container with no other network expect 127.0.0.1 to work. One ioctl on a socket
+ * of the new namespace: no netlink needed. */
+int ns_loopback_up(husk_err **err)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return husk_fail(err, errno, "socket for the loopback device");
+    struct ifreq ifr = { 0 };
+    strcpy(ifr.ifr_name, "lo");
+    int r = 0;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        r = husk_fail(err, errno, "loopback device: SIOCGIFFLAGS");
+    else if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+            r = husk_fail(err, errno, "bring the loopback device up");
+    }
+    close(fd);
+    return r;
 }

@@ -45,4 +45,7 @@ int ns_write_time_offsets(const struct oci_linux *lx, husk_err **err);
 uid_t ns_host_uid(const struct oci_config *cfg, uid_t id);
 gid_t ns_host_gid(const struct oci_config *cfg, gid_t id);
 
+/* In a new network namespace: bring its loopback device up (as runc does). */
+int ns_loopback_up(husk_err **err);
+
 #endif

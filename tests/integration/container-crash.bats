@@ -21,9 +21,9 @@ container_points() {
         run env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
             container run -d --name "k$n" busybox:t sleep 100
         assert_status 137
-        run hc container ls -a --format '{{.Name}} {{.State.Status}}'
+        run hc container ls -a --format '{{.Names}} {{.State}}'
         assert_success
-        if grep -q "^/k$n " <<<"$output"; then
+        if grep -q "^k$n " <<<"$output"; then
             # whole: it starts (again) and runs
             run hc container start "k$n"
             assert_success

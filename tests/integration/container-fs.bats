@@ -5,6 +5,7 @@
 # a symlink in a container never lets cp read or write a host file.
 
 load container
+load registry
 
 # diff's lines as one string
 diff_of() {
@@ -42,6 +43,33 @@ A /tmp/d/f"
     run hc container diff nosuch
     assert_status 125
     assert_contains "nosuch"
+}
+
+@test "container diff/commit: the runtime's mount points in an image without /dev /proc /sys /etc are not changes" {
+    require_husk
+    mkdir -p "$TEST_DIR/mini/bin"
+    cp "$(husk_rootfs)/bin/busybox" "$TEST_DIR/mini/bin/"
+    ln -s busybox "$TEST_DIR/mini/bin/sh"
+    tar -C "$TEST_DIR/mini" -cf "$TEST_DIR/mini.tar" .
+    run hc image import "$TEST_DIR/mini.tar" mini:1
+    assert_success
+    run hc container run --name m mini:1 /bin/sh -c 'echo x > /bin/new'
+    assert_success
+    # the runtime made /dev /proc /sys and /etc/{hosts,hostname,resolv.conf} in its upper dir
+    local id
+    id=$(cid m)
+    [ -d "$STORE/containers/$id/upper/proc" ] && [ -e "$STORE/containers/$id/upper/etc/hosts" ] ||
+        skip "the runtime made no mount point in the upper dir"
+    run diff_of m
+    assert_equal "$output" "C /bin
+A /bin/new"
+    run hc container commit m mini:2
+    assert_success
+    local layer
+    layer=$(hc image inspect mini:2 | jq -r '.[0].RootFS.Layers[1]')
+    run tar -tf "$STORE/blobs/sha256/${layer#sha256:}"
+    assert_equal "$output" "bin/
+bin/new"
 }
 
 @test "container commit: whiteouts, opaque dirs, hard links, -c, -m, -a; the image runs with the changes" {
@@ -164,6 +192,38 @@ EOF2
     assert_equal "$output" "only"
 }
 
+@test "container commit: the image is pushed to a registry, pulled into another store and runs there" {
+    require_husk
+    command -v docker-registry >/dev/null || skip "docker-registry not installed"
+    REG_DIR=$TEST_DIR/reg
+    export REG_DIR
+    mkdir -p "$REG_DIR"
+    on_cleanup "kill \$(cat $REG_DIR/plain/pid) 2>/dev/null"
+    reg_start plain plain || fail "the registry did not start"
+    run hc container run --name c1 busybox:t sh -c 'echo pushed > /newfile; rm /etc/group; rm -rf /sbin; mkdir /sbin'
+    assert_success
+    run hc container commit -c 'CMD ["cat","/newfile"]' c1 "$REG_PLAIN/fs/committed:1"
+    assert_success
+    run --separate-stderr hc image push --tls-verify=false "$REG_PLAIN/fs/committed:1"
+    assert_success
+    # what skopeo sees there: two layers, the second the commit's plain tar
+    run skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/fs/committed:1"
+    assert_success
+    jq -e '(.layers | length) == 2 and .layers[1].mediaType == "application/vnd.oci.image.layer.v1.tar"' \
+        <<<"$output" >/dev/null || fail "manifest: $output"
+    local other=$TEST_DIR/store2
+    run --separate-stderr "$HUSK_BIN" --root "$ROOT" --storage-root "$other" image pull -q --tls-verify=false \
+        "$REG_PLAIN/fs/committed:1"
+    assert_success
+    run "$HUSK_BIN" --root "$ROOT" --storage-root "$other" container run --rm "$REG_PLAIN/fs/committed:1"
+    assert_success
+    assert_equal "$output" "pushed"
+    run "$HUSK_BIN" --root "$ROOT" --storage-root "$other" container run --rm "$REG_PLAIN/fs/committed:1" \
+        sh -c 'test ! -e /etc/group && ls -A /sbin | wc -l'
+    assert_success
+    assert_equal "$output" "0"
+}
+
 @test "container export: the merged filesystem as a tar; -o FILE; nothing mounted after" {
     require_husk
     run hc container run --name c1 busybox:t sh -c 'echo hi > /newfile; rm /etc/group'
@@ -247,6 +307,13 @@ in
     run hc container start r
     run hc container exec r cat /after
     assert_equal "$output" "in"
+    # --read-only: nothing is written into it, reading is fine
+    run hc container create --name ro --read-only busybox:t true
+    run hc container cp "$h/in" ro:/tmp/
+    assert_status 125
+    assert_contains "read-only"
+    run hc container cp ro:/etc/passwd "$h/ro-passwd"
+    assert_success
     # usage errors
     run hc container cp "$h/in" "$h/in2"
     assert_status 125

@@ -238,7 +238,8 @@ EOF
     chmod +x "$TEST_DIR/exitcmd"
     # -I: the process that execs the monitor ignores SIGCHLD (the kernel would reap
     # the init unseen) and blocks SIGINT: the monitor starts clean all the same
-    monc -I -i -x "$TEST_DIR/exitcmd" -- sh -c 'echo bye; exit 9'
+    monc -I -i -x "$TEST_DIR/exitcmd" -- sh -c "$(gated 'echo bye; exit 9')"
+    touch "$TEST_DIR/go"
     wait_file "$TEST_DIR/fds"
     sleep 0.1
     cat "$TEST_DIR/fds"
@@ -376,4 +377,35 @@ err 2"
     assert_equal "$(cat "$TEST_DIR/slow.err")" end
     wait_gone "$MPID"
     jq -j 'select(.stream == "stdout") | .log' "$C/ctr.log" | cmp "$TEST_DIR/expected" - || fail "the log lost output"
+}
+
+@test "monitor: logs -f with one file follows it through truncations" {
+    monc -s 200 -n 1 -- sh -c "$(gated 'i=1; while [ $i -le 12 ]; do echo "line $i"; i=$((i+1)); sleep 0.25; done')"
+    ( rc=0
+      "$HARNESS" -L "$C" -f >"$TEST_DIR/f.out" 2>"$TEST_DIR/f.err" || rc=$?
+      echo $rc >"$TEST_DIR/f.rc" ) &
+    sleep 0.3
+    touch "$TEST_DIR/go"
+    wait
+    assert_equal "$(cat "$TEST_DIR/f.rc")" 0
+    assert_equal "$(cat "$TEST_DIR/f.out")" "$(seq -f 'line %g' 1 12)"
+    [ ! -e "$C/ctr.log.1" ]
+}
+
+@test "monitor: as the subreaper it reaps orphans of the container, not only the init" {
+    monc -- sh -c '( sleep 0.1 & ) ; exec sleep 30'
+    local i
+    for i in $(seq 40); do
+        # the orphaned `sleep 0.1` was reparented to the monitor, exited, and is gone
+        [ "$(ps --ppid "$MPID" -o pid= | wc -l)" -eq 1 ] && break
+        sleep 0.05
+    done
+    run ps --ppid "$MPID" -o stat=,args=
+    echo "$output"
+    [ "$(echo "$output" | wc -l)" -eq 1 ] || fail "children of the monitor: $output"
+    assert_not_contains "Z"
+    assert_contains "sleep 30"
+    kill -KILL "$(ps --ppid "$MPID" -o pid= | tr -d ' ')"
+    wait_gone "$MPID"
+    [[ $(cat "$C/exit") =~ ^137\  ]]
 }

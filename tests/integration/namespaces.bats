@@ -131,6 +131,19 @@ sleeper() {
 
 # ---------------------------------------------------------------- joining by path
 
+@test "a new network namespace has its loopback device up, as runc's; a joined one is left as it is" {
+    ctr_run ip link show lo
+    assert_success
+    assert_contains "LOOPBACK,UP"
+    local ns=husk-$$-$RANDOM
+    ip netns add "$ns"
+    on_cleanup "ip netns del $ns"
+    add_ns network "/run/netns/$ns"
+    ctr_run ip link show lo
+    assert_success
+    assert_not_contains "UP"
+}
+
 @test "join a network namespace made with ip netns add" {
     local ns=husk-$$-$RANDOM
     ip netns add "$ns"

@@ -5,7 +5,8 @@
  *   image "base:t":  a/x a/keep  d/old  etc/passwd  f ("base")  vol/
  *   upper:           a/x whiteout (char 0/0); d opaque, d/w; f ("changed");
  *                    new.txt (xattr user.test=v); h1 + h2 (hard links); s -> /etc/passwd;
- *                    etc/hosts (always left out); vol/data (left out as a volume) */
+ *                    etc/hosts, proc, dev/pts, sys (the runtime's mount points: always
+ *                    left out); vol/data (left out as a volume) */
 #ifndef TEST_CTR_FIXTURE_H
 #define TEST_CTR_FIXTURE_H
 
@@ -96,7 +97,7 @@ static int fx_setup(void **state)
     /* the container's changes */
     fx_run("mkdir -p %s/a %s/d %s/etc %s/vol %s/work && cd %s && echo w > d/w && echo changed > f && echo hello > new.txt"
            " && echo hl > h1 && ln h1 h2 && ln -s /etc/passwd s && echo 127.0.0.1 me > etc/hosts && echo v > vol/data"
-           " && mknod a/x c 0 0",
+           " && mknod a/x c 0 0 && mkdir -p proc dev/pts sys",
            fx_upper, fx_upper, fx_upper, fx_upper, fx_ctrdir, fx_upper);
     _cleanup_free_ char *d = xasprintf("%s/d", fx_upper), *n = xasprintf("%s/new.txt", fx_upper);
     if (setxattr(d, "trusted.overlay.opaque", "y", 1, 0) < 0 || setxattr(n, "user.test", "v", 1, 0) < 0)

@@ -140,14 +140,13 @@ static void test_commit_layer_and_config(void **state)
     assert_string_equal(jstr(json_object_array_get_idx(ml, 1), "digest"), layer);
     assert_string_equal(jstr(json_object_array_get_idx(ml, 1), "mediaType"), MT_OCI_LAYER);
 
-    /* the layer tar */
+    /* the layer tar: etc/ holds only etc/hosts, left out, so it is not there either */
     _cleanup_free_ char *entries = list_tar(layer);
     assert_string_equal(entries, "a/ d\n"
                                  "a/.wh.x f\n"
                                  "d/ d\n"
                                  "d/.wh..wh..opq f\n"
                                  "d/w f\n"
-                                 "etc/ d\n"
                                  "f f\n"
                                  "h1 f\n"
                                  "h2 h -> h1\n"
@@ -223,12 +222,34 @@ static void test_commit_twice_shares_the_layer(void **state)
     free(id2);
 }
 
+static void test_commit_opaque_dir_of_excluded_entries_kept(void **state)
+{
+    (void)state;
+    fx_need_root();
+    /* etc/ holds only etc/hosts (left out): dropped, unless it is opaque, when it
+     * must stay to hide the image's etc/ */
+    _cleanup_free_ char *etc = xasprintf("%s/etc", fx_upper);
+    assert_int_equal(setxattr(etc, "trusted.overlay.opaque", "y", 1, 0), 0);
+    struct commit_args a = { .ctrdir = fx_ctrdir, .image = "base:t" };
+    husk_err *err = NULL;
+    char *id = NULL;
+    assert_int_equal(commit_container(&fx_st, &a, &id, &err), 0);
+    struct json_object *cfg = blob_json(id);
+    struct json_object *diffs = json_object_object_get(json_object_object_get(cfg, "rootfs"), "diff_ids");
+    _cleanup_free_ char *entries = list_tar(json_object_get_string(json_object_array_get_idx(diffs, 1)));
+    assert_non_null(strstr(entries, "\netc/ d\netc/.wh..wh..opq f\nf f\n"));
+    assert_null(strstr(entries, "hosts"));
+    json_object_put(cfg);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_layer_and_config, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_commit_bad_change_leaves_nothing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_commit_twice_shares_the_layer, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_commit_opaque_dir_of_excluded_entries_kept, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,7 +88,7 @@ int cmd_container_commit(struct cli_global *g, int argc, char **argv)
     struct fs_target t;
     int rc = 0;
     bool paused = false;
-    _cleanup_free_ char *id = NULL;
+    _cleanup_free_ char *id = NULL, *created_by = NULL;
     struct json_object *cfg = NULL;
     if (fs_target_open(g, argv[optind], false, &t, &err) < 0) {
         rc = engine_fail(&err);
@@ -113,9 +113,21 @@ int cmd_container_commit(struct cli_global *g, int argc, char **argv)
     cfg = image_config_of(t.rec);
     struct json_object *img = NULL;
     json_object_object_get_ex(t.rec, "Image", &img);
+    /* docker's history line of a commit: the container's command */
+    struct json_object *path = NULL, *args = NULL;
+    if (json_object_object_get_ex(t.rec, "Path", &path) && json_object_get_string(path)) {
+        created_by = xstrdup(json_object_get_string(path));
+        json_object_object_get_ex(t.rec, "Args", &args);
+        for (size_t i = 0; args && json_object_is_type(args, json_type_array) && i < json_object_array_length(args);
+             i++) {
+            char *s = xasprintf("%s %s", created_by, json_object_get_string(json_object_array_get_idx(args, i)));
+            free(created_by);
+            created_by = s;
+        }
+    }
     struct commit_args a = {
         .ctrdir = t.dir, .image = img ? json_object_get_string(img) : "", .container_id = t.id, .config = cfg,
-        .changes = changes, .message = message, .author = author,
+        .changes = changes, .message = message, .author = author, .created_by = created_by,
         .ref = optind + 1 < argc ? argv[optind + 1] : NULL, .exclude = t.mounts,
     };
     if (commit_container(&t.st, &a, &id, &err) < 0)

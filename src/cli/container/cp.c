@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "ctr_fs.h"
 #include "fs_target.h"
 #include "util.h"
@@ -21,6 +23,16 @@ static char *split_arg(const char *arg, const char **path)
     }
     *path = colon + 1;
     return strndup(arg, (size_t)(colon - arg));
+}
+
+/* docker refuses to write into a container run with --read-only. */
+static int read_only(const struct fs_target *t, const char *name, husk_err **err)
+{
+    struct json_object *h = NULL, *ro = NULL;
+    if (json_object_object_get_ex(t->rec, "HostConfig", &h) && json_object_object_get_ex(h, "ReadonlyRootfs", &ro) &&
+        json_object_get_boolean(ro))
+        return husk_fail(err, 0, "container \"%s\": its root filesystem is read-only (--read-only)", name);
+    return 0;
 }
 
 int cmd_container_cp(struct cli_global *g, int argc, char **argv)
@@ -63,7 +75,8 @@ int cmd_container_cp(struct cli_global *g, int argc, char **argv)
     struct fs_target t;
     struct ctr_fs fs = { .rootfd = -1 };
     int rc = 0;
-    if (fs_target_open(g, sc ? sc : dc, true, &t, &err) < 0 || ctr_fs_open(&t.st, t.layers, t.dir, &fs, &err) < 0 ||
+    if (fs_target_open(g, sc ? sc : dc, true, &t, &err) < 0 || (dc && read_only(&t, dc, &err) < 0) ||
+        ctr_fs_open(&t.st, t.layers, t.dir, &fs, &err) < 0 ||
         (sc ? ctr_fs_copy_out(&fs, src, dest, STDOUT_FILENO, &o, &err)
             : ctr_fs_copy_in(&fs, src, STDIN_FILENO, dest, &o, &err)) < 0)
         rc = engine_fail(&err);

@@ -23,34 +23,6 @@
 #include "terminal.h"
 #include "util.h"
 
-/* Forward signals to the process, relay window sizes, until it exits. */
-static int wait_exec(pid_t pid, int sfd, int master)
-{
-    for (;;) {
-        struct signalfd_siginfo si;
-        ssize_t n = read(sfd, &si, sizeof si);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != (ssize_t)sizeof si)
-            return ENGINE_EXIT_ERROR;
-        if (si.ssi_signo == SIGCHLD) {
-            int status;
-            pid_t p;
-            while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-                if (p == pid)
-                    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            continue;
-        }
-        if (si.ssi_signo == SIGWINCH) {
-            struct winsize ws;
-            if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-                ioctl(master, TIOCSWINSZ, &ws);
-            continue;
-        }
-        kill(pid, (int)si.ssi_signo);
-    }
-}
-
 int cmd_container_exec(struct cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -183,7 +155,7 @@ int cmd_container_exec(struct cli_global *g, int argc, char **argv)
     }
     if (detach)
         return 0;
-    rc = wait_exec(pid, sfd, master);
+    rc = cli_wait_container(pid, sfd, master, proxy);
     if (proxy > 0)
         waitpid(proxy, NULL, 0);
     return rc;

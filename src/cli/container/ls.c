@@ -132,7 +132,9 @@ int cmd_container_ls(struct cli_global *g, int argc, char **argv)
         store_close(&st);
         return engine_fail(&err);
     }
-    bool table = !quiet && (!format || strcmp(format, "table") == 0);
+    if (format && strcmp(format, "table") == 0)
+        format = NULL;
+    bool table = !quiet && !format;
     if (table)
         printf("%-14s %-22s %-22s %-16s %-26s %-8s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
                "PORTS", "NAMES");
@@ -155,13 +157,10 @@ int cmd_container_ls(struct cli_global *g, int argc, char **argv)
             name++;
         if (quiet) {
             printf("%.*s\n", no_trunc ? 64 : 12, id);
-        } else if (format && strcmp(format, "json") == 0) {
-            /* docker's `ps --format json` keys, one object per line */
+        } else if (format) {
+            /* docker's `ps` keys: one JSON object a line, or through a template */
             struct json_object *j = json_object_new_object();
             _cleanup_free_ char *st_text = status_text(state);
-            struct json_object *path = NULL, *args = NULL;
-            json_object_object_get_ex(o, "Path", &path);
-            json_object_object_get_ex(o, "Args", &args);
             json_object_object_add(j, "ID", json_object_new_string(id));
             json_object_object_add(j, "Names", json_object_new_string(name));
             json_object_object_add(j, "Image", json_object_new_string(jstr(o, "ImageName", NULL)));
@@ -174,10 +173,11 @@ int cmd_container_ls(struct cli_global *g, int argc, char **argv)
             json_object_object_get_ex(o, "Config", &labels);
             json_object_object_get_ex(labels, "Labels", &labels);
             json_object_object_add(j, "Labels", labels ? json_object_get(labels) : json_object_new_object());
-            printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+            if (strcmp(format, "json") == 0)
+                printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+            else
+                rc = engine_format("container ls", format, j, stdout);
             json_object_put(j);
-        } else if (format && !table) {
-            rc = engine_format("container ls", format, o, stdout);
             if (rc) {
                 json_object_put(o);
                 break;

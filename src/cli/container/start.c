@@ -1,4 +1,4 @@
-/* start.c — `husk container start [-a] [-i] CONTAINER…` and `restart [-t N]`. */
+/* start.c — `husk container start [-a] [-i] CONTAINER…`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,38 +44,4 @@ int cmd_container_start(struct cli_global *g, int argc, char **argv)
         return ENGINE_EXIT_ERROR;
     int rc = container_each(g, argc, argv, start_one, &c);
     return rc != 0 ? rc : c.attach ? c.code : 0;
-}
-
-static int restart_one(struct store *st, const char *runroot, const char *id, const char *arg, void *ctx,
-                       husk_err **err)
-{
-    if (ctr_stop(st, runroot, id, *(int *)ctx, err) < 0 || ctr_start(st, runroot, id, false, false, NULL, err) < 0)
-        return -1;
-    printf("%s\n", arg);
-    return 0;
-}
-
-int cmd_container_restart(struct cli_global *g, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        { "time", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int timeout = -1, ch;
-    char *end;
-    while ((ch = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't':
-            timeout = (int)strtol(optarg, &end, 10);
-            if (*end || !*optarg || timeout < 0)
-                return engine_usage_error("container restart", "-t \"%s\": not a number of seconds", optarg);
-            break;
-        case 'h': printf("usage: husk container restart [-t SECONDS] CONTAINER [CONTAINER...]\n"); return 0;
-        default: return engine_usage_error("container restart", "unknown flag '%s'", argv[optind - 1]);
-        }
-    }
-    if (engine_need_args("container restart", argc, 1, -1, "[-t SECONDS] CONTAINER..."))
-        return ENGINE_EXIT_ERROR;
-    return container_each(g, argc, argv, restart_one, &timeout);
 }
