@@ -91,6 +91,7 @@ install: build
 bench: deps build
 	bash bench/bench.sh $(CURDIR)/$(BUILD)/husk
 	bash bench/engine.sh $(CURDIR)/$(BUILD)/husk
+	bash bench/image.sh $(CURDIR)/$(BUILD)/husk
 
 # Long load tests (minutes, not in check): 500 lifecycles 8 at a time with contested
 # ids, then 200 containers running at once; each prints a "load:" summary line.

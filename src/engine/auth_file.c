@@ -3,18 +3,25 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
 #include "auth_file.h"
+#include "log.h"
 #include "util.h"
 
 #define AUTH_FILE_MAX (1u << 20)
+#define HELPER_OUT_MAX (64u << 10)
+
+extern char **environ;
 
 void auth_split_creds(const char *creds, char **user, char **pass)
 {
@@ -103,6 +110,118 @@ int auth_lookup_json(const char *json, const char *host, char **user, char **pas
     return ret;
 }
 
+int auth_helper_json(const char *json, const char *host, char **helper, husk_err **err)
+{
+    *helper = NULL;
+    json_object *root = json_tokener_parse(json);
+    if (!root || !json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        return husk_fail(err, 0, "not a JSON object");
+    }
+    int ret = 1;
+    const char *name = NULL;
+    json_object *hs, *store;
+    if (json_object_object_get_ex(root, "credHelpers", &hs) && json_object_is_type(hs, json_type_object)) {
+        json_object_object_foreach(hs, key, val) {
+            if (key_matches(key, host) && json_object_is_type(val, json_type_string)) {
+                name = json_object_get_string(val);
+                break;
+            }
+        }
+    }
+    if (!name && json_object_object_get_ex(root, "credsStore", &store) && json_object_is_type(store, json_type_string))
+        name = json_object_get_string(store);
+    if (name && *name) {
+        /* a name, not a path: the program is docker-credential-NAME found on PATH */
+        if (strchr(name, '/'))
+            ret = husk_fail(err, 0, "credential helper \"%s\": not a helper name", name);
+        else
+            ret = 0, *helper = xstrdup(name);
+    }
+    json_object_put(root);
+    return ret;
+}
+
+/* Run `docker-credential-NAME get` with the server's name on stdin (docker's
+ * protocol: https://github.com/docker/docker-credential-helpers); its stdout is
+ * {"ServerURL", "Username", "Secret"}, or a message and a non-zero exit
+ * ("credentials not found in native keychain" when it has none: 1 is returned). */
+static int run_helper(const char *name, const char *host, char **user, char **pass, husk_err **err)
+{
+    _cleanup_free_ char *prog = xasprintf("docker-credential-%s", name);
+    /* docker asks for docker.io's credentials under its v1 index URL */
+    const char *server = strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : host;
+    /* stdin a socket, not a pipe: a helper that exits without reading it must not
+     * kill us with SIGPIPE (send with MSG_NOSIGNAL) */
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(in[0]), close(in[1]);
+        return husk_fail(err, e, "credential helper %s: pipe", prog);
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    char *argv[] = { prog, (char *)"get", NULL };
+    pid_t pid;
+    int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        close(in[1]);
+        close(out[0]);
+        if (rc == ENOENT) {
+            /* a config.json names a helper of another machine's (docker desktop's) */
+            husk_log(HUSK_LOG_WARNING, "credential helper %s for %s: not found on PATH", prog, host);
+            return 1;
+        }
+        return husk_fail(err, rc, "credential helper %s for %s", prog, host);
+    }
+    /* the name is short: it fits the socket's buffer, no need to read meanwhile */
+    ssize_t w = send(in[1], server, strlen(server), MSG_NOSIGNAL);
+    (void)w;
+    close(in[1]);
+    _cleanup_free_ char *data = xmalloc(HELPER_OUT_MAX + 1);
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(out[0], data + len, HELPER_OUT_MAX - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == HELPER_OUT_MAX)
+            break;
+    }
+    close(out[0]);
+    data[len] = '\0';
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (strstr(data, "credentials not found"))
+            return 1;
+        size_t n = strcspn(data, "\n");
+        return husk_fail(err, 0, "credential helper %s for %s: %s%.*s", prog, host,
+                         WIFEXITED(status) ? "" : "killed by a signal", (int)(n > 200 ? 200 : n), data);
+    }
+    json_object *root = json_tokener_parse(data), *u, *p;
+    explicit_bzero(data, len);
+    int ret = 0;
+    if (!root || !json_object_object_get_ex(root, "Username", &u) || !json_object_is_type(u, json_type_string) ||
+        !json_object_object_get_ex(root, "Secret", &p) || !json_object_is_type(p, json_type_string))
+        ret = husk_fail(err, 0, "credential helper %s for %s: its answer is not {\"Username\", \"Secret\"}", prog,
+                        host);
+    else if (json_object_get_string_len(p) == 0)
+        ret = 1;   /* an empty secret: nothing stored */
+    else
+        *user = xstrdup(json_object_get_string(u)), *pass = xstrdup(json_object_get_string(p));
+    json_object_put(root);
+    return ret;
+}
+
 /* The files read, in order; NULL entries skipped. */
 static void read_paths(char *paths[4])
 {
@@ -129,7 +248,13 @@ int auth_lookup(const char *host, char **user, char **pass, husk_err **err)
             ret = husk_fail(err, 0, "credentials: %s", rerr->msg);
             break;
         }
-        ret = auth_lookup_json(data, host, user, pass, err);
+        /* docker's order: a credHelpers entry for the host, else the credsStore, else "auths" */
+        _cleanup_free_ char *helper = NULL;
+        ret = auth_helper_json(data, host, &helper, err);
+        if (ret == 0)
+            ret = run_helper(helper, host, user, pass, err);
+        if (ret == 1)   /* no helper, or it has nothing for the host */
+            ret = auth_lookup_json(data, host, user, pass, err);
         if (ret < 0)
             husk_err_prefix(err, "credentials: %s", paths[i]);
     }

@@ -5,7 +5,13 @@
  * ~/.config/containers/auth.json, ~/.docker/config.json. Written (login/logout):
  * $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json (podman's choice;
  * /run/containers/UID/auth.json without XDG_RUNTIME_DIR), mode 0600, replaced
- * atomically, every other key of the file kept. */
+ * atomically, every other key of the file kept.
+ *
+ * Credential helpers, as docker uses them: a file's "credHelpers": {"HOST": "NAME"}
+ * entry for the host, else its "credsStore": "NAME", runs `docker-credential-NAME get`
+ * (found on PATH) with the server on stdin, and takes {"Username", "Secret"} from its
+ * stdout; a helper that has none ("credentials not found") passes on to the next
+ * file. login and logout still write only "auths". */
 #ifndef HUSK_ENGINE_AUTH_FILE_H
 #define HUSK_ENGINE_AUTH_FILE_H
 
@@ -17,6 +23,10 @@ int auth_lookup(const char *host, char **user, char **pass, husk_err **err);
 
 /* Look host up in one file's JSON text (pure, unit tested). Same returns. */
 int auth_lookup_json(const char *json, const char *host, char **user, char **pass, husk_err **err);
+
+/* The credential helper NAME a file's JSON text names for host (pure, unit tested):
+ * 0 and *helper set, 1 when none, -1 when the text is broken or the name has a '/'. */
+int auth_helper_json(const char *json, const char *host, char **helper, husk_err **err);
 
 /* The file login writes (see above). */
 char *auth_write_path(void);

@@ -517,10 +517,52 @@ out:
 /* Does the record (its manifest, index, config, or a layer blob its manifest
  * names) use digest? An unreadable manifest counts as using it: when in doubt,
  * keep. */
+void image_index_blobs(struct store *st, const char *index, void (*add)(void *ctx, const char *digest), void *ctx)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    struct image_index ix;
+    if (store_read_blob(st, index, 4u << 20, &text, &len, NULL) < 0 ||
+        image_index_parse(text, len, index, NULL, &ix, NULL) < 0)
+        return;
+    for (size_t i = 0; i < ix.n_manifests; i++) {
+        const char *d = ix.manifests[i].digest;
+        _cleanup_free_ char *mtext = NULL;
+        struct manifest m;
+        if (manifest_kind(ix.manifests[i].media_type) != 'm' ||
+            store_read_blob(st, d, 4u << 20, &mtext, &len, NULL) < 0 ||
+            manifest_parse(mtext, len, d, NULL, &m, NULL) < 0)
+            continue;
+        add(ctx, d);
+        add(ctx, m.config.digest);
+        for (size_t k = 0; k < m.n_layers; k++)
+            add(ctx, m.layers[k].digest);
+        manifest_free(&m);
+    }
+    image_index_free(&ix);
+}
+
+struct uses_ctx {
+    const char *digest;
+    bool used;
+};
+
+static void uses_add(void *ctx, const char *digest)
+{
+    struct uses_ctx *u = ctx;
+    u->used = u->used || strcmp(u->digest, digest) == 0;
+}
+
 static bool record_uses(struct store *st, const struct image_record *r, const char *digest)
 {
     if (strcmp(r->id, digest) == 0 || strcmp(r->manifest, digest) == 0 || (r->index && strcmp(r->index, digest) == 0))
         return true;
+    if (r->index) {
+        struct uses_ctx u = { digest, false };
+        image_index_blobs(st, r->index, uses_add, &u);
+        if (u.used)
+            return true;
+    }
     _cleanup_free_ char *text = NULL;
     size_t len;
     struct manifest m;

@@ -66,7 +66,14 @@ char *image_format_rfc3339(const struct timespec *ts);
 /* Now, in that format. */
 char *image_now_rfc3339(void);
 
-/* Is the blob the manifest, index, config or a layer of any image? */
+/* The blobs of the other platforms of an image's index that are in the store: each
+ * manifest the index names and the store holds, its config and its layers, given
+ * to add (a multi-platform image loaded from an OCI layout keeps them, for a push
+ * of the whole index). */
+void image_index_blobs(struct store *st, const char *index, void (*add)(void *ctx, const char *digest), void *ctx);
+
+/* Is the blob the manifest, index, config or a layer of any image (the manifests
+ * of its index in the store and theirs included)? */
 bool image_blob_in_use(struct store *st, const char *digest);
 
 /* Bytes of a layer's files, from its meta.json (0 if it does not say). */

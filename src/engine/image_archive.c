@@ -197,8 +197,8 @@ static int source_doc(struct source *s, struct store *st, const char *name, char
 /* ------------------------------------------------------------------ registering */
 
 /* Unpack the manifest's layers (checking the config's diff_ids) and register it. */
-static int register_manifest(struct store *st, const char *manifest_digest, char **tags, char ***loaded,
-                             size_t *n_loaded, husk_err **err)
+static int register_manifest(struct store *st, const char *manifest_digest, const char *index, char **tags,
+                             char ***loaded, size_t *n_loaded, husk_err **err)
 {
     _cleanup_free_ char *mtext = NULL, *ctext = NULL, *mname = xasprintf("manifest %s", manifest_digest);
     struct manifest m;
@@ -226,7 +226,8 @@ static int register_manifest(struct store *st, const char *manifest_digest, char
         free(parent);
         parent = chain;
     }
-    struct image_register_args args = { .manifest = manifest_digest, .tag = tags && tags[0] ? tags[0] : NULL };
+    struct image_register_args args = { .manifest = manifest_digest, .index = index,
+                                        .tag = tags && tags[0] ? tags[0] : NULL };
     if (image_register(st, &args, &id, err) < 0)
         goto out;
     for (size_t i = 1; tags && tags[i]; i++)
@@ -333,17 +334,40 @@ static int load_docker(struct source *s, struct store *st, char ***loaded, size_
             tags[k] = image_ref_string(&r);
             image_ref_free(&r);
         }
-        if (register_manifest(st, mdigest, tags, loaded, n_loaded, err) < 0)
+        if (register_manifest(st, mdigest, NULL, tags, loaded, n_loaded, err) < 0)
             return husk_err_prefix(err, "archive %s", s->path);
     }
     return 0;
 }
 
-static int load_oci_descriptor(struct source *s, struct store *st, const struct descriptor *d, int depth,
-                               char ***loaded, size_t *n_loaded, husk_err **err);
+static int load_oci_descriptor(struct source *s, struct store *st, const struct descriptor *d, const char *index,
+                               int depth, char ***loaded, size_t *n_loaded, husk_err **err);
+
+/* Every platform of a multi-platform image that the source has whole (its manifest,
+ * config and layers) into the store, so that the image can be pushed as the whole
+ * index; a platform the source lacks (a save of one platform) is left out. */
+static void copy_platforms(struct source *s, struct store *st, const struct image_index *ix)
+{
+    for (size_t i = 0; i < ix->n_manifests; i++) {
+        const struct descriptor *d = &ix->manifests[i];
+        _cleanup_err_ husk_err *e = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct manifest m;
+        if (manifest_kind(d->media_type) != 'm' || source_blob(s, st, d->digest, &e) < 0 ||
+            store_read_blob(st, d->digest, DOC_MAX, &text, &len, &e) < 0 ||
+            manifest_parse(text, len, d->digest, d->media_type, &m, &e) < 0)
+            continue;
+        int ret = source_blob(s, st, m.config.digest, &e);
+        for (size_t k = 0; ret == 0 && k < m.n_layers; k++)
+            ret = source_blob(s, st, m.layers[k].digest, &e);
+        manifest_free(&m);
+    }
+}
 
 static int load_oci_index(struct source *s, struct store *st, const char *text, size_t len, const char *name,
-                          int depth, const char *ref_name, char ***loaded, size_t *n_loaded, husk_err **err)
+                          const char *digest, int depth, const char *ref_name, char ***loaded, size_t *n_loaded,
+                          husk_err **err)
 {
     struct image_index ix;
     if (depth > 4)
@@ -353,24 +377,26 @@ static int load_oci_index(struct source *s, struct store *st, const char *text, 
     int ret = 0;
     if (depth == 0) {
         for (size_t i = 0; ret == 0 && i < ix.n_manifests; i++)
-            ret = load_oci_descriptor(s, st, &ix.manifests[i], depth + 1, loaded, n_loaded, err);
+            ret = load_oci_descriptor(s, st, &ix.manifests[i], NULL, depth + 1, loaded, n_loaded, err);
     } else {
-        /* a nested index (a multi-platform image): this machine's platform */
+        /* a nested index (a multi-platform image): this machine's platform is the
+         * image; the others are kept for a push of the index */
         const struct descriptor *d = image_index_pick(&ix, "linux", "amd64", NULL, name, err);
         if (!d) {
             ret = -1;
         } else {
+            copy_platforms(s, st, &ix);
             struct descriptor named = *d;
             named.ref_name = (char *)ref_name;
-            ret = load_oci_descriptor(s, st, &named, depth + 1, loaded, n_loaded, err);
+            ret = load_oci_descriptor(s, st, &named, digest, depth + 1, loaded, n_loaded, err);
         }
     }
     image_index_free(&ix);
     return ret;
 }
 
-static int load_oci_descriptor(struct source *s, struct store *st, const struct descriptor *d, int depth,
-                               char ***loaded, size_t *n_loaded, husk_err **err)
+static int load_oci_descriptor(struct source *s, struct store *st, const struct descriptor *d, const char *index,
+                               int depth, char ***loaded, size_t *n_loaded, husk_err **err)
 {
     if (source_blob(s, st, d->digest, err) < 0)
         return -1;
@@ -379,7 +405,7 @@ static int load_oci_descriptor(struct source *s, struct store *st, const struct 
     if (store_read_blob(st, d->digest, DOC_MAX, &text, &len, err) < 0)
         return -1;
     if (manifest_kind(d->media_type) == 'i')
-        return load_oci_index(s, st, text, len, name, depth, d->ref_name, loaded, n_loaded, err);
+        return load_oci_index(s, st, text, len, name, d->digest, depth, d->ref_name, loaded, n_loaded, err);
     if (manifest_kind(d->media_type) != 'm')
         return husk_fail(err, 0, "%s: unknown media type \"%s\"", name, d->media_type);
     struct manifest m;
@@ -399,7 +425,7 @@ static int load_oci_descriptor(struct source *s, struct store *st, const struct 
         tags[0] = image_ref_string(&r);
         image_ref_free(&r);
     }
-    ret = register_manifest(st, d->digest, tags, loaded, n_loaded, err);
+    ret = register_manifest(st, d->digest, index, tags, loaded, n_loaded, err);
     free(tags[0]);
     return ret < 0 ? husk_err_prefix(err, "archive %s", s->path) : 0;
 }
@@ -407,9 +433,12 @@ static int load_oci_descriptor(struct source *s, struct store *st, const struct 
 int archive_load(struct store *st, const char *path, char ***loaded, husk_err **err)
 {
     struct source s = { .path = path, .dirfd = -1 };
-    size_t n_loaded = 0;
+    size_t n_loaded = 0, len;
     struct stat sb;
     int ret = -1;
+    /* before any goto: the clean-ups run at out */
+    _cleanup_free_ char *text = NULL;
+    _cleanup_err_ husk_err *e = NULL;
     *loaded = xcalloc(1, sizeof(char *));
     if (stat(path, &sb) < 0)
         return husk_fail(err, errno, "archive %s", path);
@@ -420,14 +449,11 @@ int archive_load(struct store *st, const char *path, char ***loaded, husk_err **
     } else if (source_read_tar(&s, st, err) < 0) {
         goto out;
     }
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    _cleanup_err_ husk_err *e = NULL;
     if (s.dirfd < 0 && source_lookup(&s, "manifest.json")) {
         ret = load_docker(&s, st, loaded, &n_loaded, err);
     } else if (source_doc(&s, st, "index.json", &text, &len, &e) == 0) {
         _cleanup_free_ char *name = xasprintf("archive %s: index.json", path);
-        ret = load_oci_index(&s, st, text, len, name, 0, NULL, loaded, &n_loaded, err);
+        ret = load_oci_index(&s, st, text, len, name, NULL, 0, NULL, loaded, &n_loaded, err);
     } else {
         husk_fail(err, 0, "archive %s: neither a docker archive (manifest.json) nor an OCI layout (index.json)", path);
     }

@@ -64,6 +64,11 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+static void add_blob(void *ctx, const char *digest)
+{
+    set_add(ctx, digest);
+}
+
 /* Everything the remaining images use. An image whose manifest cannot be read
  * keeps every blob: when in doubt, nothing is collected. */
 static int collect_used(struct store *st, struct set *blobs, struct set *layers, bool *doubt, husk_err **err)
@@ -75,8 +80,10 @@ static int collect_used(struct store *st, struct set *blobs, struct set *layers,
         struct image_record *r = *p;
         set_add(blobs, r->id);
         set_add(blobs, r->manifest);
-        if (r->index)
+        if (r->index) {
             set_add(blobs, r->index);
+            image_index_blobs(st, r->index, add_blob, blobs);
+        }
         for (size_t i = 0; r->layers[i]; i++)
             set_add(layers, r->layers[i]);
         _cleanup_free_ char *text = NULL;

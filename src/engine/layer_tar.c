@@ -42,6 +42,7 @@
 #include "layer.h"
 #include "layer_int.h"
 #include "newsys.h"
+#include "testhooks.h"
 #include "util.h"
 
 #define WH_PREFIX ".wh."
@@ -685,6 +686,8 @@ static int unpack_all(struct unpack *u, husk_err **err)
         }
         if (apply_entry(u, e, err) < 0)
             return -1;
+        if (first)
+            husk_kill_point("pull.during-unpack");
     }
     /* The DiffID covers the whole uncompressed stream, the zero blocks after the
      * tar's end included: drain them through the hash. */

@@ -1,14 +1,19 @@
 /* pull.c — `image pull`: registry → store → layers → image record (pull.h). */
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image.h"
 #include "layer.h"
 #include "manifest.h"
 #include "pull.h"
 #include "reference.h"
+#include "testhooks.h"
 #include "util.h"
 
 #define CONFIG_MAX (8u << 20)
+#define UNPACK_PARALLEL 4   /* layers unpacked at once, at most one per CPU */
 
 void pull_result_free(struct pull_result *r)
 {
@@ -16,6 +21,105 @@ void pull_result_free(struct pull_result *r)
     free(r->id);
     free(r->digest);
     memset(r, 0, sizeof(*r));
+}
+
+/* Unpacking the layers: each into its own directory, independent of the others
+ * (layer.h), so several at once, and each as soon as its blob is in the store, while
+ * the other blobs are still downloading (as podman does). Their chain ids are known
+ * from the config's diff_ids. The workers take the layers bottom first, each waiting
+ * until the download loop (this thread) reports the blob done or there already. */
+struct unpack_jobs {
+    struct store *st;
+    const struct manifest *m;
+    char *const *diff_ids;
+    char **chains;                 /* computed before: ChainID(Ln) from the diff_ids */
+    husk_err **errs;               /* one per layer */
+    size_t next;                   /* the next layer to take, under mu */
+    bool *ready;                   /* blob i is in the store */
+    bool stop;                     /* the downloads failed: take nothing more */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const struct transfer_progress *p;
+};
+
+static void *unpack_worker(void *arg)
+{
+    struct unpack_jobs *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        size_t i = j->next;
+        if (i < j->m->n_layers && !j->stop)
+            j->next++;
+        while (i < j->m->n_layers && !j->stop && !j->ready[i])
+            pthread_cond_wait(&j->cv, &j->mu);
+        bool go = i < j->m->n_layers && !j->stop;
+        pthread_mutex_unlock(&j->mu);
+        if (!go)
+            return NULL;
+        char *chain = NULL;
+        if (layer_ensure(j->st, j->m->layers[i].digest, j->diff_ids[i], i ? j->chains[i - 1] : NULL, &chain,
+                         &j->errs[i]) == 0)
+            free(chain);   /* the same as chains[i] */
+    }
+}
+
+/* The downloads' progress: passed on, and a blob done or found wakes its unpacker. */
+static void unpack_progress(void *ctx, size_t i, enum blob_state state, uint64_t done, uint64_t total)
+{
+    struct unpack_jobs *j = ctx;
+    if (j->p && j->p->blob)
+        j->p->blob(j->p->ctx, i, state, done, total);
+    if (state == BLOB_DONE || state == BLOB_EXISTS) {
+        pthread_mutex_lock(&j->mu);
+        j->ready[i] = true;
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+    }
+}
+
+static int fetch_and_unpack(struct registry *reg, const char *repo, struct store *st, const struct manifest *m,
+                            const struct blob_desc *blobs, char *const *diff_ids, char **chains,
+                            const struct transfer_progress *p, husk_err **err)
+{
+    for (size_t i = 0; i < m->n_layers; i++)
+        chains[i] = layer_chain_id(i ? chains[i - 1] : NULL, diff_ids[i]);
+    struct unpack_jobs j = { .st = st, .m = m, .diff_ids = diff_ids, .chains = chains,
+                             .errs = xcalloc(m->n_layers + 1, sizeof(husk_err *)),
+                             .ready = xcalloc(m->n_layers + 1, sizeof(bool)), .p = p };
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = m->n_layers < UNPACK_PARALLEL ? m->n_layers : UNPACK_PARALLEL;
+    if (cpus > 0 && n > (size_t)cpus)
+        n = (size_t)cpus;
+    pthread_t th[UNPACK_PARALLEL];
+    size_t started = 0;
+    for (; started < n; started++)
+        if (pthread_create(&th[started], NULL, unpack_worker, &j) != 0)
+            break;
+    int ret = registry_fetch_blobs(reg, repo, st, blobs, m->n_layers, unpack_progress, &j, err);
+    if (ret < 0) {
+        pthread_mutex_lock(&j.mu);
+        j.stop = true;
+        pthread_cond_broadcast(&j.cv);
+        pthread_mutex_unlock(&j.mu);
+    }
+    if (started == 0 && ret == 0)
+        unpack_worker(&j);   /* no thread could be made: this one does it all */
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        if (j.errs[i] && ret == 0) {
+            *err = steal_ptr(j.errs[i]);   /* the lowest layer's error */
+            ret = -1;
+        }
+        husk_err_free(&j.errs[i]);
+    }
+    pthread_cond_destroy(&j.cv);
+    pthread_mutex_destroy(&j.mu);
+    free(j.errs);
+    free(j.ready);
+    return ret;
 }
 
 /* Fetch the manifest ref names and keep it in the store (image_register reads it
@@ -50,6 +154,7 @@ static int do_pull(struct store *st, const struct image_ref *ref, const char *fu
     if (fetch_manifest(reg, st, ref->path, ref->digest ? ref->digest : ref->tag, &text, &len, &mt, &top_digest,
                        err) < 0)
         goto out;
+    husk_kill_point("pull.after-manifest");
     if (manifest_kind(mt) == 'i') {
         _cleanup_free_ char *name = xasprintf("index %s", top_digest);
         if (image_index_parse(text, len, name, mt, &ix, err) < 0)
@@ -107,12 +212,9 @@ static int do_pull(struct store *st, const struct image_ref *ref, const char *fu
     const struct transfer_progress *p = o->progress;
     if (p && p->begin)
         p->begin(p->ctx, blobs, m.n_layers);
-    if (registry_fetch_blobs(reg, ref->path, st, blobs, m.n_layers, p ? p->blob : NULL, p ? p->ctx : NULL, err) < 0)
-        goto out;
     chains = xcalloc(m.n_layers + 1, sizeof(char *));
-    for (size_t i = 0; i < m.n_layers; i++)
-        if (layer_ensure(st, m.layers[i].digest, cfg.diff_ids[i], i ? chains[i - 1] : NULL, &chains[i], err) < 0)
-            goto out;
+    if (fetch_and_unpack(reg, ref->path, st, &m, blobs, cfg.diff_ids, chains, p, err) < 0)
+        goto out;
 
     /* last: the record and its names */
     repo = image_ref_repository(ref);
@@ -124,6 +226,7 @@ static int do_pull(struct store *st, const struct image_ref *ref, const char *fu
         image_record_free(&old);
     struct image_register_args a = { .manifest = mdigest, .index = index_digest, .tag = ref->tag ? full : NULL,
                                      .repo_digest = repo_digest };
+    husk_kill_point("pull.before-register");
     if (image_register(st, &a, &res->id, err) < 0)
         goto out;
     res->digest = steal_ptr(top_digest);

@@ -3,7 +3,8 @@
  *
  * A pull fetches the manifest (picking the platform from an index), the config and
  * the layers (several at once, each blob once, the ones in the store not at all),
- * unpacks the layers bottom first checking each one's diff_id against the config,
+ * unpacks each layer as soon as its blob is there (several at once, each checked
+ * against its diff_id in the config),
  * and registers the image last: killed at any point, it leaves no image half
  * registered and the next pull reuses what it fetched. Every error names the
  * reference: "docker.io/library/busybox:latest: manifest latest not found (…)". */
@@ -38,7 +39,8 @@ void pull_result_free(struct pull_result *r);
 int image_pull(struct store *st, const char *ref, const struct pull_opts *o, struct pull_result *res, husk_err **err);
 
 /* Push the image src (a name or id in the store) to dest (NULL: src, which must then
- * be a reference with a registry). *digest_out gets the manifest's digest. */
+ * be a reference with a registry). *digest_out gets the manifest's digest, or the
+ * index's when the image goes whole with every platform of its index (push.c). */
 int image_push(struct store *st, const char *src, const char *dest, const struct registry_opts *ro,
                const struct transfer_progress *progress, char **digest_out, husk_err **err);
 

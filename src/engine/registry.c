@@ -65,8 +65,32 @@ void resp_free(struct resp *r)
     strv_free(r->www_auth);
     free(r->body);
     size_t max = r->max_body;
+    int attempts = r->attempts;
     memset(r, 0, sizeof(*r));
     r->max_body = max;
+    r->attempts = attempts;
+}
+
+/* Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3). */
+static long parse_retry_after(const char *v)
+{
+    char *end;
+    errno = 0;
+    long long secs = strtoll(v, &end, 10);
+    if (end != v && *end == '\0' && errno == 0 && secs >= 0)
+        return secs > REG_RETRY_AFTER_MAX_MS / 1000 ? REG_RETRY_AFTER_MAX_MS : (long)secs * 1000;
+    time_t at = curl_getdate(v, NULL);
+    if (at < 0)
+        return 0;
+    time_t now = time(NULL);
+    if (at <= now)
+        return 0;
+    return at - now > REG_RETRY_AFTER_MAX_MS / 1000 ? REG_RETRY_AFTER_MAX_MS : (long)(at - now) * 1000;
+}
+
+long reg_retry_delay(const struct resp *rs, long backoff_ms)
+{
+    return rs->retry_after_ms > backoff_ms ? rs->retry_after_ms : backoff_ms;
 }
 
 static char *trimmed(const char *s, size_t n)
@@ -89,9 +113,7 @@ size_t resp_header_cb(char *buf, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
         /* a new response (after a redirect or a 100 Continue): forget the last one's */
-        size_t max = r->max_body;
         resp_free(r);
-        r->max_body = max;
         const char *sp = memchr(buf, ' ', len);
         r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         return len;
@@ -112,6 +134,9 @@ size_t resp_header_cb(char *buf, size_t size, size_t n, void *ud)
     } else if (HDR("Location")) {
         free(r->location);
         r->location = trimmed(v, vlen);
+    } else if (HDR("Retry-After")) {
+        _cleanup_free_ char *ra = trimmed(v, vlen);
+        r->retry_after_ms = parse_retry_after(ra);
     } else if (HDR("WWW-Authenticate")) {
         r->www_auth = xrealloc(r->www_auth, (r->n_www + 2) * sizeof(char *));
         r->www_auth[r->n_www++] = trimmed(v, vlen);
@@ -152,6 +177,12 @@ char *reg_error_text(const struct resp *rs)
             out = xasprintf("%s", code);
     }
     json_object_put(root);
+    if (rs->attempts > 1) {
+        char *more = out ? xasprintf("%s (HTTP status %ld, %d attempts)", out, rs->status, rs->attempts)
+                         : xasprintf("HTTP status %ld (%d attempts)", rs->status, rs->attempts);
+        free(out);
+        return more;
+    }
     return out ? out : xasprintf("HTTP status %ld", rs->status);
 }
 
@@ -260,6 +291,7 @@ static int perform(struct registry *r, struct endpoint *ep, const struct req *q,
     for (int attempt = 1;; attempt++) {
         resp_free(rs);
         rs->max_body = q->max_body;
+        rs->attempts = attempt;
         CURL *h = reg_easy(r, ep, q->url, errbuf);
         struct curl_slist *hdrs = NULL;
         _cleanup_free_ char *accept = q->accept ? xasprintf("Accept: %s", q->accept) : NULL;
@@ -307,9 +339,11 @@ static int perform(struct registry *r, struct endpoint *ep, const struct req *q,
             return husk_fail(err, 0, "%s %s: the response is larger than %zu bytes", q->method, q->url,
                              q->max_body);
         if (attempt < REG_ATTEMPTS && reg_retryable(rc, rs->status)) {
+            /* a 429 or 503 may say when to come back (Retry-After): not sooner */
+            long wait = rc == CURLE_OK ? reg_retry_delay(rs, delay) : delay;
             husk_log(HUSK_LOG_DEBUG, "%s %s: %s; retrying in %ld ms", q->method, q->url,
-                     rc ? (errbuf[0] ? errbuf : curl_easy_strerror(rc)) : "server error", delay);
-            reg_sleep_ms(delay);
+                     rc ? (errbuf[0] ? errbuf : curl_easy_strerror(rc)) : "server error", wait);
+            reg_sleep_ms(wait);
             delay *= 2;
             continue;
         }

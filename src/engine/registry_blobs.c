@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "registry_int.h"
+#include "testhooks.h"
 #include "util.h"
 
 enum dl_state { DL_PENDING, DL_ACTIVE, DL_DEFERRED, DL_DONE };
@@ -143,6 +144,7 @@ static int dl_finish(struct registry *r, struct endpoint *ep, const char *repo, 
         struct blob_writer *w = steal_ptr(x->w);
         if (blob_writer_commit(w, err) < 0)
             return -1;   /* a digest mismatch: corrupted, never retried into a store */
+        husk_kill_point("pull.after-blob");
         dl_release(x, multi);
         dl_unlock(x);
         x->state = DL_DONE;
@@ -156,15 +158,17 @@ static int dl_finish(struct registry *r, struct endpoint *ep, const char *repo, 
         if (reg_reauth(r, ep, scope, &x->rs, err) < 0)
             return -1;
     } else if (x->attempts < REG_ATTEMPTS && reg_retryable(rc, status)) {
+        long wait = rc == CURLE_OK ? reg_retry_delay(&x->rs, x->delay_ms) : x->delay_ms;
         husk_log(HUSK_LOG_DEBUG, "blob %s: %s; retrying in %ld ms", x->d->digest,
-                 rc ? (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)) : "server error", x->delay_ms);
-        long at = now_ms() + x->delay_ms;
+                 rc ? (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)) : "server error", wait);
+        long at = now_ms() + wait;
         x->not_before.tv_sec = at / 1000;
         x->not_before.tv_nsec = (at % 1000) * 1000000L;
         x->delay_ms *= 2;
     } else if (rc != CURLE_OK) {
         return husk_fail(err, 0, "blob %s: %s", x->d->digest, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     } else {
+        x->rs.attempts = x->attempts;
         _cleanup_free_ char *why = reg_error_text(&x->rs);
         if (status == 401 || status == 403)
             return husk_fail(err, 0, "blob %s: unauthorized (%s)", x->d->digest, why);

@@ -10,6 +10,7 @@
 #define REG_ATTEMPTS 4          /* one try and three retries */
 #define REG_BACKOFF_MS 250      /* doubled after each retry */
 #define REG_ERRBODY_MAX 16384
+#define REG_RETRY_AFTER_MAX_MS 30000   /* a longer Retry-After is waited for this long */
 
 struct token {
     char *scope;
@@ -49,6 +50,8 @@ struct resp {
     char *body;           /* NUL-terminated, up to max_body */
     size_t len, max_body;
     bool too_big;
+    long retry_after_ms;  /* Retry-After (seconds or an HTTP date), capped; 0 when none */
+    int attempts;         /* how many times the request was sent (kept by resp_free) */
 };
 void resp_free(struct resp *r);
 /* Header and body callbacks for a struct resp. */
@@ -65,10 +68,13 @@ int reg_auth_header(struct registry *r, struct endpoint *ep, const char *scope, 
 int reg_reauth(struct registry *r, struct endpoint *ep, const char *scope, const struct resp *rs, husk_err **err);
 /* "repository:REPO:pull" or ":pull,push". */
 char *reg_scope(const struct registry *r, const char *repo);
-/* The registry's own message from an error body ({"errors":[{"message":…}]}), or "HTTP status N". */
+/* The registry's own message from an error body ({"errors":[{"message":…}]}), or "HTTP status N";
+ * a request sent more than once says so: "… (HTTP status 503, 4 attempts)". */
 char *reg_error_text(const struct resp *rs);
 bool reg_retryable(CURLcode rc, long status);
 void reg_sleep_ms(long ms);
+/* How long to wait before retrying after rs: its Retry-After when longer than backoff_ms. */
+long reg_retry_delay(const struct resp *rs, long backoff_ms);
 
 /* A request made in full, retried, re-authenticated once on 401. */
 struct req {

@@ -55,6 +55,11 @@ static const struct kill_point {
     { "container-start.after-monitor", "container", "the monitor and a created (not started) init" },
     { "container-start.before-state", "container", "the container running, state.json still says created" },
     { "container-rm.after-unmount", "container", "runtime state deleted, rootfs unmounted, record there" },
+    /* image pull, the engine process (src/engine/pull.c, registry_blobs.c, layer_tar.c) */
+    { "pull.after-manifest", "pull", "the manifest in the blob store, no config or layer yet" },
+    { "pull.after-blob", "pull", "one blob stored, others half-downloaded (unnamed O_TMPFILE files)" },
+    { "pull.during-unpack", "pull", "a layer half unpacked in ROOT/layers/.tmp-* (its lock held)" },
+    { "pull.before-register", "pull", "every blob and layer in the store, no image record" },
 };
 
 void husk_kill_points_maybe_list(void)

@@ -37,12 +37,23 @@ setup_file() {
     echo artifact >"$w/odd.tar"
     OCI_LAYER_TYPE=application/vnd.example.unknown oci_image "$L" odd amd64 "$w/odd.tar" >/dev/null
 
+    # a layer whose gzip stream ends early (the blob is whole: its digest is the short one's)
+    mkdir -p "$w/tr"
+    head -c 300000 /dev/urandom >"$w/tr/data"
+    tar -C "$w/tr" -cf "$w/tr.tar" .
+    OCI_LAYER_TRUNCATE=4096 oci_image "$L" trunc amd64 "$w/tr.tar" >/dev/null
+
     reg_push "$L" bb "$REG_PLAIN/test/bb:1"
+    reg_push "$L" trunc "$REG_PLAIN/test/trunc:1"
     reg_push "$L" multi "$REG_PLAIN/test/multi:1"
     reg_push "$L" odd "$REG_PLAIN/test/odd:1"
     reg_push "$L" bb "$REG_TLS/test/bb:1"
     reg_push "$L" bb "$REG_AUTH/test/bb:1" --dest-creds "$REG_USER:$REG_PASS"
     reg_push "$L" bb "$REG_TOKEN/test/bb:1" --dest-creds "$REG_USER:$REG_PASS"
+    # fault proxies (tests/tools/fault_proxy.py) in front of the real registries
+    proxy_start faults "$REG_PLAIN"
+    proxy_start tokfront "$REG_TOKEN"
+    proxy_start sink "$REG_PLAIN"
 }
 
 teardown_file() {
@@ -469,4 +480,211 @@ EOF2
     run --separate-stderr pm --runtime runc --cgroup-manager cgroupfs run --rm --network none --cgroup-parent "/$parent" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$REG_PLAIN/pushed/pod:1" cat /hello
     assert_success
     assert_equal "$output" "hello from layer 2"
+}
+
+# proxy_rules NAME JSON: the faults the proxy NAME injects from now on (rule ids are
+# made unique to the test, so "times" counts from zero); its log is emptied.
+proxy_rules() {
+    local dir=$REG_DIR/proxy-$1
+    jq --arg t "$BATS_TEST_NUMBER" 'map(.id = ($t + "-" + (.id // "r")))' <<<"$2" >"$dir/rules.json.new"
+    mv "$dir/rules.json.new" "$dir/rules.json"
+    : >"$dir/log"
+}
+
+@test "image pull: a manifest of an unknown media type is refused: one line naming the reference, exit 125, nothing stored" {
+    require_husk
+    proxy_rules faults '[{"method": "GET", "path": "/v2/test/bb/manifests/1$", "media_type": "application/vnd.example.manifest.v9+json"}]'
+    run --separate-stderr himg pull --tls-verify=false "$PROXY_FAULTS/test/bb:1"
+    assert_engine_error "$PROXY_FAULTS/test/bb:1" 'unsupported media type "application/vnd.example.manifest.v9+json"'
+    assert_nothing_registered
+    [ -z "$(find "$STORE/blobs/sha256" -type f 2>/dev/null)" ] || fail "blobs stored: $(ls "$STORE/blobs/sha256")"
+    # nothing was fetched after the manifest
+    if grep -q "/blobs/" "$REG_DIR/proxy-faults/log"; then
+        fail "blobs fetched: $(cat "$REG_DIR/proxy-faults/log")"
+    fi
+}
+
+@test "image pull: 5xx and 429 answers are retried (a 429's Retry-After waited for), then the pull completes" {
+    require_husk
+    local digest layer
+    digest=$(cat "$REG_DIR/bb.digest")
+    layer=$(jq -r '.layers[1].digest' "$L/blobs/sha256/${digest#sha256:}")
+    proxy_rules faults "[{\"id\": \"ping\", \"path\": \"^/v2/\$\", \"status\": 502, \"times\": 1},
+        {\"id\": \"m\", \"method\": \"GET\", \"path\": \"/manifests/1\$\", \"status\": 503, \"times\": 2},
+        {\"id\": \"b\", \"method\": \"GET\", \"path\": \"/blobs/$layer\$\", \"status\": 429, \"retry_after\": \"2\", \"times\": 1},
+        {\"id\": \"c\", \"method\": \"GET\", \"path\": \"/blobs/\", \"status\": 500, \"times\": 1}]"
+    run --separate-stderr himg pull -q --tls-verify=false "$PROXY_FAULTS/test/bb:1"
+    assert_success
+    run himg inspect "$PROXY_FAULTS/test/bb:1"
+    assert_success
+    local log=$REG_DIR/proxy-faults/log
+    assert_equal "$(grep -c '^GET /v2/test/bb/manifests/1 503' "$log")" 2
+    assert_equal "$(grep -c '^GET /v2/test/bb/manifests/1 200' "$log")" 1
+    grep -q '^GET /v2/ 502' "$log" || fail "no 502 answered: $(cat "$log")"
+    grep -q "^GET /v2/test/bb/blobs/.* 500" "$log" || fail "no 500 answered: $(cat "$log")"
+    # the 429 said "Retry-After: 2": the blob was asked again no sooner
+    local t429 t200
+    t429=$(awk -v p="/v2/test/bb/blobs/$layer" '$2 == p && $3 == 429 { print $5 }' "$log")
+    t200=$(awk -v p="/v2/test/bb/blobs/$layer" '$2 == p && $3 == 200 { print $5 }' "$log")
+    [ -n "$t429" ] && [ -n "$t200" ] || fail "blob $layer not refused then served: $(cat "$log")"
+    awk -v a="$t429" -v b="$t200" 'BEGIN { exit !(b - a >= 1.9) }' ||
+        fail "retried $(awk -v a="$t429" -v b="$t200" 'BEGIN { print b - a }') s after a Retry-After of 2 s"
+}
+
+@test "image pull: a persistent 5xx gives one line naming the reference, the status and the attempts" {
+    require_husk
+    proxy_rules faults '[{"method": "GET", "path": "/manifests/", "status": 503, "message": "the registry is down for maintenance"}]'
+    run --separate-stderr himg pull --tls-verify=false "$PROXY_FAULTS/test/bb:1"
+    assert_engine_error "$PROXY_FAULTS/test/bb:1" "the registry is down for maintenance (HTTP status 503, 4 attempts)"
+    assert_equal "$(grep -c '^GET /v2/test/bb/manifests/1 503' "$REG_DIR/proxy-faults/log")" 4
+    assert_nothing_registered
+    # the same for a blob
+    local digest layer
+    digest=$(cat "$REG_DIR/bb.digest")
+    layer=$(jq -r '.layers[0].digest' "$L/blobs/sha256/${digest#sha256:}")
+    proxy_rules faults "[{\"method\": \"GET\", \"path\": \"/blobs/$layer\", \"status\": 500}]"
+    run --separate-stderr himg pull --tls-verify=false "$PROXY_FAULTS/test/bb:1"
+    assert_engine_error "$PROXY_FAULTS/test/bb:1" "blob $layer: injected (HTTP status 500, 4 attempts)"
+    assert_nothing_registered
+}
+
+@test "image pull: blob redirects are followed; the registry's token does not go to the other host" {
+    require_husk
+    # the token registry's blobs are "in storage" at another host name (localhost, not
+    # 127.0.0.1): the sink proxy in front of the plain registry, which has the same blobs
+    local sink=localhost:${PROXY_SINK#127.0.0.1:}
+    proxy_rules tokfront "[{\"method\": \"GET\", \"path\": \"/blobs/sha256:\", \"redirect\": \"http://$sink\"}]"
+    proxy_rules sink '[]'
+    run --separate-stderr himg pull -q --tls-verify=false --creds "$REG_USER:$REG_PASS" "$PROXY_TOKFRONT/test/bb:1"
+    assert_success
+    local n
+    n=$(grep -c '^GET /v2/test/bb/blobs/sha256:[0-9a-f]* 302' "$REG_DIR/proxy-tokfront/log")
+    assert_equal "$n" 3
+    assert_equal "$(grep -c '^GET /v2/test/bb/blobs/sha256:[0-9a-f]* 200 auth=no' "$REG_DIR/proxy-sink/log")" 3
+    if grep -q "auth=yes" "$REG_DIR/proxy-sink/log"; then
+        fail "the Authorization header went to the other host: $(cat "$REG_DIR/proxy-sink/log")"
+    fi
+    run himg inspect "$PROXY_TOKFRONT/test/bb:1"
+    assert_success
+}
+
+@test "image pull: a truncated gzip layer is refused: one line, exit 125, nothing registered or unpacked" {
+    require_husk
+    run --separate-stderr himg pull --tls-verify=false "$REG_PLAIN/test/trunc:1"
+    assert_engine_error "$REG_PLAIN/test/trunc:1" "layer sha256:"
+    assert_nothing_registered
+    local left
+    left=$(find "$STORE/layers" -mindepth 1 -maxdepth 1 ! -name '*.lock' 2>/dev/null)
+    [ -z "$left" ] || fail "layers left: $left"
+}
+
+@test "image pull: killed at each step, it leaves no image and the next pull completes" {
+    require_husk
+    local points p
+    points=$(HUSK_TEST_KILL_AT=list "$HUSK_BIN" --version 2>/dev/null | awk -F'\t' '$1 ~ /^pull\./ { print $1 }')
+    [ -n "$points" ] || skip "no kill points in $HUSK (configure with -Dtest_hooks=true)"
+    for p in pull.after-manifest pull.after-blob pull.during-unpack pull.before-register; do
+        grep -qx "$p" <<<"$points" || fail "kill point $p missing from: $points"
+    done
+    local ref=$REG_PLAIN/test/bb:1 id
+    id=$(jq -r .config.digest "$L/blobs/sha256/$(cut -d: -f2 "$REG_DIR/bb.digest")")
+    for p in $points; do
+        rm -rf "$STORE"
+        run --separate-stderr env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --storage-root "$STORE" image pull -q \
+            --tls-verify=false "$ref"
+        [ "$status" -eq 137 ] || fail "$p: exit status $status, not killed: $stderr"
+        assert_nothing_registered
+        run --separate-stderr himg ls -q
+        assert_success
+        assert_equal "$output" ""
+        run --separate-stderr himg pull -q --tls-verify=false "$ref"
+        assert_success
+        assert_equal "$output" "$id"
+        run --separate-stderr himg inspect "$ref"
+        assert_success
+        local tmp
+        tmp=$(find "$STORE/layers" -maxdepth 1 -name '.tmp-*')
+        [ -z "$tmp" ] || fail "$p: unpack directories left after the next pull: $tmp"
+        grep -rqs "hello from layer 2" "$STORE/layers/" || fail "$p: layer 2 not unpacked"
+    done
+}
+
+@test "image pull: credentials from a docker credential helper (credHelpers, credsStore): docker-credential-NAME get" {
+    require_husk
+    export HUSK_CERTS_DIR=$REG_DIR/certs.d
+    mkdir -p "$TEST_DIR/bin" "$HOME/.docker"
+    # the helper: the server name on stdin, {"Username", "Secret"} on stdout
+    cat >"$TEST_DIR/bin/docker-credential-husktest" <<EOS
+#!/bin/sh
+[ "\$1" = get ] || exit 3
+read -r server
+echo "\$server" >>"$TEST_DIR/helper.log"
+case \$server in
+$REG_AUTH) printf '{"ServerURL": "%s", "Username": "%s", "Secret": "%s"}\n' "\$server" "$REG_USER" "\${HELPER_SECRET:-$REG_PASS}" ;;
+*) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+EOS
+    printf '#!/bin/sh\necho "the keyring is locked"\nexit 1\n' >"$TEST_DIR/bin/docker-credential-broken"
+    chmod +x "$TEST_DIR/bin/docker-credential-husktest" "$TEST_DIR/bin/docker-credential-broken"
+    export PATH=$TEST_DIR/bin:$PATH
+    echo "{\"credHelpers\": {\"$REG_AUTH\": \"husktest\"}, \"auths\": {\"$REG_AUTH\": {}}}" >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    assert_equal "$(cat "$TEST_DIR/helper.log")" "$REG_AUTH"
+    # the store of every host
+    rm -rf "$STORE"
+    echo '{"credsStore": "husktest"}' >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull -q "$REG_AUTH/test/bb:1"
+    assert_success
+    # what the helper gives is what is sent: a wrong secret is refused
+    rm -rf "$STORE"
+    HELPER_SECRET=wrong run --separate-stderr himg pull "$REG_AUTH/test/bb:1"
+    assert_engine_error "$REG_AUTH/test/bb:1" "unauthorized"
+    # a helper that fails: one line naming it and saying why
+    echo "{\"credHelpers\": {\"$REG_AUTH\": \"broken\"}}" >"$HOME/.docker/config.json"
+    run --separate-stderr himg pull "$REG_AUTH/test/bb:1"
+    assert_engine_error "$REG_AUTH/test/bb:1" "credential helper docker-credential-broken for $REG_AUTH: the keyring is locked"
+    assert_nothing_registered
+}
+
+@test "image push: a multi-platform image loaded from an OCI layout goes whole (each manifest, then the index); pulled back per --platform" {
+    require_husk
+    local w=$REG_DIR/work lay=$TEST_DIR/multi a b ix
+    a=$(oci_image "$lay" a amd64 "$w/base.tar" "$w/l2.tar")
+    b=$(oci_image "$lay" b arm64 "$w/base.tar" "$w/arm.tar")
+    ix=$(oci_index "$lay" localhost/multi:1 a b)
+    # only the index is named in the layout
+    jq '.manifests |= map(select(.annotations["org.opencontainers.image.ref.name"] == "localhost/multi:1"))' \
+        "$lay/index.json" >"$lay/i.json" && mv "$lay/i.json" "$lay/index.json"
+    run --separate-stderr himg load -i "$lay"
+    assert_success
+    assert_equal "$output" "Loaded image: localhost/multi:1"
+    run himg inspect localhost/multi:1
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" amd64
+    # the other platform's blobs are the image's: a prune keeps them
+    run --separate-stderr himg prune -f
+    assert_success
+    local log=$REG_DIR/plain/log
+    run --separate-stderr himg push --tls-verify=false localhost/multi:1 "$REG_PLAIN/pushed/multi:1"
+    assert_success
+    assert_equal "$output" "digest: $ix"
+    assert_equal "sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG_PLAIN/pushed/multi:1" | sha256sum | cut -d' ' -f1)" "$ix"
+    grep -q "\"PUT /v2/pushed/multi/manifests/$a " "$log" || fail "manifest $a not pushed by digest"
+    grep -q "\"PUT /v2/pushed/multi/manifests/$b " "$log" || fail "manifest $b not pushed by digest"
+    # pulled back: each platform
+    rm -rf "$STORE"
+    run --separate-stderr himg pull --tls-verify=false --platform linux/arm64 "$REG_PLAIN/pushed/multi:1"
+    assert_success
+    assert_contains "Digest: $ix"
+    run himg inspect "$REG_PLAIN/pushed/multi:1"
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" arm64
+    rm -rf "$STORE"
+    run --separate-stderr himg pull -q --tls-verify=false "$REG_PLAIN/pushed/multi:1"
+    assert_success
+    run himg inspect "$REG_PLAIN/pushed/multi:1"
+    assert_equal "$(jq -r '.[0].Architecture' <<<"$output")" amd64
+    # one platform of an index pulled alone is pushed as that one manifest
+    run --separate-stderr himg push --tls-verify=false "$REG_PLAIN/pushed/multi:1" "$REG_PLAIN/pushed/single:1"
+    assert_success
+    assert_equal "$output" "digest: $a"
 }

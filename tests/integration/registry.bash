@@ -11,9 +11,13 @@
 #                                   test's own (tests/tools/token_server.py, same
 #                                   credentials) that hands out a JWT signed here for the
 #                                   repositories in $REG_TOKEN_REPOS (pull and push)
+#   proxy_start NAME HOST:PORT      tests/tools/fault_proxy.py in front of a registry: sets
+#                                   PROXY_<NAME>=127.0.0.1:PORT; its rules (faults to inject)
+#                                   in $REG_DIR/proxy-NAME/rules.json, its log in …/log
 #   reg_stop_all                    stop them (teardown_file)
 #   oci_image LAYOUT TAG ARCH TAR…  an OCI image (gzip layers from the tars, bottom first)
 #                                   written by hand into an OCI layout under TAG
+#                                   (OCI_LAYER_TRUNCATE=N: each gzip layer N bytes short)
 #   oci_index LAYOUT TAG TAG…       an OCI index over images already in LAYOUT
 #   reg_push LAYOUT TAG REGISTRY/REPO:TAG [skopeo flags]  copy to a registry with skopeo
 #
@@ -133,6 +137,28 @@ reg_start() { # NAME MODE [PORT]
     return 1
 }
 
+proxy_start() { # NAME UPSTREAM
+    local name=$1 up=$2 dir=$REG_DIR/proxy-$1 port i
+    mkdir -p "$dir"
+    echo '[]' >"$dir/rules.json"
+    : >"$dir/log"
+    port=$(_reg_free_port) || return 1
+    python3 "$HUSK_REPO/tests/tools/fault_proxy.py" "$port" "$up" "$dir/rules.json" "$dir/log" \
+        >"$dir/out" 2>&1 &
+    echo $! >"$dir/pid"
+    for i in $(seq 1 50); do
+        if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
+            : >"$dir/log"
+            printf -v "PROXY_${name^^}" '%s' "127.0.0.1:$port"
+            export "PROXY_${name^^}"
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "fault proxy $name did not start: $(cat "$dir/out")" >&2
+    return 1
+}
+
 reg_stop_all() {
     local f
     for f in "$REG_DIR"/*/pid "$REG_DIR"/*/token.pid; do
@@ -169,6 +195,7 @@ oci_image() {
     [ -f "$layout/index.json" ] || echo '{"schemaVersion":2,"manifests":[]}' >"$layout/index.json"
     for t in "$@"; do
         gzip -n -c "$t" >"$t.gz"
+        [ -z "${OCI_LAYER_TRUNCATE:-}" ] || truncate -s "-$OCI_LAYER_TRUNCATE" "$t.gz"
         diffs=$(jq --arg d "sha256:$(sha256sum "$t" | cut -d' ' -f1)" '. + [$d]' <<<"$diffs")
         read -r dig size < <(_oci_put "$layout" "$t.gz")
         layers=$(jq --arg d "$dig" --argjson s "$size" --arg m "$mt" '. + [{mediaType: $m, digest: $d, size: $s}]' <<<"$layers")

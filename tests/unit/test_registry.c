@@ -115,6 +115,33 @@ static void test_auth_file_lookup(void **state)
     check_lookup("[1]", "x.io", -1, NULL, NULL);
 }
 
+static void check_helper(const char *json, const char *host, int want, const char *name)
+{
+    char *h = NULL;
+    _cleanup_err_ husk_err *err = NULL;
+    int rc = auth_helper_json(json, host, &h, &err);
+    if (rc != want)
+        fail_msg("helper for %s in %s: %d (%s), want %d", host, json, rc, err ? err->msg : "", want);
+    if (want == 0)
+        assert_string_equal(h, name);
+    free(h);
+}
+
+static void test_auth_file_helpers(void **state)
+{
+    (void)state;
+    const char *j = "{\"credHelpers\": {\"127.0.0.1:5000\": \"one\", \"https://index.docker.io/v1/\": \"hub\"},"
+                    "\"credsStore\": \"store\", \"auths\": {\"127.0.0.1:5000\": {}}}";
+    check_helper(j, "127.0.0.1:5000", 0, "one");   /* credHelpers beats credsStore */
+    check_helper(j, "docker.io", 0, "hub");
+    check_helper(j, "quay.io", 0, "store");        /* every other host: the store */
+    check_helper("{\"credHelpers\": {\"a.io\": \"x\"}}", "b.io", 1, NULL);
+    check_helper("{\"auths\": {}}", "b.io", 1, NULL);
+    check_helper("{\"credsStore\": \"\"}", "b.io", 1, NULL);
+    check_helper("{\"credsStore\": \"../../bin/sh\"}", "b.io", -1, NULL);   /* a name, never a path */
+    check_helper("[]", "b.io", -1, NULL);
+}
+
 static void test_auth_file_store(void **state)
 {
     (void)state;
@@ -210,7 +237,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_challenge_bearer), cmocka_unit_test(test_challenge_basic_and_bad),
-        cmocka_unit_test(test_auth_file_lookup), cmocka_unit_test(test_auth_file_store),
+        cmocka_unit_test(test_auth_file_lookup), cmocka_unit_test(test_auth_file_helpers),
+        cmocka_unit_test(test_auth_file_store),
         cmocka_unit_test(test_platform),         cmocka_unit_test(test_insecure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
