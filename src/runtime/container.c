@@ -27,6 +27,11 @@
  *                                                           seccomp, caps, user, exec
  *   poststart hooks (a failure stops the container)
  *
+ * Stage 1 is only needed to join namespaces by path and to make a user or time
+ * namespace. Without those (a default config) the parent clones stage 2 directly
+ * into its new namespaces; it moves itself into the cgroups, makes its cgroup
+ * namespace there, and goes on as above from "rootfs, mounts" (init_direct_main).
+ *
  * A failure anywhere in stage 1 or 2 is sent to the parent as one SYNC_ERROR
  * message; the parent kills what it started and removes what it made. */
 #include "container.h"
@@ -497,6 +502,49 @@ fail_started:;
 /* ------------------------------------------------------------------------ */
 /* stage 1: namespaces                                                       */
 
+/* The signals whose disposition is not SIG_DFL (ignored or caught), as a mask of
+ * bit sig-1, from the SigIgn and SigCgt lines of /proc/self/status; every signal
+ * if that cannot be read. */
+static uint64_t signals_not_default(void)
+{
+    char buf[4096];
+    _cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read_all(fd, buf, sizeof buf - 1) : -1;
+    if (n <= 0)
+        return ~0ULL;
+    buf[n] = '\0';
+    uint64_t mask = 0;
+    int found = 0;
+    for (const char *k = buf; (k = strstr(k, "Sig")) != NULL; k += 3) {
+        if (strncmp(k, "SigIgn:", 7) != 0 && strncmp(k, "SigCgt:", 7) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(k + 7, &end, 16);
+        if (errno || end == k + 7)
+            return ~0ULL;
+        mask |= v;
+        found++;
+    }
+    return found == 2 ? mask : ~0ULL;
+}
+
+/* The container starts with default signal handling and nothing blocked, whatever
+ * husk had (run blocks everything to forward signals; the caller may have left
+ * signals ignored, which execve keeps). Only the signals not at SIG_DFL are reset:
+ * one read of /proc/self/status instead of a system call for each of the 64. */
+static void reset_signals(void)
+{
+    uint64_t todo = signals_not_default();
+    sigset_t none;
+
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && (sig > 64 || (todo >> (sig - 1)) & 1))
+            signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
 {
     struct husk_container *c = s->c;
@@ -504,15 +552,8 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     _cleanup_err_ husk_err *err = NULL;
     struct sync_msg msg;
     int flags = ns_new_flags(cfg);
-    sigset_t none;
 
-    /* The container starts with default signal handling, whatever husk had (run
-     * blocks everything to forward signals). */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
 
     /* Into the container's cgroups, before anything else (our children, the init
      * included, inherit them; a new cgroup namespace is rooted at the cgroup we are
@@ -584,6 +625,57 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
         _exit(1);
     _exit(0);
 
+fail:
+    sync_send_error(s->sock, &err);
+    _exit(1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the init cloned straight into its namespaces                              */
+
+/* Stage 1 exists for what must happen between fork and the init: joining
+ * namespaces by path, a user namespace whose maps the parent writes, a time
+ * namespace's offsets (all before the init's pid namespace is entered). Without
+ * any of those the init is cloned directly into its new namespaces, and a fork,
+ * an exit and two messages are saved. The cgroup namespace is the exception: it
+ * is rooted at the cgroups of the process that makes it, so the init makes it
+ * itself once it is in them. */
+static int direct_clone_flags(const struct oci_config *cfg, const struct ns_join *joins)
+{
+    int flags = ns_new_flags(cfg);
+    if (flags & (CLONE_NEWUSER | CLONE_NEWTIME))
+        return -1;
+    for (int i = 0; i < OCI_NS_COUNT; i++)
+        if (joins->fd[i] >= 0)
+            return -1;
+    return flags & ~CLONE_NEWCGROUP;
+}
+
+/* What stage 1 does before its fork, for an init cloned with its namespaces. */
+static void init_direct_main(struct stage_ctx *s)
+{
+    _cleanup_err_ husk_err *err = NULL;
+    struct sync_msg msg;
+
+    reset_signals();
+    /* Into the container's cgroups before anything else, as stage 1 does. */
+    if (cgroup_enter_self(s->cg, s->born_in_v2, &err) < 0)
+        goto fail;
+    /* We are where we belong: from here a create that dies under us is seen by the
+     * EOF of the sync socket, and we must outlive a create that succeeds. */
+    if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) {
+        husk_fail(&err, errno, "prctl(PR_SET_PDEATHSIG)");
+        goto fail;
+    }
+    if (sync_recv(s->sock, &msg, SYNC_GO, &err) < 0)
+        _exit(1);
+    if ((ns_new_flags(s->c->config) & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+        husk_fail(&err, errno, "create cgroup namespace");
+        goto fail;
+    }
+    log_debug("container init (pid %d): cloned into its namespaces, in its cgroups", (int)getpid());
+    husk_kill_point("create.stage2.after-namespaces");
+    stage2_main(s);   /* never returns */
 fail:
     sync_send_error(s->sock, &err);
     _exit(1);
@@ -681,7 +773,8 @@ static int await_setup(int fd, const struct husk_cgroup *cg, husk_err **err)
     }
 }
 
-/* The parent's side of create, once stage 1 runs. */
+/* The parent's side of create, once stage 1 runs (stage1 > 0), or the init cloned
+ * directly (stage1 <= 0, c->pid already set). */
 static int create_parent(struct husk_container *c, int sock, pid_t stage1, int dirfd, const char *created,
                          const struct husk_cgroup *cg, int seccomp_prog_fd, husk_err **err)
 {
@@ -689,12 +782,12 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     struct sync_msg msg;
     struct husk_state st;
 
-    /* Stage 1 puts itself into the cgroups (stage1_main). */
+    /* Stage 1 (or the init) puts itself into the cgroups (stage1_main). */
     if (sync_send(sock, SYNC_GO, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     husk_kill_point("create.after-go");
 
-    if (ns_new_flags(cfg) & CLONE_NEWUSER) {
+    if (stage1 > 0 && (ns_new_flags(cfg) & CLONE_NEWUSER)) {
         if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
             return -1;
         if (ns_write_id_maps(stage1, &cfg->linux_, err) < 0)
@@ -717,9 +810,11 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
             return -1;
     }
 
-    if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_PID, err) < 0)
-        return -1;
-    c->pid = msg.value;
+    if (stage1 > 0) {
+        if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_PID, err) < 0)
+            return -1;
+        c->pid = msg.value;
+    }
     log_debug("container init: pid %d", (int)c->pid);
     husk_kill_point("create.after-pid");
 
@@ -771,12 +866,12 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
      * and stage 2's instead of being waited for in between. Waited for through its
      * pidfd with the freezer watched: a cgroup frozen under it would keep it from
      * exiting, and waitpid would hang (await_setup fails create then). */
-    {
+    if (stage1 > 0) {
         _cleanup_close_ int s1fd = husk_pidfd_open(stage1, 0);
         if (s1fd >= 0 && await_setup(s1fd, cg, err) < 0)
             return -1;
+        waitpid(stage1, NULL, 0);
     }
-    waitpid(stage1, NULL, 0);
     husk_kill_point("create.before-return");
     return 0;
 }
@@ -790,7 +885,7 @@ int container_create(struct husk_container *c, husk_err **err)
     _cleanup_close_ int dirfd = -1;
     _cleanup_close_ int fifo_fd = -1;
     _cleanup_free_ char *created = NULL;
-    pid_t stage1 = -1;
+    pid_t stage1 = -1, direct_init = -1;
     bool made_dir = false;
     _cleanup_close_ int seccomp_prog_fd = -1;
     _cleanup_close_ int listener_fd = -1;
@@ -905,10 +1000,35 @@ int container_create(struct husk_container *c, husk_err **err)
 
     pid_t creator = getpid();
     bool born_in_v2 = false;
-    stage1 = cgroup_fork_into(&cg, &born_in_v2);
-    if (stage1 < 0) {
-        husk_fail(err, errno, "fork");
-        goto fail;
+    int direct = direct_clone_flags(cfg, &joins);
+    if (direct >= 0) {
+        pid_t pid = cgroup_clone_into(&cg, direct, &born_in_v2);
+        if (pid < 0) {
+            husk_fail(err, errno, "create namespaces");
+            goto fail;
+        }
+        if (pid == 0) {
+            /* Dies with us until it is in the container's cgroups (init_direct_main),
+             * so a create killed now leaves no process outside them; the socket's
+             * EOF says whether we died before the flag was set (in its own pid
+             * namespace, getppid() is 0). */
+            close(socks[0]);
+            close(dirfd);
+            struct pollfd alive = { .fd = socks[1], .events = POLLRDHUP };
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&alive, 1, 0) != 0)
+                _exit(1);
+            struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
+                                   .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
+            init_direct_main(&s);   /* never returns */
+        }
+        c->pid = pid;
+        direct_init = pid;
+    } else {
+        stage1 = cgroup_fork_into(&cg, &born_in_v2);
+        if (stage1 < 0) {
+            husk_fail(err, errno, "fork");
+            goto fail;
+        }
     }
     if (stage1 == 0) {
         /* Stage 1 dies with us: a create killed before it has even sent GO leaves
@@ -927,7 +1047,10 @@ int container_create(struct husk_container *c, husk_err **err)
     close(socks[1]);
     socks[1] = -1;
     ns_close_joins(&joins);
-    log_debug("stage 1 forked: pid %d", (int)stage1);
+    if (direct_init > 0)
+        log_debug("container init cloned into its namespaces (flags 0x%x): pid %d", direct, (int)direct_init);
+    else
+        log_debug("stage 1 forked: pid %d", (int)stage1);
     husk_kill_point("create.after-stage1-fork");
 
     if (create_parent(c, socks[0], stage1, dirfd, created, &cg, seccomp_prog_fd, err) < 0)
@@ -952,9 +1075,13 @@ fail:
      * back until it is thawed, and waiting for them would hang. They are ours to
      * end (a cgroup frozen before create was refused before any process of ours
      * went in). If it stays frozen (a frozen ancestor), they die when it thaws. */
-    bool frozen = stage1 > 0 && cg.paths && !cgroup_thaw_all(&cg);
+    bool frozen = (stage1 > 0 || direct_init > 0) && cg.paths && !cgroup_thaw_all(&cg);
     if (c->pid > 0)
         kill(c->pid, SIGKILL);
+    /* An init cloned directly is our child: reap it (not in a cgroup still frozen,
+     * where it cannot die yet). */
+    if (direct_init > 0 && !frozen)
+        waitpid(direct_init, NULL, __WALL);
     if (stage1 > 0 && frozen)
         kill(stage1, SIGKILL);
     else if (stage1 > 0)
