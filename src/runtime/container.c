@@ -186,7 +186,8 @@ int signal_parse(const char *s)
 struct stage_ctx {
     struct husk_container *c;
     int sock;          /* sync socket to the parent */
-    int fifo_fd;       /* O_PATH fd of exec.fifo */
+    int fifo_fd;       /* O_PATH fd of exec.fifo, or -1 (start_wfd) */
+    int start_wfd;     /* start_now: where to report instead of exec.fifo, or -1 */
     char *state_json;  /* "creating" state from the parent, when hooks need it */
     struct husk_seccomp *seccomp;   /* linux.seccomp, read from seccomp_prog_fd when loaded */
     int seccomp_prog_fd;            /* memfd the parent writes the BPF program to, or -1 */
@@ -433,18 +434,23 @@ static void stage2_main(struct stage_ctx *s)
             _exit(1);
     }
     close(s->sock);
-    log_debug("container init: waiting for start on exec.fifo");
-    husk_log_release_stderr();
-
-    /* Block until `husk start` opens the fifo for reading. The fd was opened O_PATH
-     * by the parent; reopening it through /proc/self/fd needs no path lookup in the
-     * host's filesystem, which we no longer see. */
-    char fdp[64];
-    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", s->fifo_fd);
-    int wfd = open(fdp, O_WRONLY | O_CLOEXEC);
-    if (wfd < 0)
-        _exit(1);
-    close(s->fifo_fd);
+    int wfd = s->start_wfd;
+    if (wfd < 0) {
+        log_debug("container init: waiting for start on exec.fifo");
+        husk_log_release_stderr();
+        /* Block until `husk start` opens the fifo for reading. The fd was opened
+         * O_PATH by the parent; reopening it through /proc/self/fd needs no path
+         * lookup in the host's filesystem, which we no longer see. */
+        char fdp[64];
+        snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", s->fifo_fd);
+        wfd = open(fdp, O_WRONLY | O_CLOEXEC);
+        if (wfd < 0)
+            _exit(1);
+        close(s->fifo_fd);
+    } else {
+        /* `husk run`: started as soon as create has recorded us. */
+        husk_log_release_stderr();
+    }
     log_debug("container init: started; startContainer hooks, seccomp, capabilities, user, then exec %s", exe);
 
     /* startContainer hooks: after start, before the user's program, in the container. */
@@ -886,6 +892,7 @@ int container_create(struct husk_container *c, husk_err **err)
     _cleanup_close_ int fifo_fd = -1;
     _cleanup_free_ char *created = NULL;
     pid_t stage1 = -1, direct_init = -1;
+    int start_pipe[2] = { -1, -1 };
     bool made_dir = false;
     _cleanup_close_ int seccomp_prog_fd = -1;
     _cleanup_close_ int listener_fd = -1;
@@ -894,6 +901,7 @@ int container_create(struct husk_container *c, husk_err **err)
         joins.fd[i] = -1;
     c->console_sock_fd = c->console_sock_fd > 0 ? c->console_sock_fd : -1;
     c->listen_fds = caller_listen_fds();
+    c->start_fd = -1;
 
     if (id_validate(c->id, err) < 0)
         return -1;
@@ -931,30 +939,37 @@ int container_create(struct husk_container *c, husk_err **err)
     husk_kill_point("create.after-state-dir");
 
     created = time_rfc3339();
-    {
-        struct husk_state st;
-        fill_state(&st, c, &cg);
-        st.created = created;
-        if (state_write(dirfd, &st, err) < 0)
-            goto fail;
-    }
+    /* state.json is first written once the cgroups exist (below): until then a
+     * crash leaves a state dir without it, which delete --force handles as it
+     * handles one whose cgroups were not recorded yet. (One file less to create
+     * per container: on a filesystem like ext4 each new inode costs.) */
     if (state_save_config(dirfd, c->bundle, err) < 0)
         goto fail;
 
     /* exec.fifo: stage 2 blocks opening it for writing until `start` reads it. It is
-     * owned by the container's root so that stage 2 can open it from a user ns. */
-    if (mkfifoat(dirfd, "exec.fifo", 0600) < 0) {
-        husk_fail(err, errno, "mkfifo exec.fifo");
-        goto fail;
-    }
-    if (fchownat(dirfd, "exec.fifo", ns_host_uid(cfg, 0), ns_host_gid(cfg, 0), AT_SYMLINK_NOFOLLOW) < 0) {
-        husk_fail(err, errno, "chown exec.fifo");
-        goto fail;
-    }
-    fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
-    if (fifo_fd < 0) {
-        husk_fail(err, errno, "open exec.fifo");
-        goto fail;
+     * owned by the container's root so that stage 2 can open it from a user ns.
+     * `husk run` starts the container itself, right after create: no fifo, nothing
+     * to wait for, and the init's report comes through a pipe (as with crun's run;
+     * the container is "running" as soon as create has returned). */
+    if (c->start_now) {
+        if (pipe2(start_pipe, O_CLOEXEC) < 0) {
+            husk_fail(err, errno, "pipe");
+            goto fail;
+        }
+    } else {
+        if (mkfifoat(dirfd, "exec.fifo", 0600) < 0) {
+            husk_fail(err, errno, "mkfifo exec.fifo");
+            goto fail;
+        }
+        if (fchownat(dirfd, "exec.fifo", ns_host_uid(cfg, 0), ns_host_gid(cfg, 0), AT_SYMLINK_NOFOLLOW) < 0) {
+            husk_fail(err, errno, "chown exec.fifo");
+            goto fail;
+        }
+        fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+        if (fifo_fd < 0) {
+            husk_fail(err, errno, "open exec.fifo");
+            goto fail;
+        }
     }
     husk_kill_point("create.after-state");
 
@@ -988,7 +1003,7 @@ int container_create(struct husk_container *c, husk_err **err)
     if (ns_open_joins(cfg, &joins, err) < 0 || process_check_host_settings(cfg, joins.host, err) < 0)
         goto fail;
     /* In a joined user namespace the container's root is whoever its map says. */
-    if (joins.fd[OCI_NS_USER] >= 0 && !joins.host[OCI_NS_USER] &&
+    if (fifo_fd >= 0 && joins.fd[OCI_NS_USER] >= 0 && !joins.host[OCI_NS_USER] &&
         fchownat(dirfd, "exec.fifo", joins.root_uid, joins.root_gid, AT_SYMLINK_NOFOLLOW) < 0) {
         husk_fail(err, errno, "chown exec.fifo");
         goto fail;
@@ -1014,10 +1029,13 @@ int container_create(struct husk_container *c, husk_err **err)
              * namespace, getppid() is 0). */
             close(socks[0]);
             close(dirfd);
+            if (start_pipe[0] >= 0)
+                close(start_pipe[0]);
             struct pollfd alive = { .fd = socks[1], .events = POLLRDHUP };
             if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&alive, 1, 0) != 0)
                 _exit(1);
-            struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
+            struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .start_wfd = start_pipe[1],
+                                   .seccomp_prog_fd = seccomp_prog_fd,
                                    .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
             init_direct_main(&s);   /* never returns */
         }
@@ -1040,13 +1058,21 @@ int container_create(struct husk_container *c, husk_err **err)
             _exit(1);
         close(socks[0]);
         close(dirfd);
-        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
+        if (start_pipe[0] >= 0)
+            close(start_pipe[0]);
+        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .start_wfd = start_pipe[1],
+                                   .seccomp_prog_fd = seccomp_prog_fd,
                                .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
         stage1_main(&s, &joins);   /* never returns */
     }
     close(socks[1]);
     socks[1] = -1;
     ns_close_joins(&joins);
+    /* Only the init may hold the write end: its death is then the reader's EOF. */
+    if (start_pipe[1] >= 0) {
+        close(start_pipe[1]);
+        start_pipe[1] = -1;
+    }
     if (direct_init > 0)
         log_debug("container init cloned into its namespaces (flags 0x%x): pid %d", direct, (int)direct_init);
     else
@@ -1061,6 +1087,7 @@ int container_create(struct husk_container *c, husk_err **err)
         close(c->console_sock_fd);
         c->console_sock_fd = -1;
     }
+    c->start_fd = start_pipe[0];
     cgroup_free(&cg);
     return 0;
 
@@ -1070,6 +1097,9 @@ fail:
         close(socks[0]);
     if (socks[1] >= 0)
         close(socks[1]);
+    for (int i = 0; i < 2; i++)
+        if (start_pipe[i] >= 0)
+            close(start_pipe[i]);
     ns_close_joins(&joins);
     /* Our setup processes in a cgroup frozen meanwhile: a v1 freezer holds SIGKILL
      * back until it is thawed, and waiting for them would hang. They are ours to
@@ -1134,6 +1164,34 @@ static int load_config_of(const char *root, const struct husk_state *st, struct 
 
 static int kill_all(const struct husk_state *st, int sig, husk_err **err);
 static bool wait_gone(const struct husk_state *st, int ms);
+
+/* The init's report: "0" once it is about to exec the user's program, "1<why>"
+ * when the start failed, nothing (EOF) when it died. */
+static int start_report(const char *id, const char *buf, size_t got, husk_err **err)
+{
+    if (got == 0)
+        return husk_fail(err, 0, "container %s exited before it could start", id);
+    if (buf[0] != '0')
+        return husk_fail(err, 0, "%s", buf + 1);
+    return 0;
+}
+
+/* runtime.md lifecycle step 9: a failing poststart hook is an error and the
+ * container is stopped; `delete` then removes it (and runs poststop). */
+static int run_poststart(const struct husk_state *st, const struct oci_config *cfg, husk_err **err)
+{
+    if (!cfg->has_hooks || !has_hooks(&cfg->hooks.poststart))
+        return 0;
+    _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
+    if (hooks_run(&cfg->hooks.poststart, "poststart", json, NULL, err) < 0) {
+        if (proc_start_time(st->pid) == st->pid_start)
+            kill(st->pid, SIGKILL);
+        kill_all(st, SIGKILL, NULL);
+        wait_gone(st, 5000);
+        return -1;
+    }
+    return 0;
+}
 
 int container_start(const char *root, const char *id, husk_err **err)
 {
@@ -1202,25 +1260,51 @@ int container_start_cfg(const char *root, const char *id, const struct oci_confi
               got > 0 && buf[0] == '0' ? "is exec'ing its program" : "failed");
     /* The fifo's presence is what says "created": remove it now that we started. */
     unlinkat(dirfd, "exec.fifo", 0);
-    if (got == 0)
-        return husk_fail(err, 0, "container %s exited before it could start", id);
-    if (buf[0] != '0')
-        return husk_fail(err, 0, "%s", buf + 1);
+    if (start_report(id, buf, got, err) < 0)
+        return -1;
 
-    if (cfg->has_hooks && has_hooks(&cfg->hooks.poststart)) {
-        _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
-        /* runtime.md lifecycle step 9: a failing poststart hook is an error and the
-         * container is stopped; `delete` then removes it (and runs poststop). */
-        if (hooks_run(&cfg->hooks.poststart, "poststart", json, NULL, err) < 0) {
-            if (proc_start_time(st->pid) == st->pid_start)
-                kill(st->pid, SIGKILL);
-            kill_all(st, SIGKILL, NULL);
-            wait_gone(st, 5000);
-            return -1;
-        }
-    }
+    if (run_poststart(st, cfg, err) < 0)
+        return -1;
     husk_kill_point("start.after-poststart");
     log_debug("start %s: done", id);
+    return 0;
+}
+
+int container_start_run(struct husk_container *c, husk_err **err)
+{
+    _cleanup_close_ int fd = c->start_fd;
+    char buf[4096];
+    size_t got = 0;
+
+    c->start_fd = -1;
+    /* The init went on by itself once create had recorded it; only it holds the
+     * write end, so its death is EOF here. */
+    while (got < sizeof buf - 1) {
+        ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return husk_fail(err, errno, "wait for container %s", c->id);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+        if (buf[0] == '0')
+            break;
+    }
+    buf[got] = '\0';
+    log_debug("run %s: the init (pid %d) %s", c->id, (int)c->pid,
+              got > 0 && buf[0] == '0' ? "is exec'ing its program" : "failed");
+    if (start_report(c->id, buf, got, err) < 0)
+        return -1;
+    if (c->config->has_hooks && has_hooks(&c->config->hooks.poststart)) {
+        /* The state as `start` would read it, for the hooks and their clean-up. */
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_state_ struct husk_state *st = NULL;
+        if (container_load_state(c->root_dir, c->id, &dirfd, &st, err) < 0 ||
+            run_poststart(st, c->config, err) < 0)
+            return -1;
+    }
+    log_debug("run %s: started", c->id);
     return 0;
 }
 
