@@ -793,6 +793,12 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         return husk_fail(err, errno, "sync with container setup");
     husk_kill_point("create.after-go");
 
+    /* The copy of config.json that start, exec and delete take the hooks from: made
+     * now, while the init sets itself up on another CPU, rather than before it
+     * exists. Nothing reads it before create returns. */
+    if (state_save_config(dirfd, c->bundle, err) < 0)
+        return -1;
+
     if (stage1 > 0 && (ns_new_flags(cfg) & CLONE_NEWUSER)) {
         if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
             return -1;
@@ -942,9 +948,8 @@ int container_create(struct husk_container *c, husk_err **err)
     /* state.json is first written once the cgroups exist (below): until then a
      * crash leaves a state dir without it, which delete --force handles as it
      * handles one whose cgroups were not recorded yet. (One file less to create
-     * per container: on a filesystem like ext4 each new inode costs.) */
-    if (state_save_config(dirfd, c->bundle, err) < 0)
-        goto fail;
+     * per container: on a filesystem like ext4 each new inode costs.) The config
+     * copy is saved by create_parent, while the init sets itself up. */
 
     /* exec.fifo: stage 2 blocks opening it for writing until `start` reads it. It is
      * owned by the container's root so that stage 2 can open it from a user ns.

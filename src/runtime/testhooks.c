@@ -17,11 +17,11 @@ static const struct kill_point {
 } points[] = {
     /* create, the CLI process (container.c container_create / create_parent) */
     { "create.after-state-dir", "create", "a locked state dir with no state.json" },
-    { "create.after-state", "create", "config copy and exec.fifo, no state.json, no cgroup yet" },
+    { "create.after-state", "create", "exec.fifo, no state.json, no config copy, no cgroup yet" },
     { "create.after-cgroup", "create", "cgroups made on every hierarchy, no state.json yet" },
     { "create.after-cgroup-recorded", "create", "state.json (pid 0) with the cgroups, no process yet" },
     { "create.after-stage1-fork", "create", "stage 1 (or the init, cloned directly) forked, not yet in the cgroups" },
-    { "create.after-go", "create", "stage 1 (or the init) in the cgroups, making namespaces" },
+    { "create.after-go", "create", "stage 1 (or the init) in the cgroups, making namespaces; no config copy" },
     { "create.after-pid", "create", "container init running, its pid not yet in state.json" },
     { "create.after-state-written", "create", "state.json with the init's pid; init not yet READY" },
     { "create.before-return", "create", "a complete created container (pid file written)" },
