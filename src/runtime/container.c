@@ -836,6 +836,21 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         return -1;
     husk_kill_point("create.after-state-written");
 
+    /* `husk run` with nothing more for us to do during the setup (no hooks, no
+     * seccomp listener, no bind sources to open): everything is recorded now, so
+     * the init need not wait for us once it is READY; it finds the ack waiting.
+     * (Not for create: a create killed after this would leave an init waiting on
+     * exec.fifo for a start that never comes. A run's init starts by itself.) */
+    bool acked = false;
+    if (c->start_now && !need_parent_hooks(cfg) && !need_state_in_container(cfg) && !(cfg->has_linux && cfg->linux_.has_seccomp && seccomp_uses_notify(&cfg->linux_.seccomp)) &&
+        !mount_sources_needed(cfg)) {
+        if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
+            return -1;
+        if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
+            return husk_fail(err, errno, "sync with container setup");
+        acked = true;
+    }
+
     for (;;) {
         if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, 0, err) < 0)
             return -1;
@@ -867,10 +882,10 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
             return husk_fail(err, errno, "sync with container setup");
     }
 
-    if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
-        return -1;
     /* Everything is recorded: the init may now outlive us (see stage2_main). */
-    if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
+    if (!acked && c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
+        return -1;
+    if (!acked && sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     log_debug("created %s: init pid %d waits for start", c->id, (int)c->pid);
     /* Stage 1 exited right after sending PID; reaped only now (a failure before
