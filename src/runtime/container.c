@@ -846,9 +846,8 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
         !mount_sources_needed(cfg)) {
         if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
             return -1;
-        if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
-            return husk_fail(err, errno, "sync with container setup");
-        acked = true;
+        /* An init that failed already has closed its end: its error is read below. */
+        acked = sync_send(sock, SYNC_READY_ACK, 0, NULL) == 0;
     }
 
     for (;;) {
