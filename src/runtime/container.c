@@ -651,6 +651,12 @@ static int direct_clone_flags(const struct oci_config *cfg, const struct ns_join
     int flags = ns_new_flags(cfg);
     if (flags & (CLONE_NEWUSER | CLONE_NEWTIME))
         return -1;
+    /* pids.limit 0: not even the init may exist. It is forked inside the cgroups by
+     * stage 1, and clone3 into a v2 cgroup is refused, but on v1 the init would be
+     * cloned outside and move in, which the pids controller does not count. */
+    const struct oci_resources *r = &cfg->linux_.resources;
+    if (cfg->has_linux && cfg->linux_.has_resources && r->has_pids && r->pids.limit == 0)
+        return -1;
     for (int i = 0; i < OCI_NS_COUNT; i++)
         if (joins->fd[i] >= 0)
             return -1;
