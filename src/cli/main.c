@@ -123,6 +123,31 @@ static void print_help(FILE *f)
                "  --help, -h             this text; 'husk COMMAND --help' for a command\n");
 }
 
+/* The re-execution selfclone_ensure() makes for create, run and exec, done before
+ * main() and the other constructors (libcap's, the note of inherited fds), whose
+ * work the re-executed husk does again anyway. Only when the command line plainly
+ * names such a verb: main() calls selfclone_ensure() again, whatever this found. */
+__attribute__((constructor(101))) static void clone_self_early(int argc, char **argv)
+{
+    static const char *const with_value[] = { "root", "log", "log-format", "rootless", "criu", "storage-root" };
+    for (int i = 1; i < argc && argv[i]; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            for (size_t v = 0; v < ARRAY_SIZE(verbs); v++)
+                if (verbs[v].clone_self && strcmp(verbs[v].name, a) == 0) {
+                    husk_err *err = NULL;
+                    selfclone_ensure(argv, &err);   /* returns only if not needed, or failed */
+                    husk_err_free(&err);
+                }
+            return;
+        }
+        const char *n = a + (a[1] == '-' ? 2 : 1);
+        for (size_t k = 0; k < ARRAY_SIZE(with_value); k++)
+            if (strcmp(n, with_value[k]) == 0)
+                i++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {

@@ -40,6 +40,9 @@ int cmd_run(struct cli_global *g, int argc, char **argv)
     const char *id = argv[optind];
     if (cli_prepare_container(g, &f, id, &c, &err) < 0)
         return cli_fail(&err);
+    /* The container starts as soon as it is created: no exec.fifo to wait on. Not
+     * when we are its console: the tty relay must run before its program does. */
+    c.start_now = !(c.config->has_process && c.config->process.terminal && !f.console_socket && !f.detach);
 
     /* A terminal with nobody to hand the master to: we are the console. */
     if (c.config->has_process && c.config->process.terminal && !f.console_socket && !f.detach) {
@@ -77,7 +80,7 @@ int cmd_run(struct cli_global *g, int argc, char **argv)
     }
     /* start and delete take the hooks from the config parsed here, which is what
      * create saved in the state dir: no need to read and parse it twice more. */
-    if (container_start_cfg(g->root, id, c.config, &err) < 0)
+    if ((c.start_now ? container_start_run(&c, &err) : container_start_cfg(g->root, id, c.config, &err)) < 0)
         goto fail_created;
     if (f.detach) {
         cli_release_container(&c);

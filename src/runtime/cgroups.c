@@ -598,13 +598,21 @@ int cgroup_enter_self(const struct husk_cgroup *cg, bool skip_v2, husk_err **err
  * EPERM) this is a plain fork(). */
 pid_t cgroup_fork_into(const struct husk_cgroup *cg, bool *born_in_v2)
 {
+    return cgroup_clone_into(cg, 0, born_in_v2);
+}
+
+pid_t cgroup_clone_into(const struct husk_cgroup *cg, int ns_flags, bool *born_in_v2)
+{
     *born_in_v2 = false;
     for (char **p = cg->paths; p && *p; p++) {
         struct statfs sfs;
-        _cleanup_close_ int dfd = open(*p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fstatfs(dfd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
+        if (statfs(*p, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC)
             continue;
-        struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)dfd };
+        _cleanup_close_ int dfd = open(*p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            break;
+        struct clone_args a = { .flags = CLONE_INTO_CGROUP | (uint64_t)ns_flags, .exit_signal = SIGCHLD,
+                                .cgroup = (uint64_t)dfd };
         long pid = syscall(SYS_clone3, &a, sizeof a);
         if (pid >= 0) {
             *born_in_v2 = true;
@@ -612,7 +620,16 @@ pid_t cgroup_fork_into(const struct husk_cgroup *cg, bool *born_in_v2)
         }
         break;
     }
-    return fork();
+    if (ns_flags == 0)
+        return fork();
+    /* New namespaces: never a fork() without them. clone3 where the v2 cgroup could
+     * not be used (or there is none), else clone(2), which Linux has always had;
+     * with no new stack both return in the child like fork() does. */
+    struct clone_args a = { .flags = (uint64_t)ns_flags, .exit_signal = SIGCHLD };
+    long pid = syscall(SYS_clone3, &a, sizeof a);
+    if (pid < 0 && (errno == ENOSYS || errno == EPERM))
+        pid = syscall(SYS_clone, (unsigned long)ns_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+    return (pid_t)pid;
 }
 
 static int cmp_pid(const void *a, const void *b)

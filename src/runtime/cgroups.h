@@ -55,6 +55,9 @@ int cgroup_enter_self(const struct husk_cgroup *cg, bool skip_v2, husk_err **err
 /* fork(), with the child born in the container's cgroup v2 directory when there is
  * one and clone3 allows it (*born_in_v2). */
 pid_t cgroup_fork_into(const struct husk_cgroup *cg, bool *born_in_v2);
+/* The same, the child also born in the new namespaces of ns_flags (CLONE_NEW*):
+ * clone3, or clone(2) where clone3 is refused; -1 with errno if that fails. */
+pid_t cgroup_clone_into(const struct husk_cgroup *cg, int ns_flags, bool *born_in_v2);
 /* Pids in the container's cgroup (first hierarchy that lists them). *pids malloc'd. */
 int cgroup_pids(const struct husk_cgroup *cg, pid_t **pids, size_t *n, husk_err **err);
 /* rmdir what husk created, children first; EBUSY is retried briefly (processes exiting). */

@@ -27,6 +27,11 @@
  *                                                           seccomp, caps, user, exec
  *   poststart hooks (a failure stops the container)
  *
+ * Stage 1 is only needed to join namespaces by path and to make a user or time
+ * namespace. Without those (a default config) the parent clones stage 2 directly
+ * into its new namespaces; it moves itself into the cgroups, makes its cgroup
+ * namespace there, and goes on as above from "rootfs, mounts" (init_direct_main).
+ *
  * A failure anywhere in stage 1 or 2 is sent to the parent as one SYNC_ERROR
  * message; the parent kills what it started and removes what it made. */
 #include "container.h"
@@ -181,7 +186,8 @@ int signal_parse(const char *s)
 struct stage_ctx {
     struct husk_container *c;
     int sock;          /* sync socket to the parent */
-    int fifo_fd;       /* O_PATH fd of exec.fifo */
+    int fifo_fd;       /* O_PATH fd of exec.fifo, or -1 (start_wfd) */
+    int start_wfd;     /* start_now: where to report instead of exec.fifo, or -1 */
     char *state_json;  /* "creating" state from the parent, when hooks need it */
     struct husk_seccomp *seccomp;   /* linux.seccomp, read from seccomp_prog_fd when loaded */
     int seccomp_prog_fd;            /* memfd the parent writes the BPF program to, or -1 */
@@ -428,18 +434,23 @@ static void stage2_main(struct stage_ctx *s)
             _exit(1);
     }
     close(s->sock);
-    log_debug("container init: waiting for start on exec.fifo");
-    husk_log_release_stderr();
-
-    /* Block until `husk start` opens the fifo for reading. The fd was opened O_PATH
-     * by the parent; reopening it through /proc/self/fd needs no path lookup in the
-     * host's filesystem, which we no longer see. */
-    char fdp[64];
-    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", s->fifo_fd);
-    int wfd = open(fdp, O_WRONLY | O_CLOEXEC);
-    if (wfd < 0)
-        _exit(1);
-    close(s->fifo_fd);
+    int wfd = s->start_wfd;
+    if (wfd < 0) {
+        log_debug("container init: waiting for start on exec.fifo");
+        husk_log_release_stderr();
+        /* Block until `husk start` opens the fifo for reading. The fd was opened
+         * O_PATH by the parent; reopening it through /proc/self/fd needs no path
+         * lookup in the host's filesystem, which we no longer see. */
+        char fdp[64];
+        snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", s->fifo_fd);
+        wfd = open(fdp, O_WRONLY | O_CLOEXEC);
+        if (wfd < 0)
+            _exit(1);
+        close(s->fifo_fd);
+    } else {
+        /* `husk run`: started as soon as create has recorded us. */
+        husk_log_release_stderr();
+    }
     log_debug("container init: started; startContainer hooks, seccomp, capabilities, user, then exec %s", exe);
 
     /* startContainer hooks: after start, before the user's program, in the container. */
@@ -497,6 +508,49 @@ fail_started:;
 /* ------------------------------------------------------------------------ */
 /* stage 1: namespaces                                                       */
 
+/* The signals whose disposition is not SIG_DFL (ignored or caught), as a mask of
+ * bit sig-1, from the SigIgn and SigCgt lines of /proc/self/status; every signal
+ * if that cannot be read. */
+static uint64_t signals_not_default(void)
+{
+    char buf[4096];
+    _cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read_all(fd, buf, sizeof buf - 1) : -1;
+    if (n <= 0)
+        return ~0ULL;
+    buf[n] = '\0';
+    uint64_t mask = 0;
+    int found = 0;
+    for (const char *k = buf; (k = strstr(k, "Sig")) != NULL; k += 3) {
+        if (strncmp(k, "SigIgn:", 7) != 0 && strncmp(k, "SigCgt:", 7) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(k + 7, &end, 16);
+        if (errno || end == k + 7)
+            return ~0ULL;
+        mask |= v;
+        found++;
+    }
+    return found == 2 ? mask : ~0ULL;
+}
+
+/* The container starts with default signal handling and nothing blocked, whatever
+ * husk had (run blocks everything to forward signals; the caller may have left
+ * signals ignored, which execve keeps). Only the signals not at SIG_DFL are reset:
+ * one read of /proc/self/status instead of a system call for each of the 64. */
+static void reset_signals(void)
+{
+    uint64_t todo = signals_not_default();
+    sigset_t none;
+
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && (sig > 64 || (todo >> (sig - 1)) & 1))
+            signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
 {
     struct husk_container *c = s->c;
@@ -504,15 +558,8 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
     _cleanup_err_ husk_err *err = NULL;
     struct sync_msg msg;
     int flags = ns_new_flags(cfg);
-    sigset_t none;
 
-    /* The container starts with default signal handling, whatever husk had (run
-     * blocks everything to forward signals). */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
 
     /* Into the container's cgroups, before anything else (our children, the init
      * included, inherit them; a new cgroup namespace is rooted at the cgroup we are
@@ -586,6 +633,63 @@ static void stage1_main(struct stage_ctx *s, struct ns_join *joins)
         _exit(1);
     _exit(0);
 
+fail:
+    sync_send_error(s->sock, &err);
+    _exit(1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the init cloned straight into its namespaces                              */
+
+/* Stage 1 exists for what must happen between fork and the init: joining
+ * namespaces by path, a user namespace whose maps the parent writes, a time
+ * namespace's offsets (all before the init's pid namespace is entered). Without
+ * any of those the init is cloned directly into its new namespaces, and a fork,
+ * an exit and two messages are saved. The cgroup namespace is the exception: it
+ * is rooted at the cgroups of the process that makes it, so the init makes it
+ * itself once it is in them. */
+static int direct_clone_flags(const struct oci_config *cfg, const struct ns_join *joins)
+{
+    int flags = ns_new_flags(cfg);
+    if (flags & (CLONE_NEWUSER | CLONE_NEWTIME))
+        return -1;
+    /* pids.limit 0: not even the init may exist. It is forked inside the cgroups by
+     * stage 1, and clone3 into a v2 cgroup is refused, but on v1 the init would be
+     * cloned outside and move in, which the pids controller does not count. */
+    const struct oci_resources *r = &cfg->linux_.resources;
+    if (cfg->has_linux && cfg->linux_.has_resources && r->has_pids && r->pids.limit == 0)
+        return -1;
+    for (int i = 0; i < OCI_NS_COUNT; i++)
+        if (joins->fd[i] >= 0)
+            return -1;
+    return flags & ~CLONE_NEWCGROUP;
+}
+
+/* What stage 1 does before its fork, for an init cloned with its namespaces. */
+static void init_direct_main(struct stage_ctx *s)
+{
+    _cleanup_err_ husk_err *err = NULL;
+    struct sync_msg msg;
+
+    reset_signals();
+    /* Into the container's cgroups before anything else, as stage 1 does. */
+    if (cgroup_enter_self(s->cg, s->born_in_v2, &err) < 0)
+        goto fail;
+    /* We are where we belong: from here a create that dies under us is seen by the
+     * EOF of the sync socket, and we must outlive a create that succeeds. */
+    if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) {
+        husk_fail(&err, errno, "prctl(PR_SET_PDEATHSIG)");
+        goto fail;
+    }
+    if (sync_recv(s->sock, &msg, SYNC_GO, &err) < 0)
+        _exit(1);
+    if ((ns_new_flags(s->c->config) & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+        husk_fail(&err, errno, "create cgroup namespace");
+        goto fail;
+    }
+    log_debug("container init (pid %d): cloned into its namespaces, in its cgroups", (int)getpid());
+    husk_kill_point("create.stage2.after-namespaces");
+    stage2_main(s);   /* never returns */
 fail:
     sync_send_error(s->sock, &err);
     _exit(1);
@@ -683,7 +787,8 @@ static int await_setup(int fd, const struct husk_cgroup *cg, husk_err **err)
     }
 }
 
-/* The parent's side of create, once stage 1 runs. */
+/* The parent's side of create, once stage 1 runs (stage1 > 0), or the init cloned
+ * directly (stage1 <= 0, c->pid already set). */
 static int create_parent(struct husk_container *c, int sock, pid_t stage1, int dirfd, const char *created,
                          const struct husk_cgroup *cg, int seccomp_prog_fd, husk_err **err)
 {
@@ -691,12 +796,18 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     struct sync_msg msg;
     struct husk_state st;
 
-    /* Stage 1 puts itself into the cgroups (stage1_main). */
+    /* Stage 1 (or the init) puts itself into the cgroups (stage1_main). */
     if (sync_send(sock, SYNC_GO, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     husk_kill_point("create.after-go");
 
-    if (ns_new_flags(cfg) & CLONE_NEWUSER) {
+    /* The copy of config.json that start, exec and delete take the hooks from: made
+     * now, while the init sets itself up on another CPU, rather than before it
+     * exists. Nothing reads it before create returns. */
+    if (state_save_config(dirfd, c->bundle, err) < 0)
+        return -1;
+
+    if (stage1 > 0 && (ns_new_flags(cfg) & CLONE_NEWUSER)) {
         if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_USERMAP_PLS, err) < 0)
             return -1;
         if (ns_write_id_maps(stage1, &cfg->linux_, err) < 0)
@@ -719,9 +830,11 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
             return -1;
     }
 
-    if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_PID, err) < 0)
-        return -1;
-    c->pid = msg.value;
+    if (stage1 > 0) {
+        if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, SYNC_PID, err) < 0)
+            return -1;
+        c->pid = msg.value;
+    }
     log_debug("container init: pid %d", (int)c->pid);
     husk_kill_point("create.after-pid");
 
@@ -730,6 +843,20 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
     if (state_write(dirfd, &st, err) < 0)
         return -1;
     husk_kill_point("create.after-state-written");
+
+    /* `husk run` with nothing more for us to do during the setup (no hooks, no
+     * seccomp listener, no bind sources to open): everything is recorded now, so
+     * the init need not wait for us once it is READY; it finds the ack waiting.
+     * (Not for create: a create killed after this would leave an init waiting on
+     * exec.fifo for a start that never comes. A run's init starts by itself.) */
+    bool acked = false;
+    if (c->start_now && !need_parent_hooks(cfg) && !need_state_in_container(cfg) && !(cfg->has_linux && cfg->linux_.has_seccomp && seccomp_uses_notify(&cfg->linux_.seccomp)) &&
+        !mount_sources_needed(cfg)) {
+        if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
+            return -1;
+        /* An init that failed already has closed its end: its error is read below. */
+        acked = sync_send(sock, SYNC_READY_ACK, 0, NULL) == 0;
+    }
 
     for (;;) {
         if (await_setup(sock, cg, err) < 0 || sync_recv(sock, &msg, 0, err) < 0)
@@ -762,10 +889,10 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
             return husk_fail(err, errno, "sync with container setup");
     }
 
-    if (c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
-        return -1;
     /* Everything is recorded: the init may now outlive us (see stage2_main). */
-    if (sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
+    if (!acked && c->pid_file && container_write_pid_file(c->pid_file, c->pid, err) < 0)
+        return -1;
+    if (!acked && sync_send(sock, SYNC_READY_ACK, 0, NULL) < 0)
         return husk_fail(err, errno, "sync with container setup");
     log_debug("created %s: init pid %d waits for start", c->id, (int)c->pid);
     /* Stage 1 exited right after sending PID; reaped only now (a failure before
@@ -773,12 +900,12 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
      * and stage 2's instead of being waited for in between. Waited for through its
      * pidfd with the freezer watched: a cgroup frozen under it would keep it from
      * exiting, and waitpid would hang (await_setup fails create then). */
-    {
+    if (stage1 > 0) {
         _cleanup_close_ int s1fd = husk_pidfd_open(stage1, 0);
         if (s1fd >= 0 && await_setup(s1fd, cg, err) < 0)
             return -1;
+        waitpid(stage1, NULL, 0);
     }
-    waitpid(stage1, NULL, 0);
     husk_kill_point("create.before-return");
     return 0;
 }
@@ -792,7 +919,8 @@ int container_create(struct husk_container *c, husk_err **err)
     _cleanup_close_ int dirfd = -1;
     _cleanup_close_ int fifo_fd = -1;
     _cleanup_free_ char *created = NULL;
-    pid_t stage1 = -1;
+    pid_t stage1 = -1, direct_init = -1;
+    int start_pipe[2] = { -1, -1 };
     bool made_dir = false;
     _cleanup_close_ int seccomp_prog_fd = -1;
     _cleanup_close_ int listener_fd = -1;
@@ -801,6 +929,7 @@ int container_create(struct husk_container *c, husk_err **err)
         joins.fd[i] = -1;
     c->console_sock_fd = c->console_sock_fd > 0 ? c->console_sock_fd : -1;
     c->listen_fds = caller_listen_fds();
+    c->start_fd = -1;
 
     if (id_validate(c->id, err) < 0)
         return -1;
@@ -838,30 +967,36 @@ int container_create(struct husk_container *c, husk_err **err)
     husk_kill_point("create.after-state-dir");
 
     created = time_rfc3339();
-    {
-        struct husk_state st;
-        fill_state(&st, c, &cg);
-        st.created = created;
-        if (state_write(dirfd, &st, err) < 0)
-            goto fail;
-    }
-    if (state_save_config(dirfd, c->bundle, err) < 0)
-        goto fail;
+    /* state.json is first written once the cgroups exist (below): until then a
+     * crash leaves a state dir without it, which delete --force handles as it
+     * handles one whose cgroups were not recorded yet. (One file less to create
+     * per container: on a filesystem like ext4 each new inode costs.) The config
+     * copy is saved by create_parent, while the init sets itself up. */
 
     /* exec.fifo: stage 2 blocks opening it for writing until `start` reads it. It is
-     * owned by the container's root so that stage 2 can open it from a user ns. */
-    if (mkfifoat(dirfd, "exec.fifo", 0600) < 0) {
-        husk_fail(err, errno, "mkfifo exec.fifo");
-        goto fail;
-    }
-    if (fchownat(dirfd, "exec.fifo", ns_host_uid(cfg, 0), ns_host_gid(cfg, 0), AT_SYMLINK_NOFOLLOW) < 0) {
-        husk_fail(err, errno, "chown exec.fifo");
-        goto fail;
-    }
-    fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
-    if (fifo_fd < 0) {
-        husk_fail(err, errno, "open exec.fifo");
-        goto fail;
+     * owned by the container's root so that stage 2 can open it from a user ns.
+     * `husk run` starts the container itself, right after create: no fifo, nothing
+     * to wait for, and the init's report comes through a pipe (as with crun's run;
+     * the container is "running" as soon as create has returned). */
+    if (c->start_now) {
+        if (pipe2(start_pipe, O_CLOEXEC) < 0) {
+            husk_fail(err, errno, "pipe");
+            goto fail;
+        }
+    } else {
+        if (mkfifoat(dirfd, "exec.fifo", 0600) < 0) {
+            husk_fail(err, errno, "mkfifo exec.fifo");
+            goto fail;
+        }
+        if (fchownat(dirfd, "exec.fifo", ns_host_uid(cfg, 0), ns_host_gid(cfg, 0), AT_SYMLINK_NOFOLLOW) < 0) {
+            husk_fail(err, errno, "chown exec.fifo");
+            goto fail;
+        }
+        fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+        if (fifo_fd < 0) {
+            husk_fail(err, errno, "open exec.fifo");
+            goto fail;
+        }
     }
     husk_kill_point("create.after-state");
 
@@ -895,7 +1030,7 @@ int container_create(struct husk_container *c, husk_err **err)
     if (ns_open_joins(cfg, &joins, err) < 0 || process_check_host_settings(cfg, joins.host, err) < 0)
         goto fail;
     /* In a joined user namespace the container's root is whoever its map says. */
-    if (joins.fd[OCI_NS_USER] >= 0 && !joins.host[OCI_NS_USER] &&
+    if (fifo_fd >= 0 && joins.fd[OCI_NS_USER] >= 0 && !joins.host[OCI_NS_USER] &&
         fchownat(dirfd, "exec.fifo", joins.root_uid, joins.root_gid, AT_SYMLINK_NOFOLLOW) < 0) {
         husk_fail(err, errno, "chown exec.fifo");
         goto fail;
@@ -907,10 +1042,38 @@ int container_create(struct husk_container *c, husk_err **err)
 
     pid_t creator = getpid();
     bool born_in_v2 = false;
-    stage1 = cgroup_fork_into(&cg, &born_in_v2);
-    if (stage1 < 0) {
-        husk_fail(err, errno, "fork");
-        goto fail;
+    int direct = direct_clone_flags(cfg, &joins);
+    if (direct >= 0) {
+        pid_t pid = cgroup_clone_into(&cg, direct, &born_in_v2);
+        if (pid < 0) {
+            husk_fail(err, errno, "create namespaces");
+            goto fail;
+        }
+        if (pid == 0) {
+            /* Dies with us until it is in the container's cgroups (init_direct_main),
+             * so a create killed now leaves no process outside them; the socket's
+             * EOF says whether we died before the flag was set (in its own pid
+             * namespace, getppid() is 0). */
+            close(socks[0]);
+            close(dirfd);
+            if (start_pipe[0] >= 0)
+                close(start_pipe[0]);
+            struct pollfd alive = { .fd = socks[1], .events = POLLRDHUP };
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&alive, 1, 0) != 0)
+                _exit(1);
+            struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .start_wfd = start_pipe[1],
+                                   .seccomp_prog_fd = seccomp_prog_fd,
+                                   .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
+            init_direct_main(&s);   /* never returns */
+        }
+        c->pid = pid;
+        direct_init = pid;
+    } else {
+        stage1 = cgroup_fork_into(&cg, &born_in_v2);
+        if (stage1 < 0) {
+            husk_fail(err, errno, "fork");
+            goto fail;
+        }
     }
     if (stage1 == 0) {
         /* Stage 1 dies with us: a create killed before it has even sent GO leaves
@@ -922,14 +1085,25 @@ int container_create(struct husk_container *c, husk_err **err)
             _exit(1);
         close(socks[0]);
         close(dirfd);
-        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .seccomp_prog_fd = seccomp_prog_fd,
+        if (start_pipe[0] >= 0)
+            close(start_pipe[0]);
+        struct stage_ctx s = { .c = c, .sock = socks[1], .fifo_fd = fifo_fd, .start_wfd = start_pipe[1],
+                                   .seccomp_prog_fd = seccomp_prog_fd,
                                .seccomp_listener_fd = listener_fd, .cg = &cg, .born_in_v2 = born_in_v2 };
         stage1_main(&s, &joins);   /* never returns */
     }
     close(socks[1]);
     socks[1] = -1;
     ns_close_joins(&joins);
-    log_debug("stage 1 forked: pid %d", (int)stage1);
+    /* Only the init may hold the write end: its death is then the reader's EOF. */
+    if (start_pipe[1] >= 0) {
+        close(start_pipe[1]);
+        start_pipe[1] = -1;
+    }
+    if (direct_init > 0)
+        log_debug("container init cloned into its namespaces (flags 0x%x): pid %d", direct, (int)direct_init);
+    else
+        log_debug("stage 1 forked: pid %d", (int)stage1);
     husk_kill_point("create.after-stage1-fork");
 
     if (create_parent(c, socks[0], stage1, dirfd, created, &cg, seccomp_prog_fd, err) < 0)
@@ -940,6 +1114,7 @@ int container_create(struct husk_container *c, husk_err **err)
         close(c->console_sock_fd);
         c->console_sock_fd = -1;
     }
+    c->start_fd = start_pipe[0];
     cgroup_free(&cg);
     return 0;
 
@@ -949,14 +1124,21 @@ fail:
         close(socks[0]);
     if (socks[1] >= 0)
         close(socks[1]);
+    for (int i = 0; i < 2; i++)
+        if (start_pipe[i] >= 0)
+            close(start_pipe[i]);
     ns_close_joins(&joins);
     /* Our setup processes in a cgroup frozen meanwhile: a v1 freezer holds SIGKILL
      * back until it is thawed, and waiting for them would hang. They are ours to
      * end (a cgroup frozen before create was refused before any process of ours
      * went in). If it stays frozen (a frozen ancestor), they die when it thaws. */
-    bool frozen = stage1 > 0 && cg.paths && !cgroup_thaw_all(&cg);
+    bool frozen = (stage1 > 0 || direct_init > 0) && cg.paths && !cgroup_thaw_all(&cg);
     if (c->pid > 0)
         kill(c->pid, SIGKILL);
+    /* An init cloned directly is our child: reap it (not in a cgroup still frozen,
+     * where it cannot die yet). */
+    if (direct_init > 0 && !frozen)
+        waitpid(direct_init, NULL, __WALL);
     if (stage1 > 0 && frozen)
         kill(stage1, SIGKILL);
     else if (stage1 > 0)
@@ -1009,6 +1191,34 @@ static int load_config_of(const char *root, const struct husk_state *st, struct 
 
 static int kill_all(const struct husk_state *st, int sig, husk_err **err);
 static bool wait_gone(const struct husk_state *st, int ms);
+
+/* The init's report: "0" once it is about to exec the user's program, "1<why>"
+ * when the start failed, nothing (EOF) when it died. */
+static int start_report(const char *id, const char *buf, size_t got, husk_err **err)
+{
+    if (got == 0)
+        return husk_fail(err, 0, "container %s exited before it could start", id);
+    if (buf[0] != '0')
+        return husk_fail(err, 0, "%s", buf + 1);
+    return 0;
+}
+
+/* runtime.md lifecycle step 9: a failing poststart hook is an error and the
+ * container is stopped; `delete` then removes it (and runs poststop). */
+static int run_poststart(const struct husk_state *st, const struct oci_config *cfg, husk_err **err)
+{
+    if (!cfg->has_hooks || !has_hooks(&cfg->hooks.poststart))
+        return 0;
+    _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
+    if (hooks_run(&cfg->hooks.poststart, "poststart", json, NULL, err) < 0) {
+        if (proc_start_time(st->pid) == st->pid_start)
+            kill(st->pid, SIGKILL);
+        kill_all(st, SIGKILL, NULL);
+        wait_gone(st, 5000);
+        return -1;
+    }
+    return 0;
+}
 
 int container_start(const char *root, const char *id, husk_err **err)
 {
@@ -1077,25 +1287,51 @@ int container_start_cfg(const char *root, const char *id, const struct oci_confi
               got > 0 && buf[0] == '0' ? "is exec'ing its program" : "failed");
     /* The fifo's presence is what says "created": remove it now that we started. */
     unlinkat(dirfd, "exec.fifo", 0);
-    if (got == 0)
-        return husk_fail(err, 0, "container %s exited before it could start", id);
-    if (buf[0] != '0')
-        return husk_fail(err, 0, "%s", buf + 1);
+    if (start_report(id, buf, got, err) < 0)
+        return -1;
 
-    if (cfg->has_hooks && has_hooks(&cfg->hooks.poststart)) {
-        _cleanup_free_ char *json = state_oci_json(st, HUSK_RUNNING);
-        /* runtime.md lifecycle step 9: a failing poststart hook is an error and the
-         * container is stopped; `delete` then removes it (and runs poststop). */
-        if (hooks_run(&cfg->hooks.poststart, "poststart", json, NULL, err) < 0) {
-            if (proc_start_time(st->pid) == st->pid_start)
-                kill(st->pid, SIGKILL);
-            kill_all(st, SIGKILL, NULL);
-            wait_gone(st, 5000);
-            return -1;
-        }
-    }
+    if (run_poststart(st, cfg, err) < 0)
+        return -1;
     husk_kill_point("start.after-poststart");
     log_debug("start %s: done", id);
+    return 0;
+}
+
+int container_start_run(struct husk_container *c, husk_err **err)
+{
+    _cleanup_close_ int fd = c->start_fd;
+    char buf[4096];
+    size_t got = 0;
+
+    c->start_fd = -1;
+    /* The init went on by itself once create had recorded it; only it holds the
+     * write end, so its death is EOF here. */
+    while (got < sizeof buf - 1) {
+        ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return husk_fail(err, errno, "wait for container %s", c->id);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+        if (buf[0] == '0')
+            break;
+    }
+    buf[got] = '\0';
+    log_debug("run %s: the init (pid %d) %s", c->id, (int)c->pid,
+              got > 0 && buf[0] == '0' ? "is exec'ing its program" : "failed");
+    if (start_report(c->id, buf, got, err) < 0)
+        return -1;
+    if (c->config->has_hooks && has_hooks(&c->config->hooks.poststart)) {
+        /* The state as `start` would read it, for the hooks and their clean-up. */
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_state_ struct husk_state *st = NULL;
+        if (container_load_state(c->root_dir, c->id, &dirfd, &st, err) < 0 ||
+            run_poststart(st, c->config, err) < 0)
+            return -1;
+    }
+    log_debug("run %s: started", c->id);
     return 0;
 }
 

@@ -25,11 +25,14 @@ struct husk_container {
     bool no_pivot;              /* --no-pivot: chroot instead of pivot_root (weaker) */
     bool no_new_keyring;        /* --no-new-keyring: keep the caller's session keyring */
     int preserve_fds;           /* --preserve-fds N: fds 3..3+N-1 pass to the container */
+    bool start_now;             /* run: no exec.fifo; the init goes on as soon as create is
+                                 * done and reports to start_fd (container_start_run) */
 
     /* filled during create */
     int console_sock_fd;        /* connected --console-socket, or -1 */
     int listen_fds;             /* LISTEN_FDS of the caller, when LISTEN_PID is husk's pid */
     pid_t pid;                  /* container init, host pid */
+    int start_fd;               /* start_now: read end of the init's report ("0" or "1<why>") */
 };
 
 /* create: everything up to the container init waiting on exec.fifo (runtime.md
@@ -41,6 +44,9 @@ int container_start(const char *root, const char *id, husk_err **err);
 /* The same with the config the container was created from already parsed (`husk
  * run` has it): its hooks, instead of reading the state dir's copy back. */
 int container_start_cfg(const char *root, const char *id, const struct oci_config *cfg, husk_err **err);
+/* `husk run`'s start of a container created with start_now: what the init reports
+ * through start_fd (closed here) instead of exec.fifo, then the poststart hooks. */
+int container_start_run(struct husk_container *c, husk_err **err);
 
 /* kill: signal the init (all = every process of the container's cgroup). */
 int container_kill(const char *root, const char *id, int sig, bool all, husk_err **err);

@@ -104,7 +104,8 @@ static int bind_host_node(int parentfd, const char *name, const char *path, mode
     return 0;
 }
 
-static int make_device(int rootfd, const struct dev_spec *d, husk_err **err)
+/* devfd: the rootfs' /dev, used as it is for a node directly in it. */
+static int make_device(int rootfd, int devfd, const struct dev_spec *d, husk_err **err)
 {
     char link[64];
     struct stat st;
@@ -122,31 +123,36 @@ static int make_device(int rootfd, const struct dev_spec *d, husk_err **err)
     if (!parent)
         return husk_fail(err, ENOMEM, "device %s", path);
 
-    _cleanup_close_ int parentfd = mkpath_in_root(rootfd, parent, true, err);
-    if (parentfd < 0)
-        return husk_err_prefix(err, "device %s", path);
+    _cleanup_close_ int own_parent = -1;
+    int parentfd = devfd;
+    if (strcmp(parent, "/dev") != 0) {
+        parentfd = own_parent = mkpath_in_root(rootfd, parent, true, err);
+        if (parentfd < 0)
+            return husk_err_prefix(err, "device %s", path);
+    }
 
     /* Something already there: the right node is kept, anything else replaced
      * (an image could ship /dev/null as a regular file, or a symlink). A mount
      * point (EBUSY) is a config mount that provides it: left alone. */
     struct statx stx;
-    if (statx(parentfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) == 0) {
+    bool exists = statx(parentfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE, &stx) == 0;
+    if (exists) {
         /* A config mount already put something here (a bind of the host's node,
          * say): chmod or chown through it would change the host's node. */
         if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
             return 0;
-    }
-    if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        st.st_mode = stx.stx_mode;
+        st.st_rdev = makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
         if (S_ISDIR(st.st_mode))
             return husk_fail(err, EISDIR, "device %s: a directory is in the way", path);
         if (!same_node(&st, type, rdev)) {
             if (unlinkat(parentfd, name, 0) < 0)
                 return errno == EBUSY ? 0 : husk_fail(err, errno, "remove %s", path);
+            exists = false;
         }
     }
 
-    if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-        mknodat(parentfd, name, type | (d->mode & 07777), rdev) < 0) {
+    if (!exists && mknodat(parentfd, name, type | (d->mode & 07777), rdev) < 0) {
         if (errno == EPERM && type != S_IFIFO)
             return bind_host_node(parentfd, name, path, type, rdev, err);
         return husk_fail(err, errno, "mknod %s", path);
@@ -229,23 +235,14 @@ static bool in_config(const struct oci_linux *l, const char *path)
     return false;
 }
 
-int devices_setup(struct husk_container *c, int rootfd, husk_err **err)
+/* The default nodes, then linux.devices. */
+static int make_devices(int rootfd, int devfd, const struct oci_config *cfg, husk_err **err)
 {
-    const struct oci_config *cfg = c->config;
-    if (cfg && dev_is_bind(cfg))
-        return 0;
-
-    /* Without a /dev mount in the config, the rootfs' own /dev is used as it is:
-     * created if the image has none. */
-    _cleanup_close_ int devfd = mkpath_in_root(rootfd, "/dev", true, err);
-    if (devfd < 0)
-        return husk_err_prefix(err, "/dev");
-
     for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
         /* A config entry for the same path wins (its mode or owner may differ). */
         if (cfg && in_config(&cfg->linux_, default_devices[i].path))
             continue;
-        if (make_device(rootfd, &default_devices[i], err) < 0)
+        if (make_device(rootfd, devfd, &default_devices[i], err) < 0)
             return -1;
     }
 
@@ -266,9 +263,32 @@ int devices_setup(struct husk_container *c, int rootfd, husk_err **err)
             .uid = d->uid,
             .gid = d->gid,
         };
-        if (make_device(rootfd, &s, err) < 0)
+        if (make_device(rootfd, devfd, &s, err) < 0)
             return husk_err_prefix(err, "linux.devices[%zu]", i);
     }
+    return 0;
+}
+
+int devices_setup(struct husk_container *c, int rootfd, husk_err **err)
+{
+    const struct oci_config *cfg = c->config;
+    if (cfg && dev_is_bind(cfg))
+        return 0;
+
+    /* Without a /dev mount in the config, the rootfs' own /dev is used as it is:
+     * created if the image has none. */
+    _cleanup_close_ int devfd = mkpath_in_root(rootfd, "/dev", true, err);
+    if (devfd < 0)
+        return husk_err_prefix(err, "/dev");
+
+    /* The nodes' modes exactly as given: with no umask, mknod makes them right and
+     * no chmod is needed after (the process's own umask is set later, by
+     * process_setup_user). */
+    mode_t old_umask = umask(0);
+    int r = make_devices(rootfd, devfd, cfg, err);
+    umask(old_umask);
+    if (r < 0)
+        return -1;
 
     /* Directories a devpts and a shm mount usually go on; /dev/shm is usable for
      * everyone (sticky) if no tmpfs comes on top. */

@@ -803,7 +803,26 @@ char *time_rfc3339(void)
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    /* UTC by arithmetic rather than gmtime_r(): glibc's reads the time zone file
+     * (/etc/localtime) on its first call, even for UTC. Days to a civil date as in
+     * Howard Hinnant's days_from_civil inverse (proleptic Gregorian calendar). */
+    long long days = (long long)ts.tv_sec / 86400, rem = (long long)ts.tv_sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    days += 719468;
+    long long era = (days >= 0 ? days : days - 146096) / 146097;
+    long long doe = days - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    tm.tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm.tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);   /* 0-based */
+    tm.tm_year = (int)(yoe + era * 400 + (tm.tm_mon <= 1) - 1900);
+    tm.tm_hour = (int)(rem / 3600);
+    tm.tm_min = (int)(rem % 3600 / 60);
+    tm.tm_sec = (int)(rem % 60);
     return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, (long)ts.tv_nsec);
 }

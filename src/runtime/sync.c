@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,9 +37,13 @@ int sync_send(int sock, int type, int value, const char *text)
 int sync_recv(int sock, struct sync_msg *m, int expect, husk_err **err)
 {
     ssize_t r;
+    bool reset = false;
+    /* ECONNRESET: the peer closed its end with a message of ours unread (an init
+     * that failed before reading a READY ack sent ahead). The kernel reports that
+     * once, before what the peer sent before closing: read on for its SYNC_ERROR. */
     do
         r = recv(sock, m, sizeof *m, 0);
-    while (r < 0 && errno == EINTR);
+    while (r < 0 && (errno == EINTR || (errno == ECONNRESET && !reset && (reset = true))));
     if (r < 0)
         return husk_fail(err, errno, "read from container setup");
     if (r == 0)

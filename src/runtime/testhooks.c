@@ -17,11 +17,11 @@ static const struct kill_point {
 } points[] = {
     /* create, the CLI process (container.c container_create / create_parent) */
     { "create.after-state-dir", "create", "a locked state dir with no state.json" },
-    { "create.after-state", "create", "state.json (pid 0), config copy and exec.fifo, no cgroup yet" },
-    { "create.after-cgroup", "create", "cgroups made on every hierarchy, not yet in state.json" },
-    { "create.after-cgroup-recorded", "create", "cgroups recorded in state.json, no process yet" },
-    { "create.after-stage1-fork", "create", "stage 1 forked, not yet in the cgroups" },
-    { "create.after-go", "create", "stage 1 in the cgroups, making namespaces" },
+    { "create.after-state", "create", "exec.fifo, no state.json, no config copy, no cgroup yet" },
+    { "create.after-cgroup", "create", "cgroups made on every hierarchy, no state.json yet" },
+    { "create.after-cgroup-recorded", "create", "state.json (pid 0) with the cgroups, no process yet" },
+    { "create.after-stage1-fork", "create", "stage 1 (or the init, cloned directly) forked, not yet in the cgroups" },
+    { "create.after-go", "create", "stage 1 (or the init) in the cgroups, making namespaces; no config copy" },
     { "create.after-pid", "create", "container init running, its pid not yet in state.json" },
     { "create.after-state-written", "create", "state.json with the init's pid; init not yet READY" },
     { "create.before-return", "create", "a complete created container (pid file written)" },
@@ -29,6 +29,7 @@ static const struct kill_point {
     { "create.stage1.after-namespaces", "stage1", "new namespaces, no init forked yet" },
     { "create.stage1.after-fork", "stage1", "init forked, its pid not sent to create" },
     /* create, stage 2 (the container's init, pid 1 of its pid namespace) */
+    { "create.stage2.after-namespaces", "stage2", "init cloned into its namespaces (no stage 1), in the cgroups" },
     { "create.stage2.after-mounts", "stage2", "rootfs, mounts and /dev set up in its mount ns" },
     { "create.stage2.before-pivot", "stage2", "hooks ran; before pivot_root" },
     { "create.stage2.before-ready", "stage2", "set up completely, READY not sent" },

@@ -185,6 +185,34 @@ load helpers
     assert_no_trace "$ID"
 }
 
+@test "run makes no exec.fifo (its container starts as soon as it is created, as crun's run); create does" {
+    require_husk
+    # a createRuntime hook (host namespaces, during create) lists the state dir
+    update_config '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", $c]}]' \
+        --arg c "id=\$(jq -r .id); ls \"$ROOT/\$id\" >\"$TEST_DIR/ls.\$id\""
+    ctr_run echo started
+    assert_success
+    assert_contains started
+    [ -s "$TEST_DIR/ls.$ID" ] || fail "the hook did not run"
+    if grep -qx exec.fifo "$TEST_DIR/ls.$ID"; then fail "run made an exec.fifo: $(cat "$TEST_DIR/ls.$ID")"; fi
+    assert_no_trace "$ID"
+    # a failing start is still reported by run, and nothing is left
+    update_config '.process.capabilities.effective += ["CAP_SYS_ADMIN"]'
+    run --separate-stderr husk run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_contains "CAP_SYS_ADMIN is in the effective set but not in the permitted set" "$stderr"
+    assert_no_trace "$ID"
+    # create waits for start on its exec.fifo, as before
+    update_config '.process.capabilities.effective -= ["CAP_SYS_ADMIN"]'
+    local id2
+    id2=$(new_id)
+    husk create --bundle "$BUNDLE" "$id2"
+    grep -qx exec.fifo "$TEST_DIR/ls.$id2" || fail "create made no exec.fifo: $(cat "$TEST_DIR/ls.$id2")"
+    assert_equal "$(state_field "$id2" status)" created
+    husk delete --force "$id2"
+    assert_no_trace "$id2"
+}
+
 @test "list: table, json and -q show every container" {
     local id2
     id2=$(new_id)
