@@ -325,7 +325,7 @@ static int fill_volume(int rootfd, const char *path, const char *data, husk_err 
     if (fstat(fd, &sb) < 0)
         return husk_fail(err, errno, "stat %s in the image", path);
     struct ctr_fs fs = { .rootfd = rootfd };
-    struct ctr_cp_opts o = { .archive = true };
+    struct ctr_cp_opts o = { .archive = true, .xattrs = true };
     _cleanup_free_ char *src = xasprintf("%s/.", path);
     if (ctr_fs_copy_out(&fs, src, data, -1, &o, err) < 0)
         return husk_err_prefix(err, "copy the image's %s into the volume", path);

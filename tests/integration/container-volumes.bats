@@ -22,7 +22,12 @@ setup() {
     chmod 0750 "$img/data"
     chmod 0640 "$img/data/seed"
     ln -s "$TEST_DIR/hostdir" "$img/escape"
-    tar -C "$img" -cf "$TEST_DIR/vol.tar" .
+    # an xattr to be copied into a volume, where the filesystem takes user xattrs
+    XATTR=
+    if python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.husk", b"kept")' "$img/data/seed" 2>/dev/null; then
+        XATTR=1
+    fi
+    tar --xattrs --xattrs-include='*' -C "$img" -cf "$TEST_DIR/vol.tar" .
     hc image import -c 'CMD ["sh"]' -c 'VOLUME /cache' "$TEST_DIR/vol.tar" volimg:t >/dev/null || fail "image import failed"
 }
 
@@ -40,6 +45,10 @@ vroot() { echo "$STORE/volumes/$1/_data"; }
     [ "$(cat "$(vroot myvol)/new")" = new ] || fail "new not in the volume"
     [ "$(cat "$(vroot myvol)/seed")" = seed ] || fail "seed not copied"
     [ "$(stat -c '%u:%g %a' "$(vroot myvol)")" = "1234:5678 750" ] || fail "_data: $(stat -c '%u:%g %a' "$(vroot myvol)")"
+    if [ -n "$XATTR" ]; then
+        run python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.husk").decode())' "$(vroot myvol)/seed"
+        assert_equal "$output" kept
+    fi
     jq -e '.Name == "myvol" and .Driver == "local" and .Scope == "local" and .Anonymous == false' \
         "$STORE/volumes/myvol/volume.json" >/dev/null || fail "$(cat "$STORE/volumes/myvol/volume.json")"
     # survives --rm; an existing non-empty volume is never filled again
@@ -132,6 +141,13 @@ vroot() { echo "$STORE/volumes/$1/_data"; }
     for n in $names; do
         [ ! -e "$STORE/volumes/$n" ] || fail "rm -v left $n"
     done
+    # --rm takes the anonymous volumes with the container, as docker's
+    local before after
+    before=$(ls "$STORE/volumes" | sort)
+    run hc container run --rm -v /x volimg:t sh -c 'echo y >/x/y'
+    assert_success
+    after=$(ls "$STORE/volumes" | sort)
+    assert_equal "$after" "$before"
     # a named volume survives rm -v
     hc container run --name nv -v keep:/data volimg:t true >/dev/null
     hc container rm -v nv >/dev/null
