@@ -275,3 +275,27 @@ vroot() { echo "$STORE/volumes/$1/_data"; }
     run hc volume ls -q
     assert_equal "$output" ""
 }
+
+@test "container volumes: a create killed after making its volumes leaves whole volumes that prune removes" {
+    require_husk
+    HUSK_TEST_KILL_AT=list "$HUSK_BIN" --version 2>/dev/null | grep -q '^container-create.after-volumes' ||
+        skip "no kill points in $HUSK (configure with -Dtest_hooks=true)"
+    run env HUSK_TEST_KILL_AT=container-create.after-volumes "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
+        container run -d -v /data volimg:t true
+    assert_status 137
+    run hc container ls -aq
+    assert_equal "$output" ""
+    # both volumes (-v /data and the image's /cache) are whole: filled, with their volume.json
+    run hc volume ls -q
+    assert_success
+    [ "$(wc -l <<<"$output")" = 2 ] || fail "volumes: $output"
+    local n
+    for n in $output; do
+        jq -e '.Anonymous == true' "$STORE/volumes/$n/volume.json" >/dev/null || fail "$n: no volume.json"
+    done
+    run hc volume prune -f
+    assert_success
+    run hc volume ls -q
+    assert_equal "$output" ""
+    [ -z "$(ls -A "$STORE/volumes")" ] || fail "left: $(ls -A "$STORE/volumes")"
+}
