@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -382,6 +383,14 @@ int vol_create(struct store *st, const char *name, char *const *labels, int fill
     _cleanup_free_ char *final = vol_dir(st, nm), *mountpoint = xasprintf("%s/_data", final);
     if (mkdirat(vfd, tmp, 0700) < 0)
         return husk_fail(err, errno, "volume %s: mkdir", nm);
+    /* Locked while it is made: a listing deletes only the leftovers of killed
+     * creates, which nobody holds (one that got it first leaves us nothing to
+     * fill, so this create fails: never a half volume under a name). */
+    _cleanup_close_ int tfd = openat(vfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (tfd < 0 || flock(tfd, LOCK_EX) < 0) {
+        husk_fail(err, errno, "volume %s: lock", nm);
+        goto fail;
+    }
     if (mkdir(data, 0755) < 0) {
         husk_fail(err, errno, "volume %s: mkdir", nm);
         goto fail;
@@ -458,8 +467,13 @@ int vol_list(struct store *st, char ***out, husk_err **err)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') {
             /* leftovers of a killed create (.tmp-) or remove (.rm-) */
-            if (strncmp(de->d_name, ".tmp-", 5) == 0 || strncmp(de->d_name, ".rm-", 4) == 0)
-                tree_remove_at(dirfd(d), de->d_name);
+            if (strncmp(de->d_name, ".tmp-", 5) == 0 || strncmp(de->d_name, ".rm-", 4) == 0) {
+                int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+                    tree_remove_at(dirfd(d), de->d_name);
+                if (fd >= 0)
+                    close(fd);
+            }
             continue;
         }
         v = xrealloc(v, (n + 2) * sizeof(char *));
@@ -565,8 +579,11 @@ static int remove_dir(struct store *st, const char *name, husk_err **err)
     if (vfd < 0)
         return -1;
     _cleanup_free_ char *rand = ctr_random_id(), *gone = xasprintf(".rm-%.16s", rand);
-    /* Renamed away first: from here the name is free and a killed remove leaves
-     * only a .rm-* that vol_list deletes. */
+    /* Locked (a listing leaves a held .rm-* alone), then renamed away: from here
+     * the name is free and a killed remove leaves only a .rm-* that vol_list deletes. */
+    _cleanup_close_ int fd = openat(vfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
     if (renameat(vfd, name, vfd, gone) < 0)
         return husk_fail(err, errno == ENOENT ? 0 : errno, errno == ENOENT ? "no such volume: \"%s\"" : "volume %s",
                          name);
