@@ -573,20 +573,46 @@ bool vol_label_match(struct json_object *vol, const char *filter)
     return !eq || strcmp(json_object_get_string(v), eq + 1) == 0;
 }
 
-static int remove_dir(struct store *st, const char *name, husk_err **err)
+/* Remove name unless a container other than except uses it (*in_use then, and an
+ * error). The volume is locked first: a create that is about to record its use
+ * holds it shared (vol_plan_realize), so it is either seen as a user here or finds
+ * its volume gone and fails; never a container whose volume was removed. */
+static int remove_unused(struct store *st, const char *name, const char *except, bool *in_use, husk_err **err)
 {
+    *in_use = false;
     _cleanup_close_ int vfd = volumes_fd(st, err);
     if (vfd < 0)
         return -1;
-    _cleanup_free_ char *rand = ctr_random_id(), *gone = xasprintf(".rm-%.16s", rand);
-    /* Locked (a listing leaves a held .rm-* alone), then renamed away: from here
-     * the name is free and a killed remove leaves only a .rm-* that vol_list deletes. */
     _cleanup_close_ int fd = openat(vfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0)
-        flock(fd, LOCK_EX);
-    if (renameat(vfd, name, vfd, gone) < 0)
+    if (fd < 0)
         return husk_fail(err, errno == ENOENT ? 0 : errno, errno == ENOENT ? "no such volume: \"%s\"" : "volume %s",
                          name);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        *in_use = true;
+        return husk_fail(err, 0, "volume \"%s\" is in use by a container being created", name);
+    }
+    _cleanup_strv_ char **users = NULL;
+    if (vol_users(st, name, &users, err) < 0)
+        return -1;
+    for (size_t i = 0; users[i]; i++) {
+        if (except && strcmp(users[i], except) == 0)
+            continue;
+        struct json_object *rec = NULL;
+        husk_err *e = NULL;
+        _cleanup_free_ char *cname = NULL;
+        if (ctr_record_read(st, users[i], &rec, &e) == 0) {
+            cname = ctr_record_name(rec);
+            json_object_put(rec);
+        }
+        husk_err_free(&e);
+        *in_use = true;
+        return husk_fail(err, 0, "volume \"%s\" is in use by container %s", name, cname ? cname : users[i]);
+    }
+    /* Renamed away under the lock (a listing leaves a held .rm-* alone): from here
+     * the name is free, and a killed remove leaves only a .rm-* that vol_list deletes. */
+    _cleanup_free_ char *rand = ctr_random_id(), *gone = xasprintf(".rm-%.16s", rand);
+    if (renameat(vfd, name, vfd, gone) < 0)
+        return husk_fail(err, errno, "volume %s", name);
     int r = tree_remove_at(vfd, gone);
     if (r < 0)
         return husk_fail(err, -r, "remove volume %s", name);
@@ -595,25 +621,10 @@ static int remove_dir(struct store *st, const char *name, husk_err **err)
 
 int vol_remove(struct store *st, const char *name, husk_err **err)
 {
-    struct json_object *j = NULL;
-    if (vol_inspect(st, name, &j, err) < 0)
-        return -1;
-    json_object_put(j);
-    _cleanup_strv_ char **users = NULL;
-    if (vol_users(st, name, &users, err) < 0)
-        return -1;
-    if (users[0]) {
-        struct json_object *rec = NULL;
-        husk_err *e = NULL;
-        _cleanup_free_ char *cname = NULL;
-        if (ctr_record_read(st, users[0], &rec, &e) == 0) {
-            cname = ctr_record_name(rec);
-            json_object_put(rec);
-        }
-        husk_err_free(&e);
-        return husk_fail(err, 0, "volume \"%s\" is in use by container %s", name, cname ? cname : users[0]);
-    }
-    return remove_dir(st, name, err);
+    bool in_use;
+    if (!vol_name_valid(name))
+        return husk_fail(err, 0, "no such volume: \"%s\"", name);
+    return remove_unused(st, name, NULL, &in_use, err);
 }
 
 void vol_remove_anonymous(struct store *st, struct json_object *record, const char *id)
@@ -636,18 +647,10 @@ void vol_remove_anonymous(struct store *st, struct json_object *record, const ch
         json_object_put(j);
         if (!anonymous)
             continue;
-        char **users = NULL;
-        bool others = false;
-        if (vol_users(st, name, &users, &err) < 0) {
+        bool in_use;
+        /* docker keeps a volume another container still uses */
+        if (remove_unused(st, name, id, &in_use, &err) < 0 && !in_use)
             husk_err_report(&err);
-            continue;
-        }
-        for (size_t k = 0; users[k]; k++)
-            others |= strcmp(users[k], id) != 0;
-        strv_free(users);
-        if (others)
-            continue; /* docker keeps a volume another container still uses */
-        if (remove_dir(st, name, &err) < 0)
-            husk_err_report(&err);
+        husk_err_free(&err);
     }
 }

@@ -103,6 +103,7 @@ struct vol_plan_item {
     char *mode;         /* as typed ("ro", "z" …) for Mounts[].Mode, or "" */
     bool from_bind_flag; /* -v HOST:CTR: goes into HostConfig.Binds */
     char *bind_text;    /* the -v text for HostConfig.Binds */
+    int lock_fd;        /* the volume held shared until the record is written, or -1 */
 };
 struct vol_plan {
     struct vol_plan_item *v;
@@ -116,7 +117,8 @@ void vol_plan_clear(struct vol_plan *p);
 int vol_plan_build(struct store *st, char *const *v_args, char *const *mount_args, char *const *from_args,
                    struct json_object *image_config, struct vol_plan *p, husk_err **err);
 
-/* Create the volumes (new ones filled from rootfs_fd's content at the destination). */
+/* Create the volumes (new ones filled from rootfs_fd's content at the destination),
+ * each held (flock shared) until vol_plan_clear: a remove meanwhile is refused. */
 int vol_plan_realize(struct store *st, struct vol_plan *p, int rootfs_fd, husk_err **err);
 
 /* Put the mounts into the OCI config's "mounts" (replacing a default mount of the

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@ void vol_plan_clear(struct vol_plan *p)
         free(p->v[i].host);
         free(p->v[i].mode);
         free(p->v[i].bind_text);
+        if (p->v[i].lock_fd >= 0)
+            close(p->v[i].lock_fd);
     }
     free(p->v);
     memset(p, 0, sizeof(*p));
@@ -55,6 +58,7 @@ static int plan_add(struct vol_plan *p, struct vol_spec *s, const char *flag, co
     p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
     struct vol_plan_item *it = &p->v[p->n++];
     memset(it, 0, sizeof(*it));
+    it->lock_fd = -1;
     it->spec = *s;
     memset(s, 0, sizeof(*s));
     it->mode = xstrdup(mode ? mode : "");
@@ -178,6 +182,15 @@ int vol_plan_realize(struct store *st, struct vol_plan *p, int rootfs_fd, husk_e
         }
         _cleanup_free_ char *dir = vol_dir(st, it->spec.source);
         it->host = xasprintf("%s/_data", dir);
+        /* Held shared until the record that names it is written: a remove takes it
+         * exclusive, so it either waits for the record (and sees this container as
+         * a user) or removed it before we got here (then it is no longer under its
+         * name, and this create fails rather than bind a missing volume). */
+        struct stat held, named;
+        it->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (it->lock_fd < 0 || flock(it->lock_fd, LOCK_SH) < 0 || fstat(it->lock_fd, &held) < 0 ||
+            stat(dir, &named) < 0 || held.st_ino != named.st_ino || held.st_dev != named.st_dev)
+            return husk_fail(err, 0, "volume %s: removed while this container was created", it->spec.source);
     }
     return 0;
 }
@@ -185,6 +198,10 @@ int vol_plan_realize(struct store *st, struct vol_plan *p, int rootfs_fd, husk_e
 void vol_plan_undo(struct store *st, struct vol_plan *p)
 {
     for (size_t i = 0; i < p->n; i++) {
+        if (p->v[i].lock_fd >= 0) {
+            close(p->v[i].lock_fd);
+            p->v[i].lock_fd = -1;
+        }
         if (!p->v[i].created)
             continue;
         husk_err *e = NULL;
