@@ -322,6 +322,7 @@ static int fill_volume(int rootfd, const char *path, const char *data, husk_err 
         husk_err_free(&e);
         return 0;
     }
+    int copied = 1;
     struct stat sb;
     if (fstat(fd, &sb) < 0)
         return husk_fail(err, errno, "stat %s in the image", path);
@@ -332,7 +333,52 @@ static int fill_volume(int rootfd, const char *path, const char *data, husk_err 
         return husk_err_prefix(err, "copy the image's %s into the volume", path);
     if (chown(data, sb.st_uid, sb.st_gid) < 0 || chmod(data, sb.st_mode & 07777) < 0)
         return husk_fail(err, errno, "chown %s", data);
-    return 0;
+    return copied;
+}
+
+static bool dir_empty(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return false;
+    }
+    struct dirent *de;
+    bool empty = true;
+    while (empty && (de = readdir(d)))
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+int vol_fill_if_empty(struct store *st, const char *name, int fill_root, const char *fill_path, husk_err **err)
+{
+    _cleanup_free_ char *dir = vol_dir(st, name);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* exclusive: no remove, no other create fills it meanwhile */
+    if (dfd < 0 || flock(dfd, LOCK_EX) < 0)
+        return husk_fail(err, errno, "volume %s", name);
+    if (!dir_empty(dfd, "_data"))
+        return 0;
+    _cleanup_strv_ char **users = NULL;
+    if (vol_users(st, name, &users, err) < 0)
+        return -1;
+    if (users[0])
+        return 0; /* a container has the empty one mounted: it stays the same directory */
+    _cleanup_free_ char *rand = ctr_random_id(), *tmp = xasprintf(".fill-%.16s", rand);
+    _cleanup_free_ char *tmp_path = xasprintf("%s/%s", dir, tmp);
+    if (mkdirat(dfd, tmp, 0755) < 0)
+        return husk_fail(err, errno, "volume %s: mkdir", name);
+    int r = fill_volume(fill_root, fill_path, tmp_path, err);
+    /* Filled whole aside, then swapped in at once: _data is empty or complete,
+     * never half; a killed fill leaves only a .fill-* beside it. */
+    if (r > 0 && renameat2(dfd, tmp, dfd, "_data", RENAME_EXCHANGE) < 0)
+        r = husk_fail(err, errno, "volume %s: rename", name);
+    tree_remove_at(dfd, tmp);
+    return r < 0 ? husk_err_prefix(err, "volume %s", name) : 0;
 }
 
 static int write_meta(const char *dir, const char *nm, const char *mountpoint, char *const *labels, bool anonymous,

@@ -36,7 +36,7 @@ struct vol_spec {
     char *source;       /* bind: the host path; volume: its name, NULL: anonymous; tmpfs: NULL */
     char *target;       /* the container path, absolute and clean */
     bool readonly;
-    bool nocopy;        /* volume-nocopy / -v …:nocopy: a new volume is not filled */
+    bool nocopy;        /* volume-nocopy / -v …:nocopy: a new (or empty) volume is not filled */
     char *propagation;  /* bind-propagation (rprivate when NULL) */
     int64_t tmpfs_size; /* bytes, -1: the kernel's default */
     int tmpfs_mode;     /* -1: the kernel's default */
@@ -67,6 +67,11 @@ char *vol_dir(const struct store *st, const char *name);
  * and *created is false. *name_out gets the name. */
 int vol_create(struct store *st, const char *name, char *const *labels, int fill_root, const char *fill_path,
                char **name_out, bool *created, husk_err **err);
+
+/* An existing volume whose _data is empty and that no container uses gets the
+ * content of fill_path in the rootfs (docker fills a volume made by `volume
+ * create` on its first mount); one with content is never touched. */
+int vol_fill_if_empty(struct store *st, const char *name, int fill_root, const char *fill_path, husk_err **err);
 
 /* The volume's volume.json (new object), `no such volume: "X"` if there is none. */
 int vol_inspect(struct store *st, const char *name, struct json_object **out, husk_err **err);

@@ -174,6 +174,10 @@ int vol_plan_realize(struct store *st, struct vol_plan *p, int rootfs_fd, husk_e
         if (vol_create(st, it->spec.source, NULL, fill ? rootfs_fd : -1, fill ? it->spec.target : NULL, &name,
                        &it->created, err) < 0)
             return -1;
+        if (!it->created && fill && vol_fill_if_empty(st, name, rootfs_fd, it->spec.target, err) < 0) {
+            free(name);
+            return -1;
+        }
         if (!it->spec.source) {
             it->spec.source = name;
             it->anonymous = true;

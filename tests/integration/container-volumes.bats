@@ -61,6 +61,13 @@ vroot() { echo "$STORE/volumes/$1/_data"; }
     run hc container run --rm volimg:t cat /data/seed
     assert_success
     assert_equal "$output" "seed"
+    # a volume made empty by `volume create` is filled on its first mount (docker's)
+    hc volume create pre >/dev/null
+    run hc container run --rm -v pre:/data volimg:t cat /data/seed
+    assert_success
+    assert_equal "$output" "seed"
+    [ "$(stat -c '%u:%g %a' "$(vroot pre)")" = "1234:5678 750" ] || fail "pre: $(stat -c '%u:%g %a' "$(vroot pre)")"
+    [ -z "$(ls -A "$STORE/volumes/pre" | grep -v -e '^_data$' -e '^volume.json$')" ] || fail "left: $(ls -A "$STORE/volumes/pre")"
 }
 
 @test "container volumes: -v HOST:CTR binds the host directory (in the init's mountinfo); :ro is refused writes" {
