@@ -86,6 +86,12 @@ int cmd_image_save(struct cli_global *g, int argc, char **argv);
 int cmd_image_prune(struct cli_global *g, int argc, char **argv);
 int cmd_image_pull(struct cli_global *g, int argc, char **argv);
 int cmd_image_push(struct cli_global *g, int argc, char **argv);
+int cmd_volume(struct cli_global *g, int argc, char **argv);
+int cmd_volume_create(struct cli_global *g, int argc, char **argv);
+int cmd_volume_ls(struct cli_global *g, int argc, char **argv);
+int cmd_volume_inspect(struct cli_global *g, int argc, char **argv);
+int cmd_volume_rm(struct cli_global *g, int argc, char **argv);
+int cmd_volume_prune(struct cli_global *g, int argc, char **argv);
 int cmd_login(struct cli_global *g, int argc, char **argv);
 int cmd_logout(struct cli_global *g, int argc, char **argv);
 

@@ -337,6 +337,7 @@ int ctr_fs_export(const struct ctr_fs *fs, int out_fd, husk_err **err)
 struct side {
     int rootfd;
     bool in_root;
+    bool xattrs;   /* a host side: extract the xattrs too (ctr_cp_opts.xattrs) */
 };
 
 static int side_open_dir(const struct side *s, const char *path, int flags)
@@ -717,7 +718,7 @@ static int extract_into_ctr(int rootfd, const char *dest, int in_fd, bool keep_o
 
 /* ---- cp: extracting onto the host ------------------------------------------------------------ */
 
-static int extract_into_host(const char *dest, int in_fd, bool keep_owner, husk_err **err)
+static int extract_into_host(const char *dest, int in_fd, bool keep_owner, bool xattrs, husk_err **err)
 {
     /* Names relative to dest, which becomes the working directory for the time of
      * the extraction (the engine is single-threaded), so that libarchive's checks
@@ -735,6 +736,8 @@ static int extract_into_host(const char *dest, int in_fd, bool keep_owner, husk_
                 ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK;
     if (keep_owner)
         flags |= ARCHIVE_EXTRACT_OWNER;
+    if (xattrs)
+        flags |= ARCHIVE_EXTRACT_XATTR;
     archive_write_disk_set_options(w, flags);
     int ret = 0;
     if (archive_read_open_fd(a, in_fd, 64 * 1024) != ARCHIVE_OK) {
@@ -889,7 +892,7 @@ static int pipe_copy(const struct source *src, const char *top, bool contents, c
     close(data[1]);
     close(msg[1]);
     int ret = ds->in_root ? extract_into_ctr(ds->rootfd, dest_dir, data[0], keep_owner, err)
-                          : extract_into_host(dest_dir, data[0], keep_owner, err);
+                          : extract_into_host(dest_dir, data[0], keep_owner, ds->xattrs, err);
     close(data[0]);   /* a child still writing gets EPIPE and ends */
     char buf[1024];
     ssize_t n = read_all(msg[0], buf, sizeof(buf) - 1);
@@ -909,7 +912,7 @@ static int pipe_copy(const struct source *src, const char *top, bool contents, c
 int ctr_fs_copy_out(const struct ctr_fs *fs, const char *src, const char *dest, int out_fd,
                     const struct ctr_cp_opts *o, husk_err **err)
 {
-    struct side cs = { .rootfd = fs->rootfd, .in_root = true }, hs = { .rootfd = AT_FDCWD };
+    struct side cs = { .rootfd = fs->rootfd, .in_root = true }, hs = { .rootfd = AT_FDCWD, .xattrs = o->xattrs };
     struct source s;
     int ret = -1;
     _cleanup_free_ char *dir = NULL, *top = NULL;

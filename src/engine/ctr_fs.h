@@ -55,6 +55,8 @@ struct ctr_cp_opts {
     bool follow_link;   /* -L: SRC's last component is followed if it is a symlink */
     bool archive;       /* -a: keep the owners (else: root in the container, the caller
                            on the host, as docker) */
+    bool xattrs;        /* copy_out: the xattrs too (a volume filled from its image; not
+                           cp's: a container's security.capability onto the host) */
 };
 
 /* docker cp CONTAINER:SRC DEST: src is a path in the container; dest a host path,

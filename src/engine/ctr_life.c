@@ -25,6 +25,7 @@
 #include "monitor.h"
 #include "overlay.h"
 #include "terminal.h"
+#include "volumes.h"
 #include "testhooks.h"
 #include "util.h"
 
@@ -194,6 +195,7 @@ static struct json_object *build_record(const char *id, const char *name, const 
     json_object_object_add(h, "CapDrop", strv_json(a->run.cap_drop));
     json_object_object_add(h, "Devices", strv_json(a->run.devices));
     json_object_object_add(h, "Ulimits", strv_json(a->run.ulimits));
+    json_object_object_add(h, "VolumesFrom", strv_json(a->volumes_from));
     struct json_object *tmpfs = json_object_new_object();
     for (size_t i = 0; a->run.tmpfs && a->run.tmpfs[i]; i++) {
         const char *colon = strchr(a->run.tmpfs[i], ':');
@@ -224,6 +226,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     _cleanup_free_ char *userdata = NULL, *bundle = NULL, *rootfs = NULL, *short_id = NULL, *cfg_path = NULL;
     _cleanup_json_ struct json_object *image_config = NULL, *oci = NULL, *rec = NULL;
     struct run_opts run = a->run;
+    struct vol_plan vols = { 0 };
     _cleanup_close_ int lock = -1;
     const char *restart_name;
     int restart_max, ret = -1;
@@ -242,6 +245,9 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
         husk_fail(err, 0, "image \"%s\": its config is not a JSON object", a->image);
         goto out;
     }
+    /* Every mount is checked before anything is made. */
+    if (vol_plan_build(st, a->volumes, a->mounts, a->volumes_from, image_config, &vols, err) < 0)
+        goto out;
     if (ctr_new(st, a->name, &id, &name, &lock, err) < 0)
         goto out;
     husk_kill_point("container-create.after-name");
@@ -262,6 +268,19 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     if (ocispec_write_etc_files(userdata, run.hostname, err) < 0 ||
         ocispec_build(image_config, &run, id, rootfs, userdata, &oci, err) < 0)
         goto fail_mounted;
+    {
+        /* The volumes are made now, while the rootfs is mounted: a new one is filled
+         * with the image's content at its destination. */
+        _cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) {
+            husk_fail(err, errno, "container %s: open the rootfs", name);
+            goto fail_mounted;
+        }
+        if (vol_plan_realize(st, &vols, rootfd, err) < 0)
+            goto fail_mounted;
+    }
+    husk_kill_point("container-create.after-volumes");
+    vol_plan_apply(&vols, oci);
     cfg_path = xasprintf("%s/config.json", bundle);
     const char *text = json_object_to_json_string_ext(oci, JSON_C_TO_STRING_PLAIN);
     if (write_file_atomic(AT_FDCWD, cfg_path, text, strlen(text), 0600, err) < 0)
@@ -272,6 +291,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
         goto fail;
     husk_kill_point("container-create.before-record");
     rec = build_record(id, name, &img, a->image, image_config, oci, a, restart_name, restart_max);
+    vol_plan_record(&vols, rec);
     struct ctr_state s = { .status = CTR_CREATED };
     if (ctr_state_write(st, id, &s, err) < 0 || ctr_record_write(st, id, rec, err) < 0)
         goto fail;
@@ -291,8 +311,11 @@ fail:
         ctr_release_name(st, name, id);
         ctr_remove_files(st, id, &e);
         husk_err_free(&e);
+        /* after the record is gone: no container uses them any more */
+        vol_plan_undo(st, &vols);
     }
 out:
+    vol_plan_clear(&vols);
     image_record_free(&img);
     return ret;
 }
@@ -713,7 +736,7 @@ int ctr_pause(struct store *st, const char *runroot, const char *id, bool pause,
 
 /* ---------------------------------------------------------------- remove */
 
-int ctr_remove(struct store *st, const char *runroot, const char *id, bool force, husk_err **err)
+int ctr_remove(struct store *st, const char *runroot, const char *id, bool force, bool volumes, husk_err **err)
 {
     _cleanup_close_ int lock = -1;
     _cleanup_ctr_state_ struct ctr_state s = { 0 };
@@ -743,7 +766,11 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
     if (overlay_unmount(dir, err) < 0)
         return -1;
     husk_kill_point("container-rm.after-unmount");
-    return ctr_remove_files(st, id, err);
+    if (ctr_remove_files(st, id, err) < 0)
+        return -1;
+    if (volumes)
+        vol_remove_anonymous(st, rec, id);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- the init exited */
@@ -830,8 +857,13 @@ ended:
     unlink(stopping);
     if (overlay_unmount(dir, err) < 0)
         return -1;
-    if (json_object_get_boolean(jget(rec, "HostConfig.AutoRemove")))
-        return ctr_remove_files(st, id, err);
+    if (json_object_get_boolean(jget(rec, "HostConfig.AutoRemove"))) {
+        /* --rm takes the anonymous volumes too, as docker's */
+        if (ctr_remove_files(st, id, err) < 0)
+            return -1;
+        vol_remove_anonymous(st, rec, id);
+        return 0;
+    }
     s.status = CTR_EXITED;
     s.pid = 0;
     return ctr_state_write(st, id, &s, err);

@@ -28,6 +28,9 @@ struct ctr_create_args {
     bool auto_remove;           /* --rm */
     int stop_timeout;           /* --stop-timeout, -1: 10 s */
     const char *pull;           /* --pull missing|always|never (NULL: missing) */
+    char **volumes;             /* -v, NULL-terminated or NULL (volumes.h) */
+    char **mounts;              /* --mount */
+    char **volumes_from;        /* --volumes-from CONTAINER[:ro|rw] */
 };
 
 /* Make the container (created, not started). *id_out gets its id. Errors name
@@ -49,8 +52,8 @@ int ctr_stop(struct store *st, const char *runroot, const char *id, int timeout,
 int ctr_kill(struct store *st, const char *runroot, const char *id, int sig, husk_err **err);
 
 /* Remove a container: a running one only with force (killed first). With
- * volumes its anonymous volumes go too (issue 13). */
-int ctr_remove(struct store *st, const char *runroot, const char *id, bool force, husk_err **err);
+ * volumes its anonymous volumes go too (those no other container uses). */
+int ctr_remove(struct store *st, const char *runroot, const char *id, bool force, bool volumes, husk_err **err);
 
 /* The monitor's exit command: the init has exited. */
 int ctr_cleanup(struct store *st, const char *runroot, const char *id, husk_err **err);

@@ -51,6 +51,7 @@ static const struct kill_point {
     /* husk container (src/engine/ctr_life.c), the engine's CLI process */
     { "container-create.after-name", "container", "a locked container dir and its name, no record" },
     { "container-create.after-mount", "container", "the overlay mounted, no config.json, no record" },
+    { "container-create.after-volumes", "container", "volumes made (whole), the overlay mounted, no record" },
     { "container-create.before-record", "container", "config.json written, rootfs unmounted, no record" },
     { "container-start.after-mount", "container", "a created container with its rootfs mounted, no monitor" },
     { "container-start.after-monitor", "container", "the monitor and a created (not started) init" },

@@ -112,7 +112,7 @@ int container_start_failed(struct store *st, const char *runroot, const char *id
     }
     husk_err_report(err);
     husk_err *e = NULL;
-    if (auto_remove && ctr_remove(st, runroot, id, true, &e) < 0)
+    if (auto_remove && ctr_remove(st, runroot, id, true, true, &e) < 0)
         husk_err_report(&e);
     return code;
 }

@@ -6,10 +6,16 @@
 #include "ctr_life.h"
 #include "util.h"
 
+struct rm_flags {
+    bool force;
+    bool volumes;
+};
+
 static int rm_one(struct store *st, const char *runroot, const char *id, const char *arg, void *ctx,
                   husk_err **err)
 {
-    if (ctr_remove(st, runroot, id, *(bool *)ctx, err) < 0)
+    const struct rm_flags *f = ctx;
+    if (ctr_remove(st, runroot, id, f->force, f->volumes, err) < 0)
         return -1;
     printf("%s\n", arg);
     return 0;
@@ -23,19 +29,19 @@ int cmd_container_rm(struct cli_global *g, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    bool force = false;
+    struct rm_flags f = { 0 };
     int ch;
     while ((ch = getopt_long(argc, argv, "+fvh", opts, NULL)) != -1) {
         switch (ch) {
-        case 'f': force = true; break;
-        case 'v': break; /* anonymous volumes: none before issue 13's volumes */
+        case 'f': f.force = true; break;
+        case 'v': f.volumes = true; break; /* its anonymous volumes go too */
         case 'h': printf("usage: husk container rm [-f] [-v] CONTAINER [CONTAINER...]\n"); return 0;
         default: return engine_usage_error("container rm", "unknown flag '%s'", argv[optind - 1]);
         }
     }
     if (engine_need_args("container rm", argc, 1, -1, "[-f] [-v] CONTAINER..."))
         return ENGINE_EXIT_ERROR;
-    return container_each(g, argc, argv, rm_one, &force);
+    return container_each(g, argc, argv, rm_one, &f);
 }
 
 int cmd_container_prune(struct cli_global *g, int argc, char **argv)
@@ -76,7 +82,7 @@ int cmd_container_prune(struct cli_global *g, int argc, char **argv)
         ctr_state_clear(&s);
         if (!stopped)
             continue;
-        if (ctr_remove(&st, g->root, ids[i], false, &err) < 0) {
+        if (ctr_remove(&st, g->root, ids[i], false, false, &err) < 0) {
             husk_err_report(&err);
             rc = ENGINE_EXIT_ERROR;
             continue;

@@ -94,7 +94,7 @@ enum {
     OPT_NAME = 1000, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_RM, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES,
     OPT_PIDS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_READ_ONLY, OPT_TMPFS, OPT_DEVICE, OPT_SECURITY_OPT,
     OPT_ULIMIT, OPT_SHM, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_RESTART, OPT_LABEL, OPT_INIT, OPT_NETWORK,
-    OPT_PULL,
+    OPT_PULL, OPT_MOUNT, OPT_VOLUMES_FROM,
 };
 
 static const struct option run_opts[] = {
@@ -131,6 +131,9 @@ static const struct option run_opts[] = {
     { "network", required_argument, NULL, OPT_NETWORK },
     { "net", required_argument, NULL, OPT_NETWORK },
     { "pull", required_argument, NULL, OPT_PULL },
+    { "volume", required_argument, NULL, 'v' },
+    { "mount", required_argument, NULL, OPT_MOUNT },
+    { "volumes-from", required_argument, NULL, OPT_VOLUMES_FROM },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -138,7 +141,7 @@ static const struct option run_opts[] = {
 struct parsed {
     struct ctr_create_args a;
     bool detach;
-    struct strv_builder env, caps_add, caps_drop, tmpfs, devices, ulimits, labels;
+    struct strv_builder env, caps_add, caps_drop, tmpfs, devices, ulimits, labels, volumes, mounts, volumes_from;
 };
 
 static void parsed_free(struct parsed *p)
@@ -150,6 +153,9 @@ static void parsed_free(struct parsed *p)
     strv_free(p->devices.v);
     strv_free(p->ulimits.v);
     strv_free(p->labels.v);
+    strv_free(p->volumes.v);
+    strv_free(p->mounts.v);
+    strv_free(p->volumes_from.v);
 }
 
 static int bad(const char *verb, const char *flag, const char *val, const char *why)
@@ -181,7 +187,7 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
     p->a.stop_timeout = -1;
     int ch;
     long long n;
-    while ((ch = getopt_long(argc, argv, "+dital:e:w:u:m:h", run_opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+dital:e:w:u:m:v:h", run_opts, NULL)) != -1) {
         switch (ch) {
         case 'd': p->detach = true; break;
         case 'i': r->interactive = true; break;
@@ -284,12 +290,17 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
                 return bad(verb, "--pull", optarg, "not missing, always or never");
             p->a.pull = optarg;
             break;
+        case 'v': sb_add(&p->volumes, optarg); break;
+        case OPT_MOUNT: sb_add(&p->mounts, optarg); break;
+        case OPT_VOLUMES_FROM: sb_add(&p->volumes_from, optarg); break;
         case 'h':
             printf("usage: husk container %s [options] IMAGE [COMMAND [ARG...]]\n"
                    "  -d -i -t --name --rm -e --env-file -w -u --entrypoint --hostname -m --memory-swap --cpus\n"
                    "  --cpu-shares --pids-limit --cap-add --cap-drop --privileged --read-only --tmpfs --device\n"
                    "  --security-opt --ulimit --shm-size --stop-signal --stop-timeout --restart --label --init\n"
-                   "  --network none --pull missing|always|never\n",
+                   "  --network none --pull missing|always|never\n"
+                   "  -v HOST-PATH|NAME:CONTAINER-PATH[:ro] | -v CONTAINER-PATH, --mount type=bind|volume|tmpfs,…,\n"
+                   "  --volumes-from CONTAINER[:ro]\n",
                    verb);
             return -2;
         default:
@@ -310,6 +321,9 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
     r->devices = p->devices.v;
     r->ulimits = p->ulimits.v;
     r->labels = p->labels.v;
+    p->a.volumes = p->volumes.v;
+    p->a.mounts = p->mounts.v;
+    p->a.volumes_from = p->volumes_from.v;
     return 0;
 }
 

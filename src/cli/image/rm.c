@@ -56,7 +56,7 @@ static int check_containers(struct store *st, const char *runroot, const struct 
         return husk_fail(err, 0, "image \"%s\" is in use by container %.12s: remove the container first, or use -f",
                          name, users[0]);
     for (size_t i = 0; users[i]; i++)
-        if (ctr_remove(st, runroot, users[i], true, err) < 0)
+        if (ctr_remove(st, runroot, users[i], true, false, err) < 0)
             return -1;
     return 0;
 }
