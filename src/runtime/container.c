@@ -687,6 +687,8 @@ static void init_direct_main(struct stage_ctx *s)
         husk_fail(&err, errno, "create cgroup namespace");
         goto fail;
     }
+    if ((ns_new_flags(s->c->config) & CLONE_NEWNET) && ns_loopback_up(&err) < 0)
+        goto fail;
     log_debug("container init (pid %d): cloned into its namespaces, in its cgroups", (int)getpid());
     husk_kill_point("create.stage2.after-namespaces");
     stage2_main(s);   /* never returns */
