@@ -23,6 +23,7 @@
 #include "container.h"
 #include "image.h"
 #include "monitor.h"
+#include "networks.h"
 #include "overlay.h"
 #include "terminal.h"
 #include "testhooks.h"
@@ -210,7 +211,7 @@ static struct json_object *build_record(const char *id, const char *name, const 
     if (a->run.no_new_privileges)
         json_object_array_add(sec, json_object_new_string("no-new-privileges"));
     json_object_object_add(h, "SecurityOpt", sec);
-    json_object_object_add(h, "NetworkMode", json_object_new_string("none"));
+    json_object_object_add(h, "NetworkMode", json_object_new_string(a->net.mode ? a->net.mode : NET_DEFAULT_NAME));
     json_object_object_add(r, "HostConfig", h);
     return r;
 }
@@ -218,7 +219,6 @@ static struct json_object *build_record(const char *id, const char *name, const 
 int ctr_create(struct store *st, const char *runroot, const struct ctr_create_args *a, char **id_out,
                husk_err **err)
 {
-    (void)runroot;
     struct image_record img = { 0 };
     _cleanup_free_ char *cfg_text = NULL, *id = NULL, *name = NULL, *dir = NULL;
     _cleanup_free_ char *userdata = NULL, *bundle = NULL, *rootfs = NULL, *short_id = NULL, *cfg_path = NULL;
@@ -259,8 +259,12 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     short_id = xasprintf("%.12s", id);
     if (!run.hostname)
         run.hostname = short_id;
+    _cleanup_free_ char *netns = NULL;
     if (ocispec_write_etc_files(userdata, run.hostname, err) < 0 ||
-        ocispec_build(image_config, &run, id, rootfs, userdata, &oci, err) < 0)
+        net_ctr_prepare(st, runroot, id, name, run.hostname, &a->net, image_config, userdata, &netns, err) < 0)
+        goto fail_mounted;
+    run.netns = netns;
+    if (ocispec_build(image_config, &run, id, rootfs, userdata, &oci, err) < 0)
         goto fail_mounted;
     cfg_path = xasprintf("%s/config.json", bundle);
     const char *text = json_object_to_json_string_ext(oci, JSON_C_TO_STRING_PLAIN);
@@ -507,6 +511,10 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     if (overlay_mount(st, lv, dir, err) < 0)
         return husk_err_prefix(err, "container \"%s\"", name);
     husk_kill_point("container-start.after-mount");
+    if (net_ctr_setup(st, runroot, id, err) < 0) {
+        husk_err_prefix(err, "container \"%s\"", name);
+        goto fail_unmount;
+    }
 
     int pp[2];
     if (pipe2(pp, O_CLOEXEC) < 0) {
@@ -633,6 +641,8 @@ fail_kill:
 fail_unmount:
     {
         husk_err *e2 = NULL;
+        if (net_ctr_teardown(st, runroot, id, &e2) < 0)
+            husk_err_free(&e2);
         overlay_unmount(dir, &e2);
         husk_err_free(&e2);
     }
@@ -740,6 +750,8 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
     husk_err *e = NULL;
     if (container_delete(runroot, id, true, &e) < 0)
         husk_err_free(&e);
+    if (net_ctr_teardown(st, runroot, id, err) < 0)
+        return -1;
     if (overlay_unmount(dir, err) < 0)
         return -1;
     husk_kill_point("container-rm.after-unmount");
@@ -828,6 +840,8 @@ int ctr_cleanup(struct store *st, const char *runroot, const char *id, husk_err 
     }
 ended:
     unlink(stopping);
+    if (net_ctr_teardown(st, runroot, id, err) < 0)
+        return -1;
     if (overlay_unmount(dir, err) < 0)
         return -1;
     if (json_object_get_boolean(jget(rec, "HostConfig.AutoRemove")))
@@ -861,6 +875,8 @@ int ctr_state_get(struct store *st, const char *runroot, const char *id, struct 
     if (container_kill(runroot, id, SIGKILL, true, &e) < 0)
         husk_err_free(&e);
     if (container_delete(runroot, id, true, &e) < 0)
+        husk_err_free(&e);
+    if (net_ctr_teardown(st, runroot, id, &e) < 0) /* rm tries again */
         husk_err_free(&e);
     if (overlay_unmount(dir, &e) < 0)
         husk_err_free(&e);

@@ -15,6 +15,7 @@
 
 #include "containers.h"
 #include "error.h"
+#include "networks.h"
 #include "ocispec.h"
 #include "store.h"
 
@@ -28,6 +29,7 @@ struct ctr_create_args {
     bool auto_remove;           /* --rm */
     int stop_timeout;           /* --stop-timeout, -1: 10 s */
     const char *pull;           /* --pull missing|always|never (NULL: missing) */
+    struct net_ctr_opts net;    /* --network, -p, -P, --ip, --dns, --add-host */
 };
 
 /* Make the container (created, not started). *id_out gets its id. Errors name
