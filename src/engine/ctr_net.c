@@ -562,10 +562,10 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     }
     if (mkdir_p(nsdir, 0700, err) < 0 || netns_create(ns, err) < 0)
         goto fail;
-    husk_kill_point("container-net.before-setup");
+    husk_kill_point("network-start.before-setup");
     if (run_netavark(runroot, "setup", ns, gpath, &result, err) < 0)
         goto fail;
-    husk_kill_point("container-net.after-setup");
+    husk_kill_point("network-start.after-setup");
     settings = settings_of(result, given, ns);
     if (write_json(spath, settings, err) < 0)
         goto fail;

@@ -295,6 +295,11 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
         json_object_object_add(labels, k, json_object_new_string(eq ? eq + 1 : ""));
     }
     json_object_object_add(d, "labels", labels);
+    /* netavark's isolate: no traffic between this bridge and another network's
+     * (docker's user networks are so); a container on both reaches both */
+    struct json_object *nopts = json_object_new_object();
+    json_object_object_add(nopts, "isolate", json_object_new_string("true"));
+    json_object_object_add(d, "options", nopts);
     struct json_object *ipam = json_object_new_object();
     json_object_object_add(ipam, "driver", json_object_new_string("host-local"));
     json_object_object_add(d, "ipam_options", ipam);

@@ -55,6 +55,8 @@ static const struct kill_point {
     { "container-start.after-monitor", "container", "the monitor and a created (not started) init" },
     { "container-start.before-state", "container", "the container running, state.json still says created" },
     { "container-rm.after-unmount", "container", "runtime state deleted, rootfs unmounted, record there" },
+    { "network-start.before-setup", "container", "the network namespace made, netavark not run" },
+    { "network-start.after-setup", "container", "netavark set the network up, no settings, no monitor" },
 };
 
 void husk_kill_points_maybe_list(void)
