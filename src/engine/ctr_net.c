@@ -549,7 +549,7 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
         return -1;
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
     _cleanup_free_ char *nsdir = xasprintf("%s/netns", runroot), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *userdata = NULL;
+    _cleanup_free_ char *userdata = NULL, *mark = opts_path(st, id, "netavark.started");
     if (build_given(st, id, opts, json_object_object_get(opts, "networks"), true, 0, &given, err) < 0 ||
         write_json(gpath, given, err) < 0) {
         struct json_object *nets = json_object_object_get(opts, "networks");
@@ -563,6 +563,13 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     if (mkdir_p(nsdir, 0700, err) < 0 || netns_create(ns, err) < 0)
         goto fail;
     husk_kill_point("network-start.before-setup");
+    /* from here a teardown must run netavark's: before, there is nothing of it */
+    int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (mfd < 0) {
+        husk_fail(err, errno, "%s", mark);
+        goto fail;
+    }
+    close(mfd);
     if (run_netavark(runroot, "setup", ns, gpath, &result, err) < 0)
         goto fail;
     husk_kill_point("network-start.after-setup");
@@ -586,15 +593,18 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
 {
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
     _cleanup_free_ char *spath = opts_path(st, id, "network.json");
+    _cleanup_free_ char *mark = opts_path(st, id, "netavark.started");
     _cleanup_json_ struct json_object *given = NULL;
     if (read_json(gpath, &given) < 0) {
         /* never set up (or a half-written record: netavark did not run yet) */
+        unlink(mark);
         unlink(gpath);
         unlink(spath);
         return netns_remove(ns, err);
     }
-    if (netns_mounted(ns) && run_netavark(runroot, "teardown", ns, gpath, NULL, err) < 0)
+    if (access(mark, F_OK) == 0 && netns_mounted(ns) && run_netavark(runroot, "teardown", ns, gpath, NULL, err) < 0)
         return husk_err_prefix(err, "container %.12s", id);
+    unlink(mark);
     if (netns_remove(ns, err) < 0)
         return -1;
     struct json_object *nets = json_object_object_get(given, "networks");
