@@ -211,7 +211,7 @@ static struct json_object *build_record(const char *id, const char *name, const 
     if (a->run.no_new_privileges)
         json_object_array_add(sec, json_object_new_string("no-new-privileges"));
     json_object_object_add(h, "SecurityOpt", sec);
-    json_object_object_add(h, "NetworkMode", json_object_new_string(a->net.mode ? a->net.mode : NET_DEFAULT_NAME));
+    json_object_object_add(h, "NetworkMode", json_object_new_string(a->net.mode ? a->net.mode : "none"));
     json_object_object_add(r, "HostConfig", h);
     return r;
 }
@@ -222,6 +222,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     struct image_record img = { 0 };
     _cleanup_free_ char *cfg_text = NULL, *id = NULL, *name = NULL, *dir = NULL;
     _cleanup_free_ char *userdata = NULL, *bundle = NULL, *rootfs = NULL, *short_id = NULL, *cfg_path = NULL;
+    _cleanup_free_ char *netns = NULL;
     _cleanup_json_ struct json_object *image_config = NULL, *oci = NULL, *rec = NULL;
     struct run_opts run = a->run;
     _cleanup_close_ int lock = -1;
@@ -259,7 +260,6 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     short_id = xasprintf("%.12s", id);
     if (!run.hostname)
         run.hostname = short_id;
-    _cleanup_free_ char *netns = NULL;
     if (ocispec_write_etc_files(userdata, run.hostname, err) < 0 ||
         net_ctr_prepare(st, runroot, id, name, run.hostname, &a->net, image_config, userdata, &netns, err) < 0)
         goto fail_mounted;

@@ -229,7 +229,8 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err)
 {
-    const char *mode = o->mode ? o->mode : NET_DEFAULT_NAME;
+    /* without --network: none, as before networks (see networks.h) */
+    const char *mode = o->mode ? o->mode : "none";
     _cleanup_json_ struct json_object *opts = json_object_new_object();
     struct json_object *add = json_object_new_array(), *ports = json_object_new_array();
     json_object_object_add(opts, "name", json_object_new_string(name));

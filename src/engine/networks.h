@@ -60,7 +60,10 @@ int net_remove(struct store *st, const char *name, husk_err **err);
 
 /* What `run --network/-p/-P/--ip/--dns/--add-host` gave. */
 struct net_ctr_opts {
-    const char *mode;     /* "none", "host", "container:X", or a network's name; NULL: the default */
+    const char *mode;     /* "none", "host", "container:X", or a network's name; NULL:
+                             "none" (a container is on the default network "husk" with
+                             --network bridge; docker's default, not yet husk's: the
+                             default network's addresses are per store, not per host) */
     const char *ip;       /* --ip */
     char **publish;       /* -p [IP:][HOST:]CTR[/tcp|udp] */
     bool publish_all;     /* -P */

@@ -153,6 +153,8 @@ tcp_get() {
     assert_contains "81/udp -> 127.0.0.1:"
     run hc container port web 80
     assert_equal "$output" "127.0.0.1:$port"
+    run hc container ls --format '{{.Ports}}'
+    assert_contains "127.0.0.1:$port->80/tcp"
     # the host side while it runs: a veth, the bridge, its rules, its netns
     [ "$(host_rules)" != "$HOST_RULES_BEFORE" ] || fail "no firewall rule while it runs"
     [ -n "$(ls "$ROOT/netns")" ] || fail "no netns while it runs"
