@@ -213,11 +213,14 @@ static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_
         json_object_put(d);
     }
     if (ifname_out) {
-        for (unsigned k = 0; k < 256; k++)
-            if (!used[k]) {
+        for (unsigned k = 0; k < 256; k++) {
+            /* nor a bridge on the host now (another store's network) */
+            _cleanup_free_ char *sys = xasprintf("/sys/class/net/husk%u", k);
+            if (!used[k] && access(sys, F_OK) < 0) {
                 *ifname_out = xasprintf("husk%u", k);
                 return 0;
             }
+        }
         return husk_fail(err, 0, "too many networks");
     }
     return 0;
