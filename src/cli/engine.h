@@ -75,6 +75,7 @@ int cmd_container_export(struct cli_global *g, int argc, char **argv);
 int cmd_container_cp(struct cli_global *g, int argc, char **argv);
 
 int cmd_image(struct cli_global *g, int argc, char **argv);
+int cmd_network(struct cli_global *g, int argc, char **argv);
 int cmd_image_ls(struct cli_global *g, int argc, char **argv);
 int cmd_image_inspect(struct cli_global *g, int argc, char **argv);
 int cmd_image_tag(struct cli_global *g, int argc, char **argv);

@@ -51,6 +51,7 @@ static const struct verb {
       "manage containers: run create start stop restart kill rm ls inspect logs exec wait attach pause unpause rename top prune" },
     { "image", ENGINE_VERB(cmd_image), false, "manage images: pull push ls inspect tag rm history import load save prune" },
     { "volume", ENGINE_VERB(cmd_volume), false, "manage volumes: create ls inspect rm prune" },
+    { "network", ENGINE_VERB(cmd_network), false, "manage networks: create ls inspect rm prune connect disconnect" },
     { "login", ENGINE_VERB(cmd_login), false, "log in to a registry (credentials kept in the containers auth file)" },
     { "logout", ENGINE_VERB(cmd_logout), false, "remove the stored credentials of a registry" },
 };

@@ -4,6 +4,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "networks.h"
+
 #include "ctr_life.h"
 #include "util.h"
 
@@ -47,13 +49,8 @@ int ctr_inspect(struct store *st, const char *runroot, const char *id, struct js
     struct json_object *v;
     if (!json_object_object_get_ex(rec, "Mounts", &v))
         json_object_object_add(rec, "Mounts", json_object_new_array());
-    if (!json_object_object_get_ex(rec, "NetworkSettings", &v)) {
-        struct json_object *ns = json_object_new_object();
-        json_object_object_add(ns, "Networks", json_object_new_object());
-        json_object_object_add(ns, "Ports", json_object_new_object());
-        json_object_object_add(ns, "IPAddress", json_object_new_string(""));
-        json_object_object_add(rec, "NetworkSettings", ns);
-    }
+    if (!json_object_object_get_ex(rec, "NetworkSettings", &v))
+        json_object_object_add(rec, "NetworkSettings", net_ctr_settings(st, id));
     json_object_object_del(rec, "Layers");
     ctr_state_clear(&s);
     *out = rec;

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "image.h"
 #include "monitor.h"
+#include "networks.h"
 #include "overlay.h"
 #include "terminal.h"
 #include "volumes.h"
@@ -212,7 +213,7 @@ static struct json_object *build_record(const char *id, const char *name, const 
     if (a->run.no_new_privileges)
         json_object_array_add(sec, json_object_new_string("no-new-privileges"));
     json_object_object_add(h, "SecurityOpt", sec);
-    json_object_object_add(h, "NetworkMode", json_object_new_string("none"));
+    json_object_object_add(h, "NetworkMode", json_object_new_string(a->net.mode ? a->net.mode : "none"));
     json_object_object_add(r, "HostConfig", h);
     return r;
 }
@@ -220,10 +221,10 @@ static struct json_object *build_record(const char *id, const char *name, const 
 int ctr_create(struct store *st, const char *runroot, const struct ctr_create_args *a, char **id_out,
                husk_err **err)
 {
-    (void)runroot;
     struct image_record img = { 0 };
     _cleanup_free_ char *cfg_text = NULL, *id = NULL, *name = NULL, *dir = NULL;
     _cleanup_free_ char *userdata = NULL, *bundle = NULL, *rootfs = NULL, *short_id = NULL, *cfg_path = NULL;
+    _cleanup_free_ char *netns = NULL;
     _cleanup_json_ struct json_object *image_config = NULL, *oci = NULL, *rec = NULL;
     struct run_opts run = a->run;
     struct vol_plan vols = { 0 };
@@ -266,7 +267,10 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
     if (!run.hostname)
         run.hostname = short_id;
     if (ocispec_write_etc_files(userdata, run.hostname, err) < 0 ||
-        ocispec_build(image_config, &run, id, rootfs, userdata, &oci, err) < 0)
+        net_ctr_prepare(st, runroot, id, name, run.hostname, &a->net, image_config, userdata, &netns, err) < 0)
+        goto fail_mounted;
+    run.netns = netns;
+    if (ocispec_build(image_config, &run, id, rootfs, userdata, &oci, err) < 0)
         goto fail_mounted;
     {
         /* The volumes are made now, while the rootfs is mounted: a new one is filled
@@ -530,6 +534,10 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     if (overlay_mount(st, lv, dir, err) < 0)
         return husk_err_prefix(err, "container \"%s\"", name);
     husk_kill_point("container-start.after-mount");
+    if (net_ctr_setup(st, runroot, id, err) < 0) {
+        husk_err_prefix(err, "container \"%s\"", name);
+        goto fail_unmount;
+    }
 
     int pp[2];
     if (pipe2(pp, O_CLOEXEC) < 0) {
@@ -656,6 +664,8 @@ fail_kill:
 fail_unmount:
     {
         husk_err *e2 = NULL;
+        if (net_ctr_teardown(st, runroot, id, &e2) < 0)
+            husk_err_free(&e2);
         overlay_unmount(dir, &e2);
         husk_err_free(&e2);
     }
@@ -763,6 +773,8 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
     husk_err *e = NULL;
     if (container_delete(runroot, id, true, &e) < 0)
         husk_err_free(&e);
+    if (net_ctr_teardown(st, runroot, id, err) < 0)
+        return -1;
     if (overlay_unmount(dir, err) < 0)
         return -1;
     husk_kill_point("container-rm.after-unmount");
@@ -855,6 +867,8 @@ int ctr_cleanup(struct store *st, const char *runroot, const char *id, husk_err 
     }
 ended:
     unlink(stopping);
+    if (net_ctr_teardown(st, runroot, id, err) < 0)
+        return -1;
     if (overlay_unmount(dir, err) < 0)
         return -1;
     if (json_object_get_boolean(jget(rec, "HostConfig.AutoRemove"))) {
@@ -893,6 +907,8 @@ int ctr_state_get(struct store *st, const char *runroot, const char *id, struct 
     if (container_kill(runroot, id, SIGKILL, true, &e) < 0)
         husk_err_free(&e);
     if (container_delete(runroot, id, true, &e) < 0)
+        husk_err_free(&e);
+    if (net_ctr_teardown(st, runroot, id, &e) < 0) /* rm tries again */
         husk_err_free(&e);
     if (overlay_unmount(dir, &e) < 0)
         husk_err_free(&e);

@@ -15,6 +15,7 @@
 
 #include "containers.h"
 #include "error.h"
+#include "networks.h"
 #include "ocispec.h"
 #include "store.h"
 
@@ -31,6 +32,7 @@ struct ctr_create_args {
     char **volumes;             /* -v, NULL-terminated or NULL (volumes.h) */
     char **mounts;              /* --mount */
     char **volumes_from;        /* --volumes-from CONTAINER[:ro|rw] */
+    struct net_ctr_opts net;    /* --network, -p, -P, --ip, --dns, --add-host */
 };
 
 /* Make the container (created, not started). *id_out gets its id. Errors name

@@ -834,19 +834,27 @@ int ocispec_build(json_object *image_config, const struct run_opts *o, const cha
 
     json_object *lx = json_object_new_object();
     json_object *nss = json_object_new_array();
+    bool host_net = o->netns && !*o->netns;
     for (const char *const *t = (const char *const[]){ "pid", "ipc", "uts", "mount", "network", NULL }; *t; t++) {
+        bool net = strcmp(*t, "network") == 0;
+        if (net && host_net)
+            continue;
         json_object *ns = json_object_new_object();
         json_object_object_add(ns, "type", jstr(*t));
+        if (net && o->netns)
+            json_object_object_add(ns, "path", jstr(o->netns));
         json_object_array_add(nss, ns);
     }
     json_object_object_add(lx, "namespaces", nss);
     /* docker's, for a container with a network namespace of its own: any user may
      * bind a low port and send ICMP echo with a datagram socket there, which
      * touches no one else's network (net.* sysctls are per namespace). */
-    json_object *sysctl = json_object_new_object();
-    json_object_object_add(sysctl, "net.ipv4.ip_unprivileged_port_start", jstr("0"));
-    json_object_object_add(sysctl, "net.ipv4.ping_group_range", jstr("0 2147483647"));
-    json_object_object_add(lx, "sysctl", sysctl);
+    if (!host_net) { /* never the host's own settings */
+        json_object *sysctl = json_object_new_object();
+        json_object_object_add(sysctl, "net.ipv4.ip_unprivileged_port_start", jstr("0"));
+        json_object_object_add(sysctl, "net.ipv4.ping_group_range", jstr("0 2147483647"));
+        json_object_object_add(lx, "sysctl", sysctl);
+    }
     if (json_object_array_length(ldevs) > 0)
         json_object_object_add(lx, "devices", json_object_get(ldevs));
     json_object_object_add(lx, "resources", steal_ptr(res));

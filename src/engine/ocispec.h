@@ -66,6 +66,8 @@ struct run_opts {
     int64_t shm_size;           /* --shm-size bytes; -1: 64 MiB */
     const char *stop_signal;    /* --stop-signal, else the image's StopSignal, else SIGTERM */
     char **labels;              /* --label K=V */
+    const char *netns;          /* the network namespace: NULL a new empty one, "" the
+                                   host's, else the path of one to join (networks.h) */
 };
 
 /* Build config.json for a container:

@@ -62,6 +62,8 @@ static const struct kill_point {
     { "pull.after-blob", "pull", "one blob stored, others half-downloaded (unnamed O_TMPFILE files)" },
     { "pull.during-unpack", "pull", "a layer half unpacked in ROOT/layers/.tmp-* (its lock held)" },
     { "pull.before-register", "pull", "every blob and layer in the store, no image record" },
+    { "network-start.before-setup", "container", "the network namespace made, netavark not run" },
+    { "network-start.after-setup", "container", "netavark set the network up, no settings, no monitor" },
 };
 
 void husk_kill_points_maybe_list(void)

@@ -47,6 +47,26 @@ static char *status_text(struct json_object *state)
     return xstrdup("Created");
 }
 
+/* docker's PORTS: "127.0.0.1:8080->80/tcp, …" from NetworkSettings.Ports */
+static char *ports_text(struct json_object *o)
+{
+    struct json_object *ns = NULL, *ports = NULL;
+    char *out = xstrdup("");
+    if (!json_object_object_get_ex(o, "NetworkSettings", &ns) || !json_object_object_get_ex(ns, "Ports", &ports) ||
+        !json_object_is_type(ports, json_type_object))
+        return out;
+    json_object_object_foreach(ports, key, list) {
+        for (size_t i = 0; json_object_is_type(list, json_type_array) && i < json_object_array_length(list); i++) {
+            struct json_object *b = json_object_array_get_idx(list, i);
+            char *t = xasprintf("%s%s%s:%s->%s", out, *out ? ", " : "", jstr(b, "HostIp", NULL),
+                                jstr(b, "HostPort", NULL), key);
+            free(out);
+            out = t;
+        }
+    }
+    return out;
+}
+
 static bool match_filter(struct json_object *o, char **filters)
 {
     for (size_t i = 0; filters && filters[i]; i++) {
@@ -168,7 +188,8 @@ int cmd_container_ls(struct cli_global *g, int argc, char **argv)
             json_object_object_add(j, "CreatedAt", json_object_new_string(jstr(o, "Created", NULL)));
             json_object_object_add(j, "State", json_object_new_string(status));
             json_object_object_add(j, "Status", json_object_new_string(st_text));
-            json_object_object_add(j, "Ports", json_object_new_string(""));
+            _cleanup_free_ char *ports = ports_text(o);
+            json_object_object_add(j, "Ports", json_object_new_string(ports));
             struct json_object *labels = NULL;
             json_object_object_get_ex(o, "Config", &labels);
             json_object_object_get_ex(labels, "Labels", &labels);
@@ -184,6 +205,7 @@ int cmd_container_ls(struct cli_global *g, int argc, char **argv)
             }
         } else {
             _cleanup_free_ char *created = fmt_ago(jstr(o, "Created", NULL)), *st_text = status_text(state);
+            _cleanup_free_ char *ports = ports_text(o);
             struct json_object *args = NULL;
             json_object_object_get_ex(o, "Args", &args);
             _cleanup_free_ char *cmd = xasprintf("\"%s", jstr(o, "Path", NULL));
@@ -198,7 +220,7 @@ int cmd_container_ls(struct cli_global *g, int argc, char **argv)
             free(cmd);
             cmd = c3;
             printf("%-14.*s %-22s %-22s %-16s %-26s %-8s %s\n", no_trunc ? 64 : 12, id, jstr(o, "ImageName", NULL), cmd,
-                   created, st_text, "", name);
+                   created, st_text, ports, name);
         }
         json_object_put(o);
     }

@@ -94,7 +94,7 @@ enum {
     OPT_NAME = 1000, OPT_ENV_FILE, OPT_ENTRYPOINT, OPT_HOSTNAME, OPT_RM, OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES,
     OPT_PIDS, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_READ_ONLY, OPT_TMPFS, OPT_DEVICE, OPT_SECURITY_OPT,
     OPT_ULIMIT, OPT_SHM, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_RESTART, OPT_LABEL, OPT_INIT, OPT_NETWORK,
-    OPT_PULL, OPT_MOUNT, OPT_VOLUMES_FROM,
+    OPT_PULL, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_IP, OPT_DNS, OPT_ADD_HOST,
 };
 
 static const struct option run_opts[] = {
@@ -134,6 +134,11 @@ static const struct option run_opts[] = {
     { "volume", required_argument, NULL, 'v' },
     { "mount", required_argument, NULL, OPT_MOUNT },
     { "volumes-from", required_argument, NULL, OPT_VOLUMES_FROM },
+    { "publish", required_argument, NULL, 'p' },
+    { "publish-all", no_argument, NULL, 'P' },
+    { "ip", required_argument, NULL, OPT_IP },
+    { "dns", required_argument, NULL, OPT_DNS },
+    { "add-host", required_argument, NULL, OPT_ADD_HOST },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -142,6 +147,7 @@ struct parsed {
     struct ctr_create_args a;
     bool detach;
     struct strv_builder env, caps_add, caps_drop, tmpfs, devices, ulimits, labels, volumes, mounts, volumes_from;
+    struct strv_builder publish, dns, add_hosts;
 };
 
 static void parsed_free(struct parsed *p)
@@ -156,6 +162,9 @@ static void parsed_free(struct parsed *p)
     strv_free(p->volumes.v);
     strv_free(p->mounts.v);
     strv_free(p->volumes_from.v);
+    strv_free(p->publish.v);
+    strv_free(p->dns.v);
+    strv_free(p->add_hosts.v);
 }
 
 static int bad(const char *verb, const char *flag, const char *val, const char *why)
@@ -187,7 +196,7 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
     p->a.stop_timeout = -1;
     int ch;
     long long n;
-    while ((ch = getopt_long(argc, argv, "+dital:e:w:u:m:v:h", run_opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+dital:e:w:u:m:v:p:Ph", run_opts, NULL)) != -1) {
         switch (ch) {
         case 'd': p->detach = true; break;
         case 'i': r->interactive = true; break;
@@ -282,9 +291,17 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
         case 'l': sb_add(&p->labels, optarg); break;
         case OPT_INIT: r->init = true; break;
         case OPT_NETWORK:
-            if (strcmp(optarg, "none") != 0)
-                return bad(verb, "--network", optarg, "only \"none\" is supported so far (networks: issue 13)");
+            /* "bridge" is docker's name for the default network */
+            p->a.net.mode = strcmp(optarg, "bridge") == 0 || strcmp(optarg, "default") == 0 ? NET_DEFAULT_NAME : optarg;
+            if (strncmp(optarg, "container:", 10) != 0 && strcmp(optarg, "host") != 0 && strcmp(optarg, "none") != 0 &&
+                !net_name_valid(p->a.net.mode))
+                return bad(verb, "--network", optarg, "not none, host, container:NAME|ID or a network's name");
             break;
+        case 'p': sb_add(&p->publish, optarg); break;
+        case 'P': p->a.net.publish_all = true; break;
+        case OPT_IP: p->a.net.ip = optarg; break;
+        case OPT_DNS: sb_add(&p->dns, optarg); break;
+        case OPT_ADD_HOST: sb_add(&p->add_hosts, optarg); break;
         case OPT_PULL:
             if (strcmp(optarg, "missing") != 0 && strcmp(optarg, "always") != 0 && strcmp(optarg, "never") != 0)
                 return bad(verb, "--pull", optarg, "not missing, always or never");
@@ -298,9 +315,10 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
                    "  -d -i -t --name --rm -e --env-file -w -u --entrypoint --hostname -m --memory-swap --cpus\n"
                    "  --cpu-shares --pids-limit --cap-add --cap-drop --privileged --read-only --tmpfs --device\n"
                    "  --security-opt --ulimit --shm-size --stop-signal --stop-timeout --restart --label --init\n"
-                   "  --network none --pull missing|always|never\n"
                    "  -v HOST-PATH|NAME:CONTAINER-PATH[:ro] | -v CONTAINER-PATH, --mount type=bind|volume|tmpfs,…,\n"
-                   "  --volumes-from CONTAINER[:ro]\n",
+                   "  --volumes-from CONTAINER[:ro]\n"
+                   "  --network none|host|bridge|NAME|container:ID -p [IP:][HOST:]CTR[/udp] -P --ip --dns\n"
+                   "  --add-host NAME:IP --pull missing|always|never\n",
                    verb);
             return -2;
         default:
@@ -324,6 +342,9 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
     p->a.volumes = p->volumes.v;
     p->a.mounts = p->mounts.v;
     p->a.volumes_from = p->volumes_from.v;
+    p->a.net.publish = p->publish.v;
+    p->a.net.dns = p->dns.v;
+    p->a.net.add_hosts = p->add_hosts.v;
     return 0;
 }
 

@@ -1,0 +1,477 @@
+/* networks.c — network definitions (podman's format, for netavark) and their
+ * address leases. See networks.h. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "containers.h"
+#include "image.h"
+#include "net_int.h"
+#include "networks.h"
+#include "util.h"
+
+#define DEFAULT_SUBNET "10.89.0.0/24"
+
+bool net_name_valid(const char *name)
+{
+    /* docker's container-name rule, which keeps names safe as file names */
+    return ctr_name_valid(name) && strlen(name) <= 128;
+}
+
+char *net_def_path(const struct store *st, const char *name)
+{
+    return xasprintf("%s/networks/%s.json", st->root, name);
+}
+
+/* ---------------------------------------------------------------- IPv4 */
+
+int net_parse_cidr(const char *s, uint32_t *addr, int *prefix)
+{
+    char buf[32];
+    const char *slash = strchr(s, '/');
+    if (!slash || (size_t)(slash - s) >= sizeof buf)
+        return -1;
+    memcpy(buf, s, (size_t)(slash - s));
+    buf[slash - s] = '\0';
+    struct in_addr a;
+    char *end;
+    long p = strtol(slash + 1, &end, 10);
+    if (inet_pton(AF_INET, buf, &a) != 1 || *end || end == slash + 1 || p < 8 || p > 30)
+        return -1;
+    *addr = ntohl(a.s_addr);
+    *prefix = (int)p;
+    return 0;
+}
+
+int net_parse_ip(const char *s, uint32_t *addr)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return -1;
+    *addr = ntohl(a.s_addr);
+    return 0;
+}
+
+char *net_ip_str(uint32_t addr)
+{
+    struct in_addr a = { .s_addr = htonl(addr) };
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, buf, sizeof buf);
+    return xstrdup(buf);
+}
+
+static uint32_t mask_of(int prefix)
+{
+    return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+/* The network's subnet and gateway. */
+int net_def_subnet(struct json_object *def, uint32_t *net, int *prefix, uint32_t *gw)
+{
+    struct json_object *subnets, *s0, *v;
+    if (!json_object_object_get_ex(def, "subnets", &subnets) || json_object_array_length(subnets) < 1)
+        return -1;
+    s0 = json_object_array_get_idx(subnets, 0);
+    if (!json_object_object_get_ex(s0, "subnet", &v) || net_parse_cidr(json_object_get_string(v), net, prefix) < 0)
+        return -1;
+    if (!json_object_object_get_ex(s0, "gateway", &v) || net_parse_ip(json_object_get_string(v), gw) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- engine.json */
+
+static char *default_subnet(husk_err **err)
+{
+    const char *path = getenv("HUSK_ENGINE_CONFIG");
+    if (!path || !*path)
+        path = "/etc/husk/engine.json";
+    _cleanup_free_ char *text = NULL;
+    husk_err *e = NULL;
+    if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, &e) < 0) {
+        bool missing = e->errnum == ENOENT;
+        husk_err_free(&e);
+        if (missing)
+            return xstrdup(DEFAULT_SUBNET);
+        husk_fail(err, 0, "engine configuration %s: cannot read it", path);
+        return NULL;
+    }
+    struct json_object *root = json_tokener_parse(text), *v;
+    char *out = NULL;
+    if (!root || !json_object_is_type(root, json_type_object))
+        husk_fail(err, 0, "engine configuration %s: not a JSON object", path);
+    else if (json_object_object_get_ex(root, "default-network-subnet", &v) && json_object_is_type(v, json_type_string))
+        out = xstrdup(json_object_get_string(v));
+    else
+        out = xstrdup(DEFAULT_SUBNET);
+    json_object_put(root);
+    return out;
+}
+
+/* ---------------------------------------------------------------- definitions */
+
+static int networks_lock(struct store *st, int *fd, husk_err **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/networks", st->root), *lk = xasprintf("%s/.lock", dir);
+    if (mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    *fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return husk_fail(err, errno, "%s", lk);
+    while (flock(*fd, LOCK_EX) < 0)
+        if (errno != EINTR) {
+            close(*fd);
+            return husk_fail(err, errno, "flock %s", lk);
+        }
+    return 0;
+}
+
+static int read_def(const struct store *st, const char *name, struct json_object **out, husk_err **err)
+{
+    _cleanup_free_ char *path = net_def_path(st, name), *text = NULL;
+    if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, err) < 0)
+        return -1;
+    *out = json_tokener_parse(text);
+    if (!*out || !json_object_is_type(*out, json_type_object)) {
+        json_object_put(*out);
+        return husk_fail(err, 0, "network \"%s\": its definition is not JSON", name);
+    }
+    return 0;
+}
+
+int net_list(struct store *st, char ***names_out, husk_err **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/networks", st->root);
+    size_t n = 0;
+    char **v = xcalloc(1, sizeof *v);
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno != ENOENT) {
+            free(v);
+            return husk_fail(err, errno, "%s", dir);
+        }
+        *names_out = v;
+        return 0;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+            continue;
+        v = xrealloc(v, (n + 2) * sizeof *v);
+        v[n++] = strndup(de->d_name, l - 5);
+        v[n] = NULL;
+    }
+    closedir(d);
+    qsort(v, n, sizeof *v, (int (*)(const void *, const void *))strcmp_p);
+    *names_out = v;
+    return 0;
+}
+
+int strcmp_p(const char **a, const char **b)
+{
+    return strcmp(*a, *b);
+}
+
+/* Subnets and bridge names of the other networks must not clash. Called locked. */
+static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_out, husk_err **err)
+{
+    _cleanup_strv_ char **names = NULL;
+    if (net_list(st, &names, err) < 0)
+        return -1;
+    unsigned char used[256] = { 0 };
+    for (size_t i = 0; names[i]; i++) {
+        struct json_object *d = NULL;
+        husk_err *e = NULL;
+        if (read_def(st, names[i], &d, &e) < 0) {
+            husk_err_free(&e);
+            continue;
+        }
+        uint32_t n2, gw2;
+        int p2;
+        struct json_object *v;
+        if (net_def_subnet(d, &n2, &p2, &gw2) == 0 && prefix >= 0) {
+            int p = p2 < prefix ? p2 : prefix;
+            if ((n2 & mask_of(p)) == (net & mask_of(p))) {
+                _cleanup_free_ char *s = net_ip_str(n2);
+                json_object_put(d);
+                return husk_fail(err, 0, "subnet overlaps network \"%s\"'s (%s/%d)", names[i], s, p2);
+            }
+        }
+        unsigned k;
+        if (json_object_object_get_ex(d, "network_interface", &v) &&
+            sscanf(json_object_get_string(v), "husk%u", &k) == 1 && k < 256)
+            used[k] = 1;
+        json_object_put(d);
+    }
+    if (ifname_out) {
+        for (unsigned k = 0; k < 256; k++) {
+            /* nor a bridge on the host now (another store's network) */
+            _cleanup_free_ char *sys = xasprintf("/sys/class/net/husk%u", k);
+            if (!used[k] && access(sys, F_OK) < 0) {
+                *ifname_out = xasprintf("husk%u", k);
+                return 0;
+            }
+        }
+        return husk_fail(err, 0, "too many networks");
+    }
+    return 0;
+}
+
+int net_create(struct store *st, const char *name, const struct net_create_opts *o, struct json_object **out,
+               husk_err **err)
+{
+    if (!net_name_valid(name))
+        return husk_fail(err, 0, "network name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+    if (strcmp(name, "none") == 0 || strcmp(name, "host") == 0 || strcmp(name, "bridge") == 0)
+        return husk_fail(err, 0, "network name \"%s\" is reserved", name);
+    _cleanup_close_ int lock = -1;
+    if (networks_lock(st, &lock, err) < 0)
+        return -1;
+    _cleanup_free_ char *path = net_def_path(st, name), *ifname = NULL, *subnet = NULL, *gw_s = NULL;
+    if (access(path, F_OK) == 0)
+        return husk_fail(err, 0, "network \"%s\" exists already", name);
+    uint32_t net = 0, gw = 0;
+    int prefix = 24;
+    if (o->subnet) {
+        if (net_parse_cidr(o->subnet, &net, &prefix) < 0)
+            return husk_fail(err, 0, "--subnet \"%s\": not an IPv4 CIDR with a prefix from /8 to /30", o->subnet);
+        if (net & ~mask_of(prefix))
+            return husk_fail(err, 0, "--subnet \"%s\": host bits are set", o->subnet);
+        if (check_free(st, net, prefix, &ifname, err) < 0)
+            return husk_err_prefix(err, "--subnet %s", o->subnet);
+    } else {
+        /* the first free 10.89.N.0/24 */
+        int n;
+        for (n = 1; n < 256; n++) {
+            husk_err *e = NULL;
+            if (check_free(st, 0x0a590000u | ((uint32_t)n << 8), 24, NULL, &e) == 0)
+                break;
+            husk_err_free(&e);
+        }
+        if (n == 256)
+            return husk_fail(err, 0, "no free subnet in 10.89.0.0/16: give --subnet");
+        net = 0x0a590000u | ((uint32_t)n << 8);
+        if (check_free(st, net, 24, &ifname, err) < 0)
+            return -1;
+    }
+    uint32_t bcast = net | ~mask_of(prefix);
+    if (o->gateway) {
+        if (net_parse_ip(o->gateway, &gw) < 0 || (gw & mask_of(prefix)) != net || gw == net || gw == bcast)
+            return husk_fail(err, 0, "--gateway \"%s\": not a host address in the subnet", o->gateway);
+    } else {
+        gw = net + 1;
+    }
+    _cleanup_free_ char *ns = net_ip_str(net);
+    subnet = xasprintf("%s/%d", ns, prefix);
+    gw_s = net_ip_str(gw);
+
+    struct json_object *d = json_object_new_object();
+    _cleanup_free_ char *id = ctr_random_id(), *now = image_now_rfc3339();
+    json_object_object_add(d, "name", json_object_new_string(name));
+    json_object_object_add(d, "id", json_object_new_string(id));
+    json_object_object_add(d, "driver", json_object_new_string("bridge"));
+    json_object_object_add(d, "network_interface", json_object_new_string(ifname));
+    json_object_object_add(d, "created", json_object_new_string(now));
+    struct json_object *subs = json_object_new_array(), *s0 = json_object_new_object();
+    json_object_object_add(s0, "subnet", json_object_new_string(subnet));
+    json_object_object_add(s0, "gateway", json_object_new_string(gw_s));
+    json_object_array_add(subs, s0);
+    json_object_object_add(d, "subnets", subs);
+    json_object_object_add(d, "ipv6_enabled", json_object_new_boolean(false));
+    json_object_object_add(d, "internal", json_object_new_boolean(o->internal));
+    /* podman's: names between containers on user networks; the default network
+     * has none (as docker's default bridge) */
+    json_object_object_add(d, "dns_enabled", json_object_new_boolean(strcmp(name, NET_DEFAULT_NAME) != 0));
+    struct json_object *labels = json_object_new_object();
+    for (size_t i = 0; o->labels && o->labels[i]; i++) {
+        const char *eq = strchr(o->labels[i], '=');
+        _cleanup_free_ char *k = eq ? strndup(o->labels[i], (size_t)(eq - o->labels[i])) : xstrdup(o->labels[i]);
+        json_object_object_add(labels, k, json_object_new_string(eq ? eq + 1 : ""));
+    }
+    json_object_object_add(d, "labels", labels);
+    /* netavark's isolate: no traffic between this bridge and another network's
+     * (docker's user networks are so); a container on both reaches both */
+    struct json_object *nopts = json_object_new_object();
+    json_object_object_add(nopts, "isolate", json_object_new_string("true"));
+    json_object_object_add(d, "options", nopts);
+    struct json_object *ipam = json_object_new_object();
+    json_object_object_add(ipam, "driver", json_object_new_string("host-local"));
+    json_object_object_add(d, "ipam_options", ipam);
+    const char *text = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PRETTY);
+    if (write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644, err) < 0) {
+        json_object_put(d);
+        return -1;
+    }
+    if (out)
+        *out = d;
+    else
+        json_object_put(d);
+    return 0;
+}
+
+int net_get(struct store *st, const char *name, struct json_object **out, husk_err **err)
+{
+    _cleanup_free_ char *path = net_def_path(st, name);
+    if (access(path, F_OK) < 0) {
+        if (strcmp(name, NET_DEFAULT_NAME) != 0)
+            return husk_fail(err, 0, "no such network: \"%s\"", name);
+        _cleanup_free_ char *sub = default_subnet(err);
+        if (!sub)
+            return -1;
+        struct net_create_opts o = { .subnet = sub };
+        husk_err *e = NULL;
+        if (net_create(st, name, &o, NULL, &e) < 0) {
+            if (access(path, F_OK) < 0) { /* not made by a concurrent run meanwhile */
+                husk_err_prefix(&e, "the default network");
+                *err = e;
+                return -1;
+            }
+            husk_err_free(&e);
+        }
+    }
+    return read_def(st, name, out, err);
+}
+
+int net_users(struct store *st, const char *name, char ***ids_out, husk_err **err)
+{
+    _cleanup_strv_ char **ids = NULL;
+    if (ctr_list(st, &ids, err) < 0)
+        return -1;
+    size_t n = 0;
+    char **v = xcalloc(1, sizeof *v);
+    for (size_t i = 0; ids[i]; i++) {
+        struct json_object *o = NULL, *nets;
+        if (net_ctr_read_opts(st, ids[i], &o) < 0)
+            continue;
+        if (json_object_object_get_ex(o, "networks", &nets) && json_object_object_get_ex(nets, name, NULL)) {
+            v = xrealloc(v, (n + 2) * sizeof *v);
+            v[n++] = xstrdup(ids[i]);
+            v[n] = NULL;
+        }
+        json_object_put(o);
+    }
+    *ids_out = v;
+    return 0;
+}
+
+int net_remove(struct store *st, const char *name, husk_err **err)
+{
+    _cleanup_close_ int lock = -1;
+    if (networks_lock(st, &lock, err) < 0)
+        return -1;
+    _cleanup_free_ char *path = net_def_path(st, name);
+    if (access(path, F_OK) < 0)
+        return husk_fail(err, 0, "no such network: \"%s\"", name);
+    _cleanup_strv_ char **users = NULL;
+    if (net_users(st, name, &users, err) < 0)
+        return -1;
+    if (users[0]) {
+        struct json_object *rec = NULL;
+        husk_err *e = NULL;
+        _cleanup_free_ char *cname = NULL;
+        if (ctr_record_read(st, users[0], &rec, &e) == 0)
+            cname = ctr_record_name(rec);
+        husk_err_free(&e);
+        json_object_put(rec);
+        return husk_fail(err, 0, "network \"%s\" is in use by container \"%s\"", name,
+                         cname ? cname : users[0]);
+    }
+    _cleanup_free_ char *leases = xasprintf("%s/networks/leases/%s", st->root, name);
+    DIR *d = opendir(leases);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (de->d_name[0] != '.')
+                unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        rmdir(leases);
+    }
+    if (unlink(path) < 0)
+        return husk_fail(err, errno, "remove %s", path);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- leases */
+
+int net_lease(struct store *st, const char *name, struct json_object *def, const char *id, const char *want,
+              char **ip_out, husk_err **err)
+{
+    uint32_t net, gw;
+    int prefix;
+    if (net_def_subnet(def, &net, &prefix, &gw) < 0)
+        return husk_fail(err, 0, "network \"%s\": no IPv4 subnet in its definition", name);
+    _cleanup_free_ char *dir = xasprintf("%s/networks/leases/%s", st->root, name);
+    if (mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    uint32_t first = net + 1, last = (net | ~mask_of(prefix)) - 1, w = 0;
+    if (want) {
+        if (net_parse_ip(want, &w) < 0 || w < first || w > last || w == gw)
+            return husk_fail(err, 0, "--ip %s: not a free host address of network \"%s\"", want, name);
+        first = last = w;
+    }
+    for (uint32_t a = first; a <= last && a >= first; a++) {
+        if (a == gw)
+            continue;
+        _cleanup_free_ char *ip = net_ip_str(a), *p = xasprintf("%s/%s", dir, ip);
+        for (int tries = 0; tries < 2; tries++) {
+            int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd >= 0) {
+                write_all(fd, id, strlen(id));
+                close(fd);
+                *ip_out = steal_ptr(ip);
+                return 0;
+            }
+            if (errno != EEXIST)
+                return husk_fail(err, errno, "%s", p);
+            /* a lease of a container that is gone (removed by a crash) is free */
+            _cleanup_free_ char *holder = NULL, *hdir = NULL;
+            husk_err *e = NULL;
+            if (read_file_at(AT_FDCWD, p, 256, &holder, NULL, &e) < 0) {
+                husk_err_free(&e);
+                break;
+            }
+            if (strcmp(holder, id) == 0) {
+                *ip_out = steal_ptr(ip);
+                return 0;
+            }
+            hdir = xasprintf("%s/containers/%s", st->root, holder);
+            if (strchr(holder, '/') || access(hdir, F_OK) == 0)
+                break;
+            unlink(p);
+        }
+    }
+    if (want)
+        return husk_fail(err, 0, "--ip %s: the address is in use on network \"%s\"", want, name);
+    return husk_fail(err, 0, "network \"%s\": no free address left", name);
+}
+
+void net_release(struct store *st, const char *name, const char *id)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/networks/leases/%s", st->root, name);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name), *holder = NULL;
+        husk_err *e = NULL;
+        if (read_file_at(AT_FDCWD, p, 256, &holder, NULL, &e) < 0) {
+            husk_err_free(&e);
+            continue;
+        }
+        if (strcmp(holder, id) == 0)
+            unlink(p);
+    }
+    closedir(d);
+}

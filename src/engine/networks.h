@@ -1,0 +1,106 @@
+/* networks.h — container networks: netavark (with aardvark-dns for names) does the
+ * work, the engine keeps the definitions, the addresses and each container's
+ * network namespace.
+ *
+ *   ROOT/networks/<name>.json        a network, in podman's format (name, id, driver
+ *                                    "bridge", network_interface, subnets[{subnet,
+ *                                    gateway}], internal, dns_enabled, labels …), so
+ *                                    netavark takes it as it is
+ *   ROOT/networks/leases/<name>/<ip> an address in use: the file holds the container's
+ *                                    id (made with O_EXCL: two starts cannot get one
+ *                                    address; a lease whose container is gone is taken
+ *                                    back)
+ *   ROOT/containers/<id>/netopts.json    what the container asked for at create
+ *                                    (networks, aliases, --ip, ports)
+ *   ROOT/containers/<id>/netavark.json   the options netavark was given at start
+ *                                    (written before anything exists on the host, kept
+ *                                    until its teardown succeeded: the crash-safe record)
+ *   ROOT/containers/<id>/network.json    docker's NetworkSettings of the running
+ *                                    container, from netavark's answer
+ *   RUNROOT/netns/<id>               the container's network namespace (a bind mount
+ *                                    of an nsfs file, as `ip netns add` makes one)
+ *   RUNROOT/networks/                netavark's --config (aardvark-dns's files)
+ *
+ * The default network "husk" is made on first use; its subnet is
+ * "default-network-subnet" in /etc/husk/engine.json ($HUSK_ENGINE_CONFIG), else
+ * 10.89.0.0/24. */
+#ifndef HUSK_ENGINE_NETWORKS_H
+#define HUSK_ENGINE_NETWORKS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "store.h"
+
+struct json_object;
+
+#define NET_DEFAULT_NAME "husk"
+
+struct net_create_opts {
+    const char *subnet;   /* CIDR, NULL: a free 10.89.N.0/24 */
+    const char *gateway;  /* NULL: the subnet's first address */
+    bool internal;        /* no route out (no NAT) */
+    char **labels;        /* K=V, NULL-terminated, or NULL */
+};
+
+bool net_name_valid(const char *name);
+/* Make a network; *out (optional) gets its definition. */
+int net_create(struct store *st, const char *name, const struct net_create_opts *o, struct json_object **out,
+               husk_err **err);
+/* A network's definition (new); the default network is made when asked for. */
+int net_get(struct store *st, const char *name, struct json_object **out, husk_err **err);
+/* Every network's name (sorted, NULL-terminated). */
+int net_list(struct store *st, char ***names_out, husk_err **err);
+/* The containers (ids) that use the network. */
+int net_users(struct store *st, const char *name, char ***ids_out, husk_err **err);
+/* Remove a network nobody uses. */
+int net_remove(struct store *st, const char *name, husk_err **err);
+
+/* ---- a container's networking (ctr_life.c) ---- */
+
+/* What `run --network/-p/-P/--ip/--dns/--add-host` gave. */
+struct net_ctr_opts {
+    const char *mode;     /* "none", "host", "container:X", or a network's name; NULL:
+                             "none" (a container is on the default network "husk" with
+                             --network bridge; docker's default, not yet husk's: the
+                             default network's addresses are per store, not per host) */
+    const char *ip;       /* --ip */
+    char **publish;       /* -p [IP:][HOST:]CTR[/tcp|udp] */
+    bool publish_all;     /* -P */
+    char **dns;           /* --dns */
+    char **add_hosts;     /* --add-host NAME:IP */
+};
+
+/* At create: check the options, record them (netopts.json in ctr_dir), and write
+ * userdata/hosts and resolv.conf for them. *netns_out gets the namespace's path
+ * for config.json: NULL for a new empty one (none), "" for the host's. */
+int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const char *name,
+                    const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
+                    const char *userdata, char **netns_out, husk_err **err);
+
+/* At start, before the runtime creates the container: make its namespace and
+ * run netavark setup in it (nothing to do without a network). */
+int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_err **err);
+
+/* When it ended (cleanup, rm, a monitor found gone, a failed start): netavark
+ * teardown, then the namespace and the addresses go. Safe to call again, and
+ * after a crash at any point of setup. */
+int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk_err **err);
+
+/* docker's NetworkSettings of the container (new). */
+struct json_object *net_ctr_settings(struct store *st, const char *id);
+
+/* connect / disconnect a running or stopped container. */
+int net_ctr_connect(struct store *st, const char *runroot, const char *id, const char *net, husk_err **err);
+int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, const char *net, husk_err **err);
+
+/* ---- netns.c ---- */
+
+/* Make a network namespace bound at path (a new file). */
+int netns_create(const char *path, husk_err **err);
+/* Is path a mounted namespace file? */
+bool netns_mounted(const char *path);
+/* Unmount and remove it (nothing there: fine). */
+int netns_remove(const char *path, husk_err **err);
+
+#endif
