@@ -131,8 +131,18 @@ run "container run --rm busybox:demo ls /root    # the image it came from is unc
 h container run --rm busybox:demo ls /root | indent
 echo "   (empty)"
 
-say "volumes"
-echo "   -v / --mount and 'husk volume' come with issue 13: the volume step of the demo waits for them"
+say "a volume: a bind mount made before pivot_root (seed 000), outside the image, not committed"
+run "volume create demo-data"
+h volume create demo-data | indent
+run "container run --rm -v demo-data:/data busybox:demo sh -c 'echo kept > /data/f; grep \" /data \" /proc/mounts'"
+h container run --rm -v demo-data:/data busybox:demo sh -c 'echo kept > /data/f; grep " /data " /proc/mounts' | indent
+MP=$(h volume inspect --format '{{.Mountpoint}}' demo-data)
+echo "   on the host, after the container is gone: $MP/f says \"$(cat "$MP/f")\""
+[ "$(cat "$MP/f")" = kept ] || die "the volume did not keep the file"
+run "container run --rm -v demo-data:/data busybox:demo cat /data/f    # another container sees it"
+h container run --rm -v demo-data:/data busybox:demo cat /data/f | indent
+run "volume rm demo-data"
+h volume rm demo-data | indent
 
 say "docker's exit codes: 125 the engine failed, 126 cannot invoke, 127 not found, else the container's"
 # exitcode SHOWN ARGS…: run ARGS, print the status, SHOWN (the command as typed) and its error
