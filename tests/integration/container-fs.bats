@@ -371,3 +371,58 @@ in
 payload
 payload"
 }
+
+# Three layers with every entry type, owners, modes, a hard link, an xattr, a file
+# whiteout and an opaque directory: the rootfs husk's container gets and podman's
+# container gets from the same OCI layout must be the same, entry for entry.
+@test "container rootfs: the same as podman's from one image (types, modes, owners, links, contents, whiteouts, opaque dirs)" {
+    require_husk
+    command -v podman >/dev/null || skip "podman not installed"
+    local l=$TEST_DIR/layers pd=$TEST_DIR/pd
+    mkdir -p "$l/1/etc" "$l/1/data/keep" "$l/1/data/gone" "$l/1/opq" "$l/2/data" "$l/3/opq" "$pd"
+    cp "$(husk_rootfs)/bin/busybox" "$l/1/busybox"
+    echo one >"$l/1/data/keep/a"; echo old >"$l/1/data/gone/b"; echo hidden >"$l/1/opq/hidden"
+    chmod 0640 "$l/1/data/keep/a"; chown 1000:1001 "$l/1/data/keep/a"
+    ln -s keep/a "$l/1/data/sym"; ln "$l/1/data/keep/a" "$l/1/data/hard"
+    mkfifo "$l/1/data/fifo"; chmod 4755 "$l/1/busybox"
+    echo 'root:x:0:0::/root:/bin/sh' >"$l/1/etc/passwd"
+    setfattr -n user.husk -v yes "$l/1/data/keep/a" 2>/dev/null || true
+    tar --xattrs -C "$l/1" -cf "$l/1.tar" .
+    # layer 2: remove data/gone/b (a whiteout), add a file with odd mode
+    mkdir -p "$l/2/data/gone"; : >"$l/2/data/gone/.wh.b"; echo two >"$l/2/data/new"; chmod 0600 "$l/2/data/new"
+    tar -C "$l/2" -cf "$l/2.tar" .
+    # layer 3: opq/ made opaque (its lower content hidden), one new file in it
+    : >"$l/3/opq/.wh..wh..opq"; echo shown >"$l/3/opq/shown"
+    tar -C "$l/3" -cf "$l/3.tar" .
+    oci_image "$TEST_DIR/layout" t amd64 "$l/1.tar" "$l/2.tar" "$l/3.tar" >/dev/null
+    # husk
+    run hc image load -i "$TEST_DIR/layout"
+    assert_success
+    local ref=${output##* }   # "Loaded image ID: sha256:…" (the layout's tag is no image name)
+    hc container create --pull never --name r "$ref" sh >/dev/null
+    hc container export -o "$TEST_DIR/husk.tar" r
+    # podman (vfs, a store of the test's own)
+    cat >"$pd/containers.conf" <<EOF2
+[engine]
+events_logger = "file"
+events_logfile_path = "$pd/events.log"
+EOF2
+    pm() { CONTAINERS_CONF=$pd/containers.conf podman --root "$pd/r" --runroot "$pd/rr" --storage-driver vfs "$@"; }
+    on_cleanup "CONTAINERS_CONF=$pd/containers.conf podman --root $pd/r --runroot $pd/rr --storage-driver vfs rm -af >/dev/null 2>&1; CONTAINERS_CONF=$pd/containers.conf podman --root $pd/r --runroot $pd/rr --storage-driver vfs rmi -af >/dev/null 2>&1; rm -rf $pd/r"
+    tar -C "$TEST_DIR/layout" -cf "$TEST_DIR/layout.tar" .
+    pm load -q -i "$TEST_DIR/layout.tar" >/dev/null 2>&1
+    pm create --name r "$(pm images -q | head -1)" sh >/dev/null 2>&1
+    pm export -o "$TEST_DIR/podman.tar" r
+    python3 "$HUSK_REPO/tests/tools/tarlist.py" "$TEST_DIR/husk.tar" >"$TEST_DIR/husk.list"
+    python3 "$HUSK_REPO/tests/tools/tarlist.py" "$TEST_DIR/podman.tar" >"$TEST_DIR/podman.list"
+    diff -u "$TEST_DIR/podman.list" "$TEST_DIR/husk.list" || fail "the rootfs differ (podman's, then husk's)"
+    # and what the layers say happened, happened
+    grep -q '^data/gone d ' "$TEST_DIR/husk.list" || fail "data/gone missing"
+    ! grep -q '^data/gone/b ' "$TEST_DIR/husk.list" || fail "the whiteout did not remove data/gone/b"
+    ! grep -q '^opq/hidden ' "$TEST_DIR/husk.list" || fail "the opaque dir did not hide opq/hidden"
+    grep -q '^opq/shown f ' "$TEST_DIR/husk.list" || fail "opq/shown missing"
+    # data/keep/a and data/hard: one file (0640, 1000:1001) and a hard link to it
+    grep -qE '^data/(keep/a|hard) f 640 1000:1001 ' "$TEST_DIR/husk.list" || fail "owner or mode of data/keep/a"
+    grep -qE '^data/(keep/a|hard) h 640 1000:1001 0 data/(hard|keep/a) ' "$TEST_DIR/husk.list" ||
+        fail "the hard link is not one"
+}
