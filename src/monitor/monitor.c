@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -539,6 +540,21 @@ static void parse_args(int argc, char **argv)
     }
 }
 
+/* The C library keeps a few real-time signals for itself (32 and 33 for glibc's
+ * threads, 32-34 in musl) and refuses to change them, but an engine started from a
+ * shell that ignores them would pass that on to the exit command through us (an
+ * ignored signal stays ignored across execve). The kernel's own call sets them. */
+static void default_reserved_signal(int sig)
+{
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        unsigned long mask;
+    } ksa = { .handler = SIG_DFL };
+    syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 0; i < MAX_CLIENTS; i++)
@@ -551,8 +567,8 @@ int main(int argc, char **argv)
     /* Whatever the engine's process had: an ignored SIGCHLD would make the kernel
      * reap the init itself (no status), and the exit command must start clean. */
     for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+        if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR)
+            default_reserved_signal(sig);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
