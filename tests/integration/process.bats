@@ -511,3 +511,21 @@ exec_keys_from_caller() {
     "$HUSK_BIN" spec --bundle "$d"
     assert_contains "spec: $(jq -r .ociVersion "$d/config.json")"
 }
+
+@test "the container's process starts with every signal at its default, even those the caller's libc reserves (32, 33)" {
+    # a caller that ignores 32 and 33 (set by the kernel's call: glibc refuses them)
+    ctr_run_ign() {
+        python3 - "$@" <<'PY'
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None)
+act = ctypes.create_string_buffer(struct.pack("QQQQ", 1, 0, 0, 0))   # SIG_IGN
+for s in (32, 33):
+    libc.syscall(13, s, act, None, 8)                                 # rt_sigaction
+os.execvp(sys.argv[1], sys.argv[1:])
+PY
+    }
+    set_cmd grep SigIgn /proc/self/status
+    run ctr_run_ign "$HUSK_BIN" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_equal "$output" "SigIgn:	0000000000000000"
+}
