@@ -546,14 +546,8 @@ static void reset_signals(void)
 
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP && (sig > 64 || (todo >> (sig - 1)) & 1) &&
-            signal(sig, SIG_DFL) == SIG_ERR) {
-            /* 32 and 33, which glibc keeps for itself and will not set: ignored by
-             * whoever started us, they would stay ignored in the container's
-             * process. The kernel's call sets them. */
-            struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); unsigned long mask; }
-                ksa = { .handler = SIG_DFL };
-            syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
-        }
+            signal(sig, SIG_DFL) == SIG_ERR)
+            signal_default_raw(sig);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -365,8 +365,8 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
     /* The parent's lock must end with its own close, not wait for our execve. */
     closep(&x->lockfd);
     for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+        if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR)
+            signal_default_raw(sig);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 

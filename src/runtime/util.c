@@ -1,6 +1,8 @@
 /* util.c — see util.h. */
 #include "util.h"
 
+#include <signal.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -242,4 +244,15 @@ int recv_fd(int sock, int *fd, void *data, size_t len)
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
             memcpy(fd, CMSG_DATA(c), sizeof(int));
     return (int)r;
+}
+
+void signal_default_raw(int sig)
+{
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        unsigned long mask;
+    } ksa = { .handler = SIG_DFL };
+    syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
 }

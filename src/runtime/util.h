@@ -69,4 +69,9 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 int send_fd(int sock, int fd, const void *data, size_t len);
 int recv_fd(int sock, int *fd, void *data, size_t len);
 
+/* A signal's disposition back to SIG_DFL through the kernel's call: for 32 and 33,
+ * which glibc keeps for itself and will not set, but which a caller that ignored
+ * them would pass on (an ignored signal stays ignored across execve). */
+void signal_default_raw(int sig);
+
 #endif

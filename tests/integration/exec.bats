@@ -509,3 +509,18 @@ start_agent() {
     assert_success
     wait "$second"
 }
+
+@test "exec: the new process starts with every signal at its default, 32 and 33 too" {
+    set_cmd sleep 100
+    husk run --detach --bundle "$BUNDLE" "$ID"
+    run python3 - "$HUSK_BIN" --root "$ROOT" exec "$ID" grep SigIgn /proc/self/status <<'PY'
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None)
+act = ctypes.create_string_buffer(struct.pack("QQQQ", 1, 0, 0, 0))   # SIG_IGN
+for s in (32, 33):
+    libc.syscall(13, s, act, None, 8)                                 # rt_sigaction (glibc refuses them)
+os.execvp(sys.argv[1], sys.argv[1:])
+PY
+    assert_success
+    assert_equal "$output" "SigIgn:	0000000000000000"
+}
