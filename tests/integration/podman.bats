@@ -468,7 +468,7 @@ _pm_cleanup() {
         echo gw=\$gw
         echo hello-host | nc -w 3 \$gw $port && echo sent"
     local i
-    for i in $(seq 20); do [ -s "$PD/nc.out" ] && break; sleep 0.1; done
+    for i in $(seq 100); do [ -s "$PD/nc.out" ] && break; sleep 0.1; done   # a loaded machine: up to 10 s
     kill "$ncpid" 2>/dev/null || true
     wait "$ncpid" 2>/dev/null || true
     assert_success
