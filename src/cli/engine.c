@@ -208,3 +208,18 @@ int engine_format(const char *verb, const char *tmpl, struct json_object *o, FIL
     fputc('\n', out);
     return 0;
 }
+
+int engine_print_inspect(const char *verb, const char *format, struct json_object *all)
+{
+    if (format && strcmp(format, "json") != 0) {
+        for (size_t i = 0; i < json_object_array_length(all); i++) {
+            int r = engine_format(verb, format, json_object_array_get_idx(all, i), stdout);
+            if (r)
+                return r;
+        }
+        return 0;
+    }
+    printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+    return 0;
+}

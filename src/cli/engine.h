@@ -46,6 +46,10 @@ struct json_object;
  * anything else as JSON), {{json .A}}; "\t" and "\n" as in docker's. Returns 0, or
  * 125 after a usage error for what it does not support. */
 int engine_format(const char *verb, const char *tmpl, struct json_object *o, FILE *out);
+/* An inspect verb's output: each object of the array ALL through the --format
+ * template, or (FORMAT NULL or "json") the array as indented JSON, as docker prints
+ * it. Returns 0 or engine_format's exit code. */
+int engine_print_inspect(const char *verb, const char *format, struct json_object *all);
 
 int cmd_container(struct cli_global *g, int argc, char **argv);
 int cmd_container_run(struct cli_global *g, int argc, char **argv);

@@ -15,16 +15,11 @@
 #include "reference.h"
 #include "tartree.h"
 #include "util.h"
+#include "json_cleanup.h"
 
 char *const commit_always_excluded[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev", "/proc", "/sys",
                                          NULL };
 
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 /* ---- the upper dir into a blob ------------------------------------------------- */
 
@@ -110,38 +105,6 @@ static int upper_to_blob(struct store *st, const struct commit_args *a, char **d
 
 /* ---- config and manifest ---------------------------------------------------------- */
 
-/* A parent layer's media type in an OCI manifest: docker's names for the same bytes. */
-static const char *oci_layer_type(const char *mt)
-{
-    if (strcmp(mt, MT_DOCKER_LAYER_GZIP) == 0)
-        return MT_OCI_LAYER_GZIP;
-    if (strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar") == 0)
-        return MT_OCI_LAYER;
-    if (strcmp(mt, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip") == 0)
-        return "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
-    return mt;
-}
-
-static struct json_object *obj_member(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object)) {
-        v = json_object_new_object();
-        json_object_object_add(o, key, v);
-    }
-    return v;
-}
-
-static struct json_object *array_member(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array)) {
-        v = json_object_new_array();
-        json_object_object_add(o, key, v);
-    }
-    return v;
-}
-
 /* The new config, but for the new layer's diff id: the parent's with the container's
  * config and the changes applied. */
 static int new_config(const struct commit_args *a, const char *parent_text, const char *created,
@@ -156,7 +119,7 @@ static int new_config(const struct commit_args *a, const char *parent_text, cons
             abort();
         json_object_object_add(cfg, "config", copy);
     }
-    struct json_object *inner = obj_member(cfg, "config");
+    struct json_object *inner = image_json_object_member(cfg, "config");
     for (size_t i = 0; a->changes && a->changes[i]; i++)
         if (image_config_apply_change(inner, a->changes[i], err) < 0)
             return -1;
@@ -167,47 +130,22 @@ static int new_config(const struct commit_args *a, const char *parent_text, cons
         json_object_object_add(cfg, "container", json_object_new_string(a->container_id));
     /* The parent's container_config described the container that made *it*. */
     json_object_object_del(cfg, "container_config");
-    struct json_object *h = json_object_new_object();
-    json_object_object_add(h, "created", json_object_new_string(created));
-    if (a->author)
-        json_object_object_add(h, "author", json_object_new_string(a->author));
-    json_object_object_add(h, "created_by",
-                           json_object_new_string(a->created_by ? a->created_by : "husk container commit"));
-    if (a->message)
-        json_object_object_add(h, "comment", json_object_new_string(a->message));
-    json_object_array_add(array_member(cfg, "history"), h);
     *out = steal_ptr(cfg);
     return 0;
-}
-
-static int put_json(struct store *st, struct json_object *o, char **digest, uint64_t *size, husk_err **err)
-{
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    *size = strlen(text);
-    return store_put_blob(st, text, *size, digest, err);
 }
 
 static int commit(struct store *st, const struct commit_args *a, char **id_out, char **added_blob, husk_err **err)
 {
     _cleanup_free_ char *tag = NULL, *mtext = NULL, *ctext = NULL, *created = image_now_rfc3339();
-    _cleanup_free_ char *layer = NULL, *chain = NULL, *cdigest = NULL, *mdigest = NULL;
-    _cleanup_json_ struct json_object *cfg = NULL, *m = NULL;
+    _cleanup_free_ char *layer = NULL, *chain = NULL;
+    _cleanup_json_ struct json_object *cfg = NULL;
     struct image_record rec = { 0 };
     struct manifest pm = { 0 };
     size_t len;
     int ret = -1;
 
-    if (a->ref) {
-        struct image_ref r;
-        if (image_ref_parse(a->ref, &r, err) < 0)
-            return -1;
-        if (r.digest) {
-            image_ref_free(&r);
-            return husk_fail(err, 0, "\"%s\": a digest cannot name a committed image", a->ref);
-        }
-        tag = image_ref_string(&r);
-        image_ref_free(&r);
-    }
+    if (image_new_tag(a->ref, &tag, err) < 0)
+        return -1;
     if (image_lookup(st, a->image, &rec, err) < 0)
         return -1;
     _cleanup_free_ char *mname = xasprintf("manifest %s", rec.manifest);
@@ -230,29 +168,12 @@ static int commit(struct store *st, const struct commit_args *a, char **id_out, 
         parent = rec.layers[i];
     if (layer_ensure(st, layer, layer, parent, &chain, err) < 0)
         goto out;
-
-    struct json_object *rootfs = obj_member(cfg, "rootfs");
-    json_object_object_add(rootfs, "type", json_object_new_string("layers"));
-    json_object_array_add(array_member(rootfs, "diff_ids"), json_object_new_string(layer));
-    uint64_t csize = 0;
-    if (put_json(st, cfg, &cdigest, &csize, err) < 0)
-        goto out;
-
-    m = json_object_new_object();
-    struct json_object *layers = json_object_new_array();
-    json_object_object_add(m, "schemaVersion", json_object_new_int(2));
-    json_object_object_add(m, "mediaType", json_object_new_string(MT_OCI_MANIFEST));
-    json_object_object_add(m, "config", descriptor_json(MT_OCI_CONFIG, cdigest, (int64_t)csize));
-    for (size_t i = 0; i < pm.n_layers; i++)
-        json_object_array_add(layers, descriptor_json(oci_layer_type(pm.layers[i].media_type), pm.layers[i].digest,
-                                                      pm.layers[i].size));
-    json_object_array_add(layers, descriptor_json(MT_OCI_LAYER, layer, (int64_t)lsize));
-    json_object_object_add(m, "layers", layers);
-    uint64_t msize;
-    if (put_json(st, m, &mdigest, &msize, err) < 0)
-        goto out;
-    struct image_register_args ra = { .manifest = mdigest, .tag = tag };
-    ret = image_register(st, &ra, id_out, err);
+    struct image_new n = {
+        .base = &pm, .layer = layer, .layer_size = lsize, .tag = tag, .created = created,
+        .created_by = a->created_by ? a->created_by : "husk container commit", .author = a->author,
+        .comment = a->message,
+    };
+    ret = image_new_register(st, cfg, &n, id_out, err);
 out:
     manifest_free(&pm);
     image_record_free(&rec);

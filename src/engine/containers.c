@@ -18,13 +18,8 @@
 
 #include "layer_int.h"
 #include "util.h"
+#include "json_cleanup.h"
 
-#define _cleanup_json_ _cleanup_(json_putp)
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
 
 static const char *const status_names[] = {
     [CTR_CREATED] = "created", [CTR_RUNNING] = "running", [CTR_PAUSED] = "paused",

@@ -29,13 +29,8 @@
 #include "volumes.h"
 #include "testhooks.h"
 #include "util.h"
+#include "json_cleanup.h"
 
-#define _cleanup_json_ _cleanup_(json_putp)
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
 /* docker's json-file max-size and max-file, for every container */
 #define CTR_LOG_MAX_SIZE (10LL << 20)
 #define CTR_LOG_MAX_FILES 3

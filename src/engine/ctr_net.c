@@ -31,11 +31,6 @@
 #define NETAVARK "/usr/lib/podman/netavark"
 #define AARDVARK "/usr/lib/podman/aardvark-dns"
 
-void json_object_putp_net(struct json_object **o)
-{
-    json_object_put(*o);
-}
-
 static char *opts_path(struct store *st, const char *id, const char *file)
 {
     return xasprintf("%s/containers/%s/%s", st->root, id, file);

@@ -18,13 +18,8 @@
 #include "manifest.h"
 #include "reference.h"
 #include "util.h"
+#include "json_cleanup.h"
 
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 #define RECORD_MAX (1u << 20)
 

@@ -25,6 +25,8 @@
 #include "error.h"
 #include "store.h"
 
+struct json_object;
+
 struct image_record {
     char *id;              /* "sha256:<hex>" of the config blob */
     char *manifest;        /* digest of the manifest blob */
@@ -81,5 +83,29 @@ uint64_t image_layer_size(const struct store *st, const char *chain);
 
 void image_record_free(struct image_record *r);
 void image_records_free(struct image_record **v);
+
+/* ---- an image made here (commit, import): image_new.c ---- */
+
+/* REF (may be NULL: *tag_out NULL) parsed as docker does into the tag a new image
+ * gets; a digest is refused. */
+int image_new_tag(const char *ref, char **tag_out, husk_err **err);
+/* O's member KEY, made an empty object if it is absent or not an object. */
+struct json_object *image_json_object_member(struct json_object *o, const char *key);
+
+struct manifest;
+struct image_new {
+    const struct manifest *base; /* the parent image's manifest, or NULL */
+    const char *layer;           /* the new layer: an uncompressed tar blob in the store, unpacked */
+    uint64_t layer_size;
+    const char *tag;             /* from image_new_tag(), or NULL */
+    /* the history entry of the layer (author and comment may be NULL) */
+    const char *created, *created_by, *author, *comment;
+};
+/* Adds the layer's diff id and history entry to CFG (in that order: podman's Go
+ * structs marshal rootfs before history, and an image it re-marshals must keep its
+ * id), stores CFG and a manifest of the base's layers and the new one, and registers
+ * the image. */
+int image_new_register(struct store *st, struct json_object *cfg, const struct image_new *n, char **id_out,
+                       husk_err **err);
 
 #endif

@@ -7,13 +7,8 @@
 #include "manifest.h"
 #include "reference.h"
 #include "util.h"
+#include "json_cleanup.h"
 
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 /* Image documents are small; 4 MiB is far above any real manifest or config. */
 #define DOC_MAX (4u * 1024u * 1024u)

@@ -5,12 +5,11 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "json_cleanup.h"
 #include "store.h"
 
 struct json_object;
 
-void json_object_putp_net(struct json_object **o);
-#define _cleanup_json_ __attribute__((cleanup(json_object_putp_net)))
 
 char *net_def_path(const struct store *st, const char *name);
 int net_parse_cidr(const char *s, uint32_t *addr, int *prefix);

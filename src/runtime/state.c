@@ -14,6 +14,7 @@
 #if defined(__has_include)
 #if __has_include("husk-config.h")
 #include "husk-config.h"
+#include "json_cleanup.h"
 #endif
 #endif
 #ifndef HUSK_OCI_VERSION
@@ -35,12 +36,6 @@
 #define STATE_CONFIG_FILE "config.json"
 #define STATE_MAX (1024 * 1024)
 
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 /* ---- ids ------------------------------------------------------------------ */
 

@@ -41,6 +41,10 @@ assert_no_images() {
         and .Os == "linux" and .Architecture == "amd64" and .RootFS.Type == "layers"
         and .RootFS.Layers == [$d] and .Config.Cmd == ["sh","-c","echo hi"] and .Config.Env == ["A=1"]
         and (.Size > 1000000)' <<<"$output" >/dev/null || fail "inspect: $output"
+    # docker's --format templates, as the other inspect verbs take them
+    run himg inspect --format '{{.Id}} {{json .RootFS.Layers}}' busybox:t
+    assert_success
+    assert_equal "$output" "$id [\"$diff\"]"
     # the layer is unpacked once, with the rootfs' files, owners and modes
     local layer=$STORE/layers/${diff#sha256:}/diff
     [ -d "$layer" ] || fail "no $layer"
@@ -239,6 +243,10 @@ EOF2
     run himg import "$TEST_DIR/bb.tar" 'Bad:Name'
     assert_status 125
     assert_contains 'invalid reference "Bad:Name"'
+    assert_no_images
+    run himg import "$TEST_DIR/bb.tar" "x@sha256:$(printf '%064d' 0)"
+    assert_status 125
+    assert_contains 'a digest cannot name a new image'
     assert_no_images
     run himg import -c 'RUN rm -rf /' "$TEST_DIR/bb.tar" x:y
     assert_status 125

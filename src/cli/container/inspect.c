@@ -5,6 +5,7 @@
 
 #include "container_cli.h"
 #include "ctr_life.h"
+#include "json_cleanup.h"
 #include "util.h"
 
 int cmd_container_inspect(struct cli_global *g, int argc, char **argv)
@@ -25,13 +26,11 @@ int cmd_container_inspect(struct cli_global *g, int argc, char **argv)
     }
     if (engine_need_args("container inspect", argc, 1, -1, "CONTAINER..."))
         return ENGINE_EXIT_ERROR;
-    if (format && strcmp(format, "json") == 0)
-        format = NULL;
     _cleanup_err_ husk_err *err = NULL;
     struct store st;
     if (engine_open_store(g, &st, &err) < 0)
         return engine_fail(&err);
-    struct json_object *all = json_object_new_array();
+    _cleanup_json_ struct json_object *all = json_object_new_array();
     int rc = 0;
     for (int i = optind; i < argc; i++) {
         _cleanup_free_ char *id = NULL;
@@ -41,21 +40,9 @@ int cmd_container_inspect(struct cli_global *g, int argc, char **argv)
             rc = ENGINE_EXIT_ERROR;
             continue;
         }
-        if (format) {
-            int r = engine_format("container inspect", format, o, stdout);
-            json_object_put(o);
-            if (r != 0) {
-                rc = r;
-                break;
-            }
-            continue;
-        }
         json_object_array_add(all, o);
     }
-    if (!format)
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(all);
     store_close(&st);
-    return rc;
+    int r = engine_print_inspect("container inspect", format, all);
+    return r ? r : rc;
 }

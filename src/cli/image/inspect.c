@@ -95,15 +95,13 @@ int cmd_image_inspect(struct cli_global *g, int argc, char **argv)
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
+    const char *format = NULL;
     int ch;
     while ((ch = cli_getopt(argc, argv, "+f:h", opts)) != -1) {
         switch (ch) {
-        case 'f':
-            if (strcmp(optarg, "json") != 0)
-                return engine_usage_error("image inspect", "--format: \"%s\" is not supported (json)", optarg);
-            break;
+        case 'f': format = optarg; break;
         case 'h':
-            printf("usage: husk image inspect IMAGE [IMAGE...]\n");
+            printf("usage: husk image inspect [--format TEMPLATE|json] IMAGE [IMAGE...]\n");
             return 0;
         default:
             return engine_usage_error("image inspect", "unknown flag '%s'", argv[optind - 1]);
@@ -123,9 +121,10 @@ int cmd_image_inspect(struct cli_global *g, int argc, char **argv)
             husk_err_free(&err);
         }
     }
-    printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(out);
     store_close(&st);
-    return first ? engine_fail(&first) : 0;
+    int r = engine_print_inspect("image inspect", format, out);
+    json_object_put(out);
+    if (first)
+        return engine_fail(&first);
+    return r;
 }

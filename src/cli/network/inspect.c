@@ -52,15 +52,10 @@ int cmd_network_inspect(struct cli_global *g, int argc, char **argv)
             json_object_object_add(cs, users[k], c);
         }
         json_object_object_add(d, "containers", cs);
-        if (format && (rc = engine_format("network inspect", format, d, stdout)) != 0) {
-            json_object_put(d);
-            break;
-        }
         json_object_array_add(all, d);
     }
-    if (!format && json_object_array_length(all) > 0)
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(all);
     store_close(&st);
-    return rc;
+    int r = engine_print_inspect("network inspect", format, all);
+    json_object_put(all);
+    return r ? r : rc;
 }

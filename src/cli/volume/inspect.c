@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "engine.h"
+#include "json_cleanup.h"
 #include "util.h"
 #include "volumes.h"
 
@@ -32,7 +33,7 @@ int cmd_volume_inspect(struct cli_global *g, int argc, char **argv)
     struct store st;
     if (engine_open_store(g, &st, &err) < 0)
         return engine_fail(&err);
-    struct json_object *all = json_object_new_array();
+    _cleanup_json_ struct json_object *all = json_object_new_array();
     int rc = 0;
     for (int i = optind; i < argc; i++) {
         struct json_object *v;
@@ -41,19 +42,9 @@ int cmd_volume_inspect(struct cli_global *g, int argc, char **argv)
             rc = ENGINE_EXIT_ERROR;
             continue;
         }
-        if (format) {
-            int r = engine_format("volume inspect", format, v, stdout);
-            json_object_put(v);
-            if (r)
-                return r;
-            continue;
-        }
         json_object_array_add(all, v);
     }
-    if (!format)
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(all);
     store_close(&st);
-    return rc;
+    int r = engine_print_inspect("volume inspect", format, all);
+    return r ? r : rc;
 }
