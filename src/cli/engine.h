@@ -47,6 +47,10 @@ struct json_object;
  * 125 after a usage error for what it does not support. */
 int engine_format(const char *verb, const char *tmpl, struct json_object *o, FILE *out);
 
+/* husk-engine-lean: exec husk-engine with the whole command line (engine_full.c).
+ * Returns 125 after an error. */
+int engine_exec_full(struct cli_global *g, int argc, char **argv);
+
 int cmd_container(struct cli_global *g, int argc, char **argv);
 int cmd_container_run(struct cli_global *g, int argc, char **argv);
 int cmd_container_create(struct cli_global *g, int argc, char **argv);

@@ -171,6 +171,31 @@ load container
     assert_equal "$(hc container inspect --format '{{.RestartCount}} {{.State.Status}}' a)" "$n exited"
 }
 
+@test "container run: run by husk-engine-lean, without the registry client's libraries" {
+    require_husk
+    # the engine process of an attached run lives as long as the container (its
+    # comm: the name husk executed, cut to 15 characters)
+    hc container run --rm --name lean busybox:t sleep 3 &
+    local bg=$! pid="" p i
+    for ((i = 0; i < 50; i++)); do
+        for p in $(pgrep -f -- "--storage-root $STORE container run --rm --name lean"); do
+            grep -q '^husk-engine' "/proc/$p/comm" 2>/dev/null && grep -q libjson-c "/proc/$p/maps" && pid=$p
+        done
+        [ -z "$pid" ] || break
+        sleep 0.1
+    done
+    [ -n "$pid" ] || fail "no engine process found"
+    local comm maps
+    comm=$(cat "/proc/$pid/comm")
+    maps=$(cat "/proc/$pid/maps")
+    wait "$bg"
+    assert_equal "$comm" "husk-engine-lea"
+    ! grep -q 'libcurl\|libssl' <<<"$maps" || fail "libcurl or libssl mapped: $(grep 'libcurl\|libssl' <<<"$maps" | head -2)"
+    # the monitor's exit command is the lean one too
+    run hc container run --rm busybox:t true
+    assert_success
+}
+
 @test "container cleanup: re-executes from a protected husk-engine only for a container it may restart" {
     require_husk
     command -v strace >/dev/null || skip "strace not installed"
