@@ -384,6 +384,10 @@ static _Noreturn void become_monitor(struct store *st, const char *runroot, cons
     c.root_dir = runroot;
     c.bundle = bundle;
     c.console_sock_fd = tty ? sv[1] : -1;
+    /* every container of the store gets the same few profiles: their programs are
+     * generated once (seccomp_filter.h) */
+    _cleanup_free_ char *seccomp_cache = xasprintf("%s/seccomp-cache", st->root);
+    c.seccomp_cache_dir = seccomp_cache;
     if (config_load(bundle, &c.config, &err) < 0 || container_create(&c, &err) < 0)
         goto fail;
     if (tty) {
