@@ -196,6 +196,20 @@ load container
     assert_success
 }
 
+@test "container run: a monitor that runs only after the init has exited still gives the attached run its output and status" {
+    require_husk
+    command -v strace >/dev/null || skip "strace not installed"
+    # Every process's first wait4 waits 0.4 s first: the monitor's first look for an
+    # exited init (the top of its loop, before any poll) comes after `run` attached
+    # and the init has run and exited, as on a loaded machine where the monitor is not
+    # scheduled meanwhile. (No LeakSanitizer under ptrace.)
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    run env ASAN_OPTIONS=$asan strace -f -qq -o /dev/null -e trace=wait4 -e inject=wait4:delay_enter=400000:when=1 \
+        "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run --rm busybox:t sh -c 'echo out; exit 7'
+    assert_status 7
+    assert_equal "$output" "out"
+}
+
 @test "container cleanup: re-executes from a protected husk-engine only for a container it may restart" {
     require_husk
     command -v strace >/dev/null || skip "strace not installed"
