@@ -33,6 +33,8 @@ struct ctr_create_args {
     char **mounts;              /* --mount */
     char **volumes_from;        /* --volumes-from CONTAINER[:ro|rw] */
     struct net_ctr_opts net;    /* --network, -p, -P, --ip, --dns, --add-host */
+    bool keep_mounted;          /* run: the rootfs stays mounted for the ctr_start that
+                                 * follows at once (one mount, not three) */
 };
 
 /* Make the container (created, not started). *id_out gets its id. Errors name

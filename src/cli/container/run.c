@@ -404,6 +404,7 @@ static int create_or_run(struct cli_global *g, int argc, char **argv, bool run)
         parsed_free(&p);
         return engine_exec_full(g, argc, argv);
     }
+    p.a.keep_mounted = run;
     if (r < 0 || ctr_create(&st, g->root, &p.a, &id, &err) < 0) {
         code = engine_fail(&err);
         goto out;
