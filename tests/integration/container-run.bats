@@ -210,6 +210,24 @@ load container
     assert_equal "$output" "out"
 }
 
+@test "container run: the rootfs is mounted once (create leaves it to the start), unmounted once" {
+    require_husk
+    command -v strace >/dev/null || skip "strace not installed"
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    ASAN_OPTIONS=$asan strace -f -qq -e trace=mount,umount2 -o "$TEST_DIR/m.trace" \
+        "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run --rm busybox:t true
+    [ "$(grep -c 'mount("overlay"' "$TEST_DIR/m.trace")" = 1 ] || fail "overlay mounts: $(grep 'overlay' "$TEST_DIR/m.trace")"
+    [ "$(grep -c "umount2(\"$STORE/containers/" "$TEST_DIR/m.trace")" = 1 ] || fail "unmounts: $(grep umount2 "$TEST_DIR/m.trace")"
+    # create alone still leaves no mount behind; its start mounts it
+    run hc container create --name cr busybox:t sleep 100
+    assert_success
+    ! grep -q "$STORE/containers/$(cid cr)" /proc/self/mountinfo || fail "a created container holds a mount"
+    run hc container start cr
+    assert_success
+    grep -q "$STORE/containers/$(cid cr)" /proc/self/mountinfo || fail "not mounted once started"
+    hc container rm -f cr >/dev/null
+}
+
 @test "container cleanup: re-executes from a protected husk-engine only for a container it may restart" {
     require_husk
     command -v strace >/dev/null || skip "strace not installed"
