@@ -260,7 +260,7 @@ int ctr_create(struct store *st, const char *runroot, const struct ctr_create_ar
         husk_fail(err, errno, "container %s: mkdir", name);
         goto fail;
     }
-    if (overlay_mount(st, img.layers, dir, err) < 0)
+    if (overlay_mount_volatile(st, img.layers, dir, a->auto_remove, err) < 0)
         goto fail;
     husk_kill_point("container-create.after-mount");
     short_id = xasprintf("%.12s", id);
@@ -539,7 +539,7 @@ int ctr_start(struct store *st, const char *runroot, const char *id, bool attach
     _cleanup_free_ char **lv = xcalloc(nl + 1, sizeof *lv);
     for (size_t i = 0; i < nl; i++)
         lv[i] = (char *)json_object_get_string(json_object_array_get_idx(layers, i));
-    if (overlay_mount(st, lv, dir, err) < 0)
+    if (overlay_mount_volatile(st, lv, dir, json_object_get_boolean(jget(rec, "HostConfig.AutoRemove")), err) < 0)
         return husk_err_prefix(err, "container \"%s\"", name);
     husk_kill_point("container-start.after-mount");
     if (net_ctr_setup(st, runroot, id, err) < 0) {
@@ -774,8 +774,13 @@ int ctr_remove(struct store *st, const char *runroot, const char *id, bool force
         if (ctr_stop(st, runroot, id, 0, err) < 0)
             return -1;
     }
-    if (ctr_lock(st, id, &lock, err) < 0)
+    if (ctr_lock(st, id, &lock, err) < 0) {
+        if (access(rec_path, F_OK) < 0 && errno == ENOENT) {
+            husk_err_free(err);
+            return 0; /* removed meanwhile, directory and all (--rm) */
+        }
         return -1;
+    }
     if (access(rec_path, F_OK) < 0)
         return 0; /* removed meanwhile (--rm) */
     husk_err *e = NULL;

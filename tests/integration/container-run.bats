@@ -228,6 +228,33 @@ load container
     hc container rm -f cr >/dev/null
 }
 
+@test "container run --rm: a volatile overlay (no sync at its unmount, as podman's); it mounts again after its monitor was killed" {
+    require_husk
+    hc container run -d --rm --name v busybox:t sleep 100 >/dev/null
+    hc container run -d --name nv busybox:t sleep 100 >/dev/null
+    local vid nid mon
+    vid=$(cid v)
+    nid=$(cid nv)
+    grep -Eq "containers/$vid/bundle/rootfs .*(,|fsync=)volatile" /proc/self/mountinfo || {
+        grep -q "containers/$vid/bundle/rootfs " /proc/self/mountinfo || fail "not mounted"
+        hc container rm -f v nv >/dev/null
+        skip "the kernel has no volatile overlays (Linux < 5.10)"
+    }
+    ! grep -Eq "containers/$nid/bundle/rootfs .*(,|fsync=)volatile" /proc/self/mountinfo || fail "a container without --rm is volatile"
+    # killed monitor: shows exited (no cleanup ran, so no --rm either), starts again
+    # though the volatile mount left its mark in the work dir
+    mon=$(jq -r .monitorPid "$STORE/containers/$vid/state.json")
+    kill -9 "$mon"
+    run hc container inspect --format '{{.State.Status}}' v
+    assert_equal "$output" "exited"
+    [ -d "$STORE/containers/$vid/work/work/incompat/volatile" ] || fail "no volatile mark left: $(find "$STORE/containers/$vid/work")"
+    run hc container start v
+    assert_success
+    wait_state v running
+    grep -Eq "containers/$vid/bundle/rootfs .*(,|fsync=)volatile" /proc/self/mountinfo || fail "not volatile again"
+    hc container rm -f v nv >/dev/null
+}
+
 @test "container cleanup: re-executes from a protected husk-engine only for a container it may restart" {
     require_husk
     command -v strace >/dev/null || skip "strace not installed"
