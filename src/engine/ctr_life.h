@@ -4,7 +4,7 @@
  * No daemon: `start` forks a process M that becomes a child subreaper, creates the
  * container with the runtime library in-process (so M is the init's parent), and
  * execs the monitor (monitor.h). When the init exits, the monitor records it and
- * execs `husk-engine … container cleanup ID` in the same process, which deletes the
+ * execs `husk-engine-lean … container cleanup ID` in the same process, which deletes the
  * runtime state and applies --restart (M then creates the container again and
  * becomes its monitor again) or --rm. A command holds the container's lock only
  * while it changes the container, never while it waits for it. */
