@@ -21,6 +21,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -58,20 +59,36 @@ static void put_str(FILE *f, const char *tag, const char *s)
         fprintf(f, "%s -\n", tag);
 }
 
-/* The key: see the top of the file. NULL when husk's executable cannot be stat'ed. */
+static void put_file(FILE *f, const char *tag, const struct stat *st)
+{
+    fprintf(f, "%s %ju:%ju %jd %jd.%09ld\n", tag, (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+            (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+/* The key: see the top of the file. NULL when husk's executable cannot be told
+ * apart from another build: it cannot be stat'ed, or it is a sealed memfd copy
+ * (selfclone.h's fallback: a new inode on every run, so a new entry every time). */
 static char *cache_key(const struct oci_seccomp *s, size_t *len)
 {
-    struct stat exe;
-    if (stat("/proc/self/exe", &exe) < 0)
+    struct stat exe, lib;
+    char self[64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    if (strncmp(self, "/memfd:", 7) == 0 || stat("/proc/self/exe", &exe) < 0)
         return NULL;
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
     if (!f)
         return NULL;
     const struct scmp_version *v = seccomp_version();
-    fprintf(f, "husk-seccomp-cache %u\nexe %ju:%ju %jd %jd.%09ld\nlibseccomp %u.%u.%u api %u arch %u\n",
-            CACHE_VERSION, (uintmax_t)exe.st_dev, (uintmax_t)exe.st_ino, (intmax_t)exe.st_size,
-            (intmax_t)exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec, v->major, v->minor, v->micro, seccomp_api_get(),
+    fprintf(f, "husk-seccomp-cache %u\n", CACHE_VERSION);
+    put_file(f, "exe", &exe);
+    /* A shared libseccomp may be replaced by a build of the same version that knows
+     * more syscall names (a distribution's backport): its file is part of the key. */
+    Dl_info dl;
+    if (dladdr((void *)seccomp_init, &dl) && dl.dli_fname && stat(dl.dli_fname, &lib) == 0)
+        put_file(f, "libseccomp", &lib);
+    fprintf(f, "libseccomp %u.%u.%u api %u arch %u\n", v->major, v->minor, v->micro, seccomp_api_get(),
             seccomp_arch_native());
     put_str(f, "default", s->default_action);
     fprintf(f, "errno %d %u\n", s->has_default_errno_ret, s->default_errno_ret);
