@@ -86,6 +86,7 @@ valgrind-check: deps
 install: build
 	install -D -m 0755 $(BUILD)/husk $(DESTDIR)$(PREFIX)/bin/husk
 	install -D -m 0755 $(BUILD)/husk-engine $(DESTDIR)$(PREFIX)/libexec/husk/husk-engine
+	install -D -m 0755 $(BUILD)/husk-engine-lean $(DESTDIR)$(PREFIX)/libexec/husk/husk-engine-lean
 	install -D -m 0755 $(BUILD)/husk-monitor $(DESTDIR)$(PREFIX)/libexec/husk/husk-monitor
 
 bench: deps build

@@ -51,6 +51,10 @@ int engine_format(const char *verb, const char *tmpl, struct json_object *o, FIL
  * it. Returns 0 or engine_format's exit code. */
 int engine_print_inspect(const char *verb, const char *format, struct json_object *all);
 
+/* husk-engine-lean: exec husk-engine with the whole command line (engine_full.c).
+ * Returns 125 after an error. */
+int engine_exec_full(struct cli_global *g, int argc, char **argv);
+
 int cmd_container(struct cli_global *g, int argc, char **argv);
 int cmd_container_run(struct cli_global *g, int argc, char **argv);
 int cmd_container_create(struct cli_global *g, int argc, char **argv);

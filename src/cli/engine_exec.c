@@ -9,7 +9,9 @@
  * installed beside it ($libexecdir/husk/husk-engine; in the build tree, next to
  * husk), which links the runtime library too and calls it in-process. husk execs it
  * with the whole command line, so global flags mean the same there. HUSK_ENGINE
- * names another path (tests of an installed husk against a build tree). */
+ * names another path (tests of an installed husk against a build tree). The
+ * container noun goes to husk-engine-lean beside it when there (no registry
+ * client, half the libraries: meson.build). */
 #include <errno.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -67,6 +69,15 @@ int cli_exec_engine(struct cli_global *g, int argc, char **argv)
     for (size_t i = 0; i < ARRAY_SIZE(tried); i++) {
         if (!tried[i] || access(tried[i], X_OK) < 0)
             continue;
+        /* The container noun has an executable of its own beside it, without the
+         * registry client's libraries (meson.build: husk-engine-lean). */
+        _cleanup_free_ char *lean = NULL;
+        if (strcmp(argv[0], "container") == 0) {
+            const char *slash = strrchr(tried[i], '/');
+            lean = slash ? xasprintf("%.*s/husk-engine-lean", (int)(slash - tried[i]), tried[i]) : NULL;
+            if (lean && access(lean, X_OK) == 0)
+                tried[i] = lean;
+        }
         log_debug("husk %s: exec %s", argv[0], tried[i]);
         /* husk-engine finds what is installed beside it through this (a protected
          * copy of it has no directory), and the monitor's exit command is it. */

@@ -19,6 +19,12 @@
 #else
 #define ENGINE_VERB(fn) cli_exec_engine
 #endif
+/* husk-engine-lean has the container noun only (engine_full.c) */
+#ifdef HUSK_ENGINE_LEAN
+#define FULL_ENGINE_VERB(fn) engine_exec_full
+#else
+#define FULL_ENGINE_VERB(fn) ENGINE_VERB(fn)
+#endif
 
 static const struct verb {
     const char *name;
@@ -49,11 +55,11 @@ static const struct verb {
      * which husk execs for them (engine_exec.c) */
     { "container", ENGINE_VERB(cmd_container), false,
       "manage containers: run create start stop restart kill rm ls inspect logs exec wait attach pause unpause rename top prune" },
-    { "image", ENGINE_VERB(cmd_image), false, "manage images: pull push ls inspect tag rm history import load save prune" },
-    { "volume", ENGINE_VERB(cmd_volume), false, "manage volumes: create ls inspect rm prune" },
-    { "network", ENGINE_VERB(cmd_network), false, "manage networks: create ls inspect rm prune connect disconnect" },
-    { "login", ENGINE_VERB(cmd_login), false, "log in to a registry (credentials kept in the containers auth file)" },
-    { "logout", ENGINE_VERB(cmd_logout), false, "remove the stored credentials of a registry" },
+    { "image", FULL_ENGINE_VERB(cmd_image), false, "manage images: pull push ls inspect tag rm history import load save prune" },
+    { "volume", FULL_ENGINE_VERB(cmd_volume), false, "manage volumes: create ls inspect rm prune" },
+    { "network", FULL_ENGINE_VERB(cmd_network), false, "manage networks: create ls inspect rm prune connect disconnect" },
+    { "login", FULL_ENGINE_VERB(cmd_login), false, "log in to a registry (credentials kept in the containers auth file)" },
+    { "logout", FULL_ENGINE_VERB(cmd_logout), false, "remove the stored credentials of a registry" },
 };
 
 int cli_fail(husk_err **err)

@@ -4,7 +4,7 @@
  * No daemon: `start` forks a process M that becomes a child subreaper, creates the
  * container with the runtime library in-process (so M is the init's parent), and
  * execs the monitor (monitor.h). When the init exits, the monitor records it and
- * execs `husk-engine … container cleanup ID` in the same process, which deletes the
+ * execs `husk-engine-lean … container cleanup ID` in the same process, which deletes the
  * runtime state and applies --restart (M then creates the container again and
  * becomes its monitor again) or --rm. A command holds the container's lock only
  * while it changes the container, never while it waits for it. */
@@ -33,6 +33,8 @@ struct ctr_create_args {
     char **mounts;              /* --mount */
     char **volumes_from;        /* --volumes-from CONTAINER[:ro|rw] */
     struct net_ctr_opts net;    /* --network, -p, -P, --ip, --dns, --add-host */
+    bool keep_mounted;          /* run: the rootfs stays mounted for the ctr_start that
+                                 * follows at once (one mount, not three) */
 };
 
 /* Make the container (created, not started). *id_out gets its id. Errors name

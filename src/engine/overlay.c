@@ -72,6 +72,24 @@ static const char *rel_to_root(const struct store *st, const char *ctrdir)
 
 int overlay_mount(const struct store *st, char *const *layers, const char *ctrdir, husk_err **err)
 {
+    return overlay_mount_volatile(st, layers, ctrdir, false, err);
+}
+
+/* What a volatile mount leaves in the work dir (overlay.h). */
+static int volatile_mark_remove(const char *ctrdir, husk_err **err)
+{
+    static const char *const left[] = { "work/work/incompat/volatile/dirty", "work/work/incompat/volatile" };
+    for (size_t i = 0; i < ARRAY_SIZE(left); i++) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", ctrdir, left[i]);
+        if ((i == 0 ? unlink(p) : rmdir(p)) < 0 && errno != ENOENT)
+            return husk_fail(err, errno, "overlay: remove %s", p);
+    }
+    return 0;
+}
+
+int overlay_mount_volatile(const struct store *st, char *const *layers, const char *ctrdir, bool is_volatile,
+                           husk_err **err)
+{
     if (!layers || !layers[0])
         return husk_fail(err, 0, "overlay %s: an image without layers", ctrdir);
     _cleanup_free_ char *bundle = xasprintf("%s/bundle", ctrdir);
@@ -84,6 +102,8 @@ int overlay_mount(const struct store *st, char *const *layers, const char *ctrdi
         return husk_err_prefix(err, "overlay");
     if (mounted)
         return 0;
+    if (volatile_mark_remove(ctrdir, err) < 0)
+        return -1;
 
     size_t n = 0;
     while (layers[n])
@@ -106,8 +126,8 @@ int overlay_mount(const struct store *st, char *const *layers, const char *ctrdi
         len += (size_t)snprintf(opts + len, cap - len, "%s%s", i == n - 1 ? "" : ":", link);
     }
     const char *rel = rel_to_root(st, ctrdir);
-    int w = snprintf(opts + len, cap - len, ",upperdir=%s/upper,workdir=%s/work,redirect_dir=off,metacopy=off,index=off",
-                     rel, rel);
+    int w = snprintf(opts + len, cap - len, ",upperdir=%s/upper,workdir=%s/work,redirect_dir=off,metacopy=off,index=off%s",
+                     rel, rel, is_volatile ? ",volatile" : "");
     if (w < 0 || (size_t)w >= cap - len)
         return husk_fail(err, E2BIG, "overlay %s: %zu layers do not fit the mount options", ctrdir, n);
 
@@ -120,6 +140,11 @@ int overlay_mount(const struct store *st, char *const *layers, const char *ctrdi
         return husk_fail(err, errno, "overlay %s: chdir %s", ctrdir, st->root);
     /* The target is absolute: only the options are relative. */
     int r = mount("overlay", target, "overlay", 0, opts);
+    if (r < 0 && errno == EINVAL && is_volatile) {
+        /* a kernel before 5.10: the same overlay, synced at its unmount */
+        opts[len + (size_t)w - strlen(",volatile")] = '\0';
+        r = mount("overlay", target, "overlay", 0, opts);
+    }
     int e = errno;
     if (fchdir(cwd) < 0)
         abort();   /* the engine would go on resolving paths from ROOT */

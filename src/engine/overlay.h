@@ -20,6 +20,14 @@
  * container directory ctrdir (making upper/, work/, bundle/rootfs/ as needed). A
  * mount already there is left as it is (returns 0). */
 int overlay_mount(const struct store *st, char *const *layers, const char *ctrdir, husk_err **err);
+/* The same, "volatile" (Linux 5.10; plain where the kernel does not know it): no
+ * sync of the upper dir's filesystem at the unmount, and fsync() inside is a no-op.
+ * For a --rm container, as podman does: its files never outlive it. Any mount first
+ * removes what a volatile one left (work/work/incompat/volatile, which would make the
+ * kernel refuse the overlay): after a crash a volatile upper dir may miss writes,
+ * which only an --rm container's may. */
+int overlay_mount_volatile(const struct store *st, char *const *layers, const char *ctrdir, bool is_volatile,
+                           husk_err **err);
 
 /* Is ctrdir/bundle/rootfs a mount (of anything)? */
 bool overlay_mounted(const char *ctrdir);

@@ -275,18 +275,20 @@ static void broadcast(int final)
             client_send(i, final);
 }
 
-static void client_accept(void)
+/* Take one connection waiting on the (non-blocking) socket: 0 when there was none. */
+static int client_accept(void)
 {
     int fd = accept4(m.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0)
-        return;
+        return errno == EINTR || errno == ECONNABORTED;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         if (m.clients[i] < 0) {
             m.clients[i] = fd;
-            return;
+            return 1;
         }
     }
     close(fd);   /* full: the client sees the socket closed without an exit frame */
+    return 1;
 }
 
 static void stdin_close(void)
@@ -409,6 +411,13 @@ static void write_exit_file(void)
 
 static void finish(void)
 {
+    /* A client that connected before the init exited but is not accepted yet (we
+     * ran no poll between its connection and the exit: not scheduled, on a loaded
+     * machine, from the ready byte until the container had run) is a client still:
+     * it gets the output left in the pipes and the exit frame. Dropped with the
+     * listening socket, an attached `run` had no exit status (255) and no output. */
+    while (client_accept())
+        ;
     /* From now on a client is given each frame or dropped after a timeout: the
      * container is gone, nothing is held by waiting for it. */
     struct timeval tv = { FINAL_SEND_TIMEOUT_MS / 1000, (FINAL_SEND_TIMEOUT_MS % 1000) * 1000 };

@@ -269,7 +269,7 @@ static int create_parent(struct husk_container *c, int sock, pid_t stage1, int d
      * kept in the state dir, for `husk exec` to load as it is (seccomp_filter.h). */
     if (seccomp_prog_fd >= 0) {
         _cleanup_seccomp_ struct husk_seccomp *filter = NULL;
-        if (seccomp_filter_build(&cfg->linux_.seccomp, &filter, err) < 0 ||
+        if (seccomp_filter_build_cached(&cfg->linux_.seccomp, c->seccomp_cache_dir, &filter, err) < 0 ||
             seccomp_filter_save(filter, seccomp_prog_fd, err) < 0 ||
             seccomp_filter_save_at(filter, dirfd, SECCOMP_SAVED_NAME, err) < 0)
             return -1;

@@ -27,6 +27,8 @@ struct husk_container {
     int preserve_fds;           /* --preserve-fds N: fds 3..3+N-1 pass to the container */
     bool start_now;             /* run: no exec.fifo; the init goes on as soon as create is
                                  * done and reports to start_fd (container_start_run) */
+    const char *seccomp_cache_dir; /* generated seccomp programs kept there for the next
+                                 * create (seccomp_filter_build_cached); NULL: none */
 
     /* filled during create */
     int console_sock_fd;        /* connected --console-socket, or -1 */

@@ -648,43 +648,29 @@ int seccomp_filter_restore(int fd, struct husk_seccomp **out, husk_err **err)
  * must change it, so an older container's file is rebuilt rather than misread). */
 #define SAVED_FILE_MAGIC 0x686b3031U   /* "hk01" */
 
-int seccomp_filter_save_at(const struct husk_seccomp *f, int dirfd, const char *name, husk_err **err)
+char *seccomp_filter_serialize(const struct husk_seccomp *f, size_t *len)
 {
     struct saved_filter h = { .magic = SAVED_FILE_MAGIC, .load_flags = f->load_flags,
                               .prog_len = f->prog_len, .notify = f->notify, .notify_in_prog = f->notify_in_prog };
-    size_t len = (size_t)f->prog_len * sizeof *f->prog;
-    _cleanup_free_ char *buf = xmalloc(sizeof h + len);
+    size_t n = (size_t)f->prog_len * sizeof *f->prog;
+    char *buf = xmalloc(sizeof h + n);
     memcpy(buf, &h, sizeof h);
-    memcpy(buf + sizeof h, f->prog, len);
-    if (write_file_atomic(dirfd, name, buf, sizeof h + len, 0600, err) < 0)
-        return husk_err_prefix(err, "seccomp: save the filter program for exec");
-    return 0;
+    memcpy(buf + sizeof h, f->prog, n);
+    *len = sizeof h + n;
+    return buf;
 }
 
-int seccomp_filter_restore_at(int dirfd, const char *name, struct husk_seccomp **out, husk_err **err)
+int seccomp_filter_deserialize(const char *buf, size_t n, struct husk_seccomp **out)
 {
-    _cleanup_free_ char *buf = NULL;
-    size_t n = 0;
     struct saved_filter h;
-
     *out = NULL;
-    /* BPF_MAXINSNS instructions at most: anything larger is not a program of ours. */
-    if (read_file_at(dirfd, name, sizeof h + BPF_MAXINSNS * sizeof(struct sock_filter), &buf, &n, err) < 0) {
-        if (err && *err && (*err)->errnum == ENOENT) {
-            husk_err_free(err);
-            return 0;
-        }
-        return husk_err_prefix(err, "seccomp: the saved filter program");
-    }
-    if (n >= sizeof h)
-        memcpy(&h, buf, sizeof h);
-    if (n >= sizeof h && h.magic != SAVED_FILE_MAGIC) {
-        husk_log(HUSK_LOG_DEBUG, "seccomp: %s is of another format: building the filter from the config", name);
+    if (n < sizeof h)
+        return -1;
+    memcpy(&h, buf, sizeof h);
+    if (h.magic != SAVED_FILE_MAGIC)
         return 0;
-    }
-    if (n < sizeof h || h.prog_len == 0 || h.prog_len > BPF_MAXINSNS ||
-        n != sizeof h + (size_t)h.prog_len * sizeof(struct sock_filter))
-        return husk_fail(err, EINVAL, "seccomp: the saved filter program %s is damaged (%zu bytes)", name, n);
+    if (h.prog_len == 0 || h.prog_len > BPF_MAXINSNS || n != sizeof h + (size_t)h.prog_len * sizeof(struct sock_filter))
+        return -1;
     struct husk_seccomp *f = xcalloc(1, sizeof *f);
     f->prog = xmalloc(n - sizeof h);
     memcpy(f->prog, buf + sizeof h, n - sizeof h);
@@ -693,6 +679,37 @@ int seccomp_filter_restore_at(int dirfd, const char *name, struct husk_seccomp *
     f->notify = h.notify;
     f->notify_in_prog = h.notify_in_prog;
     *out = f;
+    return 0;
+}
+
+int seccomp_filter_save_at(const struct husk_seccomp *f, int dirfd, const char *name, husk_err **err)
+{
+    size_t len;
+    _cleanup_free_ char *buf = seccomp_filter_serialize(f, &len);
+    if (write_file_atomic(dirfd, name, buf, len, 0600, err) < 0)
+        return husk_err_prefix(err, "seccomp: save the filter program for exec");
+    return 0;
+}
+
+int seccomp_filter_restore_at(int dirfd, const char *name, struct husk_seccomp **out, husk_err **err)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    /* BPF_MAXINSNS instructions at most: anything larger is not a program of ours. */
+    if (read_file_at(dirfd, name, sizeof(struct saved_filter) + BPF_MAXINSNS * sizeof(struct sock_filter), &buf, &n,
+                     err) < 0) {
+        if (err && *err && (*err)->errnum == ENOENT) {
+            husk_err_free(err);
+            return 0;
+        }
+        return husk_err_prefix(err, "seccomp: the saved filter program");
+    }
+    if (seccomp_filter_deserialize(buf, n, out) < 0)
+        return husk_fail(err, EINVAL, "seccomp: the saved filter program %s is damaged (%zu bytes)", name, n);
+    if (*out == NULL)
+        husk_log(HUSK_LOG_DEBUG, "seccomp: %s is of another format: building the filter from the config", name);
     return 0;
 }
 

@@ -88,6 +88,23 @@ int seccomp_filter_restore(int fd, struct husk_seccomp **out, husk_err **err);
 int seccomp_filter_save_at(const struct husk_seccomp *f, int dirfd, const char *name, husk_err **err);
 int seccomp_filter_restore_at(int dirfd, const char *name, struct husk_seccomp **out, husk_err **err);
 
+/* The bytes of that file, and back: deserialize gives 0 with *out NULL for another
+ * format's magic, -1 when the bytes are not a whole program. */
+char *seccomp_filter_serialize(const struct husk_seccomp *f, size_t *len);
+int seccomp_filter_deserialize(const char *buf, size_t n, struct husk_seccomp **out);
+
+/* seccomp_filter_build through a cache of generated programs in cache_dir (made 0700
+ * when missing; NULL: no cache), for a caller that creates many containers from the
+ * same profile (the engine: ~20 ms of CPU each time). An entry is the whole key (the
+ * profile as parsed, libseccomp's version, the kernel's seccomp API level, the
+ * native architecture and husk's own executable: everything the program depends on)
+ * and the program, with a checksum; one whose key or checksum does not match is not
+ * used, and is replaced by the program generated. A program from the cache has no
+ * libseccomp context (loadable and savable only). The cache is never an error: when
+ * it cannot be read or written, the program is generated as without one. */
+int seccomp_filter_build_cached(const struct oci_seccomp *s, const char *cache_dir, struct husk_seccomp **out,
+                                husk_err **err);
+
 void seccomp_filter_free(struct husk_seccomp *f);
 static inline void seccomp_filter_freep(struct husk_seccomp **f) { seccomp_filter_free(*f); }
 #define _cleanup_seccomp_ __attribute__((cleanup(seccomp_filter_freep)))

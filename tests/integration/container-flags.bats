@@ -101,3 +101,60 @@ load container
         assert_contains "init"
     fi
 }
+
+@test "container run: a profile's seccomp program is generated once (the store's seccomp-cache); a damaged or foreign entry is not used" {
+    require_husk
+    local cache=$STORE/seccomp-cache log=$TEST_DIR/husk.log e f size
+    # hcl ARGS: hc with the debug log, afresh
+    hcl() { : >"$log"; "$HUSK_BIN" --debug --log "$log" --root "$ROOT" --storage-root "$STORE" "$@"; }
+    run hcl container run --rm busybox:t sh -c 'grep Seccomp: /proc/self/status'
+    assert_success
+    assert_contains "Seccomp:	2"
+    grep -q 'seccomp: cache entry [0-9a-f]* written' "$log" || fail "not written: $(grep 'seccomp: ' "$log" | tail -3)"
+    [ "$(ls "$cache" | wc -l)" = 1 ] || fail "entries: $(ls "$cache")"
+    e=$(ls "$cache")
+    [ "$(stat -c %a "$cache")" = 700 ] && [ "$(stat -c %a "$cache/$e")" = 600 ] || fail "modes $(stat -c %a "$cache" "$cache/$e")"
+    cp "$cache/$e" "$TEST_DIR/entry"
+    # used: the same program as generated (exec's copy in the runtime state, compared)
+    run hcl container run -d --name c1 busybox:t sleep 100
+    assert_success
+    grep -q "seccomp: the program from cache entry $e" "$log" || fail "not used: $(grep 'seccomp: ' "$log" | tail -3)"
+    rm -rf "$cache"
+    run hcl container run -d --name c2 busybox:t sleep 100
+    assert_success
+    grep -q "seccomp: cache entry $e written" "$log" || fail "not generated: $(grep 'seccomp: ' "$log" | tail -3)"
+    cmp "$ROOT/$(cid c1)/seccomp.bpf" "$ROOT/$(cid c2)/seccomp.bpf" || fail "the cached program differs from the generated one"
+    hc container rm -f c1 c2 >/dev/null
+    # damaged (a byte of the program, then a truncated file): not used, generated and written again
+    size=$(stat -c %s "$cache/$e")
+    printf '\xff' | dd of="$cache/$e" bs=1 seek=$((size - 12)) conv=notrunc status=none
+    run hcl container run --rm busybox:t sh -c 'grep Seccomp: /proc/self/status; unshare -U true 2>&1; echo rc=$?'
+    assert_success
+    assert_contains "Seccomp:	2"
+    assert_not_contains "rc=0"
+    grep -q "seccomp: cache entry $e is damaged or of another key: not used" "$log" || fail "damage not seen: $(grep 'seccomp: ' "$log" | tail -3)"
+    ! grep -q "seccomp: the program from cache entry" "$log" || fail "a damaged entry was used"
+    cmp "$cache/$e" "$TEST_DIR/entry" || fail "not written again"
+    head -c $((size / 2)) "$TEST_DIR/entry" >"$cache/$e"
+    run hcl container run --rm busybox:t true
+    assert_success
+    grep -q "seccomp: cache entry $e is damaged or of another key: not used" "$log" || fail "truncation not seen"
+    cmp "$cache/$e" "$TEST_DIR/entry" || fail "not written again"
+    # another profile's entry (whole, with its checksum) under this one's name: not used
+    echo '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}' >"$TEST_DIR/p.json"
+    run hcl container run --rm --security-opt "seccomp=$TEST_DIR/p.json" busybox:t sh -c 'mkdir /x 2>&1; echo rc=$?'
+    assert_contains "rc=1"
+    f=$(ls "$cache" | grep -v "^$e\$")
+    [ -n "$f" ] || fail "no entry for the other profile"
+    cp "$cache/$f" "$cache/$e"
+    run hcl container run --rm busybox:t sh -c 'mkdir /x && echo made'
+    assert_success
+    assert_contains "made"
+    grep -q "seccomp: cache entry $e is damaged or of another key: not used" "$log" || fail "foreign entry not seen"
+    cmp "$cache/$e" "$TEST_DIR/entry" || fail "not written again"
+    # a directory others may write: not used at all
+    chmod 0770 "$cache"
+    run hcl container run --rm busybox:t true
+    assert_success
+    grep -q "seccomp: cache $cache is not ours alone: not used" "$log" || fail "group-writable cache used: $(grep 'seccomp: ' "$log" | tail -3)"
+}

@@ -171,6 +171,90 @@ load container
     assert_equal "$(hc container inspect --format '{{.RestartCount}} {{.State.Status}}' a)" "$n exited"
 }
 
+@test "container run: run by husk-engine-lean, without the registry client's libraries" {
+    require_husk
+    # the engine process of an attached run lives as long as the container (its
+    # comm: the name husk executed, cut to 15 characters)
+    hc container run --rm --name lean busybox:t sleep 3 &
+    local bg=$! pid="" p i
+    for ((i = 0; i < 50; i++)); do
+        for p in $(pgrep -f -- "--storage-root $STORE container run --rm --name lean"); do
+            grep -q '^husk-engine' "/proc/$p/comm" 2>/dev/null && grep -q libjson-c "/proc/$p/maps" && pid=$p
+        done
+        [ -z "$pid" ] || break
+        sleep 0.1
+    done
+    [ -n "$pid" ] || fail "no engine process found"
+    local comm maps
+    comm=$(cat "/proc/$pid/comm")
+    maps=$(cat "/proc/$pid/maps")
+    wait "$bg"
+    assert_equal "$comm" "husk-engine-lea"
+    ! grep -q 'libcurl\|libssl' <<<"$maps" || fail "libcurl or libssl mapped: $(grep 'libcurl\|libssl' <<<"$maps" | head -2)"
+    # the monitor's exit command is the lean one too
+    run hc container run --rm busybox:t true
+    assert_success
+}
+
+@test "container run: a monitor that runs only after the init has exited still gives the attached run its output and status" {
+    require_husk
+    command -v strace >/dev/null || skip "strace not installed"
+    # Every process's first wait4 waits 0.4 s first: the monitor's first look for an
+    # exited init (the top of its loop, before any poll) comes after `run` attached
+    # and the init has run and exited, as on a loaded machine where the monitor is not
+    # scheduled meanwhile. (No LeakSanitizer under ptrace.)
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    run env ASAN_OPTIONS=$asan strace -f -qq -o /dev/null -e trace=wait4 -e inject=wait4:delay_enter=400000:when=1 \
+        "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run --rm busybox:t sh -c 'echo out; exit 7'
+    assert_status 7
+    assert_equal "$output" "out"
+}
+
+@test "container run: the rootfs is mounted once (create leaves it to the start), unmounted once" {
+    require_husk
+    command -v strace >/dev/null || skip "strace not installed"
+    local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+    ASAN_OPTIONS=$asan strace -f -qq -e trace=mount,umount2 -o "$TEST_DIR/m.trace" \
+        "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run --rm busybox:t true
+    [ "$(grep -c 'mount("overlay"' "$TEST_DIR/m.trace")" = 1 ] || fail "overlay mounts: $(grep 'overlay' "$TEST_DIR/m.trace")"
+    [ "$(grep -c "umount2(\"$STORE/containers/" "$TEST_DIR/m.trace")" = 1 ] || fail "unmounts: $(grep umount2 "$TEST_DIR/m.trace")"
+    # create alone still leaves no mount behind; its start mounts it
+    run hc container create --name cr busybox:t sleep 100
+    assert_success
+    ! grep -q "$STORE/containers/$(cid cr)" /proc/self/mountinfo || fail "a created container holds a mount"
+    run hc container start cr
+    assert_success
+    grep -q "$STORE/containers/$(cid cr)" /proc/self/mountinfo || fail "not mounted once started"
+    hc container rm -f cr >/dev/null
+}
+
+@test "container run --rm: a volatile overlay (no sync at its unmount, as podman's); it mounts again after its monitor was killed" {
+    require_husk
+    hc container run -d --rm --name v busybox:t sleep 100 >/dev/null
+    hc container run -d --name nv busybox:t sleep 100 >/dev/null
+    local vid nid mon
+    vid=$(cid v)
+    nid=$(cid nv)
+    grep -Eq "containers/$vid/bundle/rootfs .*(,|fsync=)volatile" /proc/self/mountinfo || {
+        grep -q "containers/$vid/bundle/rootfs " /proc/self/mountinfo || fail "not mounted"
+        hc container rm -f v nv >/dev/null
+        skip "the kernel has no volatile overlays (Linux < 5.10)"
+    }
+    ! grep -Eq "containers/$nid/bundle/rootfs .*(,|fsync=)volatile" /proc/self/mountinfo || fail "a container without --rm is volatile"
+    # killed monitor: shows exited (no cleanup ran, so no --rm either), starts again
+    # though the volatile mount left its mark in the work dir
+    mon=$(jq -r .monitorPid "$STORE/containers/$vid/state.json")
+    kill -9 "$mon"
+    run hc container inspect --format '{{.State.Status}}' v
+    assert_equal "$output" "exited"
+    [ -d "$STORE/containers/$vid/work/work/incompat/volatile" ] || fail "no volatile mark left: $(find "$STORE/containers/$vid/work")"
+    run hc container start v
+    assert_success
+    wait_state v running
+    grep -Eq "containers/$vid/bundle/rootfs .*(,|fsync=)volatile" /proc/self/mountinfo || fail "not volatile again"
+    hc container rm -f v nv >/dev/null
+}
+
 @test "container cleanup: re-executes from a protected husk-engine only for a container it may restart" {
     require_husk
     command -v strace >/dev/null || skip "strace not installed"

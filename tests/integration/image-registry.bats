@@ -688,3 +688,15 @@ EOS
     assert_success
     assert_equal "$output" "digest: $a"
 }
+
+@test "container run --pull missing: husk-engine-lean passes a missing image to husk-engine, which pulls it and runs it" {
+    echo "{\"insecure-registries\": [\"$REG_PLAIN\"]}" >"$HUSK_ENGINE_CONFIG"
+    run "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run --rm --network none "$REG_PLAIN/test/bb:1" cat /hello
+    assert_success
+    assert_contains "Unable to find image '$REG_PLAIN/test/bb:1' locally"
+    assert_contains "hello from layer 2"
+    [ "$(grep -c 'Unable to find image' <<<"$output")" = 1 ] || fail "said twice: $output"
+    run "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container run --rm --network none --pull never "$REG_PLAIN/test/bb:1" cat /arch
+    assert_success
+    assert_equal "$output" "amd64"
+}

@@ -348,7 +348,8 @@ static int parse_run_flags(const char *verb, int argc, char **argv, struct parse
     return 0;
 }
 
-/* docker pulls an image run or create does not find (--pull missing). */
+/* docker pulls an image run or create does not find (--pull missing). Returns 1
+ * in husk-engine-lean when a pull is due: husk-engine does it (engine_full.c). */
 static int ensure_image(struct store *st, const struct ctr_create_args *a, husk_err **err)
 {
     struct image_record img;
@@ -364,14 +365,20 @@ static int ensure_image(struct store *st, const struct ctr_create_args *a, husk_
             return -1;
         }
         husk_err_free(&e);
+#ifndef HUSK_ENGINE_LEAN
         fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
+#endif
     }
+#ifdef HUSK_ENGINE_LEAN
+    return 1;
+#else
     struct pull_opts o = { .reg = { .tls_verify = -1 } };
     struct pull_result res;
     if (image_pull(st, a->image, &o, &res, err) < 0)
         return -1;
     pull_result_free(&res);
     return 0;
+#endif
 }
 
 static int create_or_run(struct cli_global *g, int argc, char **argv, bool run)
@@ -391,7 +398,14 @@ static int create_or_run(struct cli_global *g, int argc, char **argv, bool run)
         parsed_free(&p);
         return engine_fail(&err);
     }
-    if (ensure_image(&st, &p.a, &err) < 0 || ctr_create(&st, g->root, &p.a, &id, &err) < 0) {
+    r = ensure_image(&st, &p.a, &err);
+    if (r > 0) {
+        store_close(&st);
+        parsed_free(&p);
+        return engine_exec_full(g, argc, argv);
+    }
+    p.a.keep_mounted = run;
+    if (r < 0 || ctr_create(&st, g->root, &p.a, &id, &err) < 0) {
         code = engine_fail(&err);
         goto out;
     }
