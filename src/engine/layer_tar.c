@@ -1,10 +1,13 @@
 /* layer_tar.c — a layer's tar stream into a directory (layer.h: layer_unpack_fd).
  *
- * Two libarchive readers in a row: the first ("raw" format, gzip/zstd/bzip2/xz
- * filters) only decompresses; every uncompressed byte it hands out is hashed (the
- * layer's DiffID is the sha256 of the uncompressed tar) and fed through a read
- * callback to the second, which parses the tar. After the tar's end the rest of the
- * stream (end-of-archive blocks, padding) is drained through the hash too.
+ * Two readers in a row: the first only decompresses; every uncompressed byte it
+ * hands out is hashed (the layer's DiffID is the sha256 of the uncompressed tar) and
+ * fed through a read callback to libarchive's tar reader. The decompressor is
+ * ISA-L's inflate for gzip (when husk is built with libisal: about four times
+ * zlib's speed on x86-64, and inflating is most of a pull's CPU time), otherwise
+ * libarchive's "raw" format with its gzip/zstd/bzip2/xz filters. After the tar's end
+ * the rest of the stream (end-of-archive blocks, padding) is drained through the
+ * hash too.
  *
  * The entries come from an image we do not trust. Every entry is made by *at()
  * calls on its parent directory, and the parent is opened with openat2(
@@ -38,6 +41,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#ifdef HUSK_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "layer.h"
 #include "layer_int.h"
@@ -54,8 +60,13 @@ struct dir_time {
     struct timespec ts[2];   /* atime, mtime */
 };
 
+/* A gzip stream through ISA-L (NULL without libisal, or when not gzip). */
+struct gz;
+
 struct unpack {
     int fd;                  /* the (compressed) input */
+    size_t pending;          /* bytes of buf read (the sniffed start), not yet handed out */
+    struct gz *gz;
     int rootfd;              /* the layer dir */
     struct archive *raw;     /* decompresses */
     struct archive *tar;     /* parses what raw produces */
@@ -73,22 +84,37 @@ struct unpack {
 
 /* ---- the two readers ------------------------------------------------------ */
 
-static la_ssize_t fd_read_cb(struct archive *a, void *data, const void **buf)
+/* The next bytes of the input into u->buf (or those read ahead), 0 at its end. */
+static ssize_t read_in(struct unpack *u)
 {
-    struct unpack *u = data;
+    if (u->pending) {
+        ssize_t n = (ssize_t)u->pending;
+        u->pending = 0;
+        return n;
+    }
     for (;;) {
         ssize_t n = read(u->fd, u->buf, sizeof(u->buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             u->read_errno = errno;
-            archive_set_error(a, errno, "%s", strerror(errno));
             return -1;
         }
         u->in_bytes += (uint64_t)n;
-        *buf = u->buf;
         return n;
     }
+}
+
+static la_ssize_t fd_read_cb(struct archive *a, void *data, const void **buf)
+{
+    struct unpack *u = data;
+    ssize_t n = read_in(u);
+    if (n < 0) {
+        archive_set_error(a, u->read_errno, "%s", strerror(u->read_errno));
+        return -1;
+    }
+    *buf = u->buf;
+    return n;
 }
 
 /* libarchive's message, which some failures (a gzip cut short) leave unset. */
@@ -98,10 +124,130 @@ static const char *why(struct archive *a)
     return s ? s : "truncated or corrupt data";
 }
 
+static void hash_out(struct unpack *u, const void *p, size_t n)
+{
+    if (EVP_DigestUpdate(u->md, p, n) != 1)
+        abort();
+    u->tar_bytes += n;
+}
+
+#ifdef HUSK_HAVE_ISAL
+#define GZ_OUT (256 * 1024)
+
+struct gz {
+    struct inflate_state st;
+    bool in_eof;
+    unsigned char out[GZ_OUT];
+};
+
+static const char *gz_error(int r)
+{
+    switch (r) {
+    case ISAL_INVALID_WRAPPER:
+        return "gzip: invalid header";
+    case ISAL_UNSUPPORTED_METHOD:
+        return "gzip: unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+        return "gzip: checksum mismatch";
+    default:
+        return "gzip: invalid compressed data";
+    }
+}
+
+static void gz_start_member(struct gz *g)
+{
+    uint8_t *in = g->st.next_in;
+    uint32_t avail = g->st.avail_in;
+    isal_inflate_init(&g->st);
+    g->st.crc_flag = ISAL_GZIP;   /* parse the header, check the CRC-32 and length */
+    g->st.next_in = in;
+    g->st.avail_in = avail;
+}
+
+/* Inflated bytes for the tar reader. Members follow each other as gzip(1) reads
+ * them; what follows the last one and is not a gzip header is ignored, as
+ * libarchive's gzip filter does. */
+static la_ssize_t gz_read(struct archive *a, struct unpack *u, const void **buf)
+{
+    struct gz *g = u->gz;
+    while (!u->raw_eof) {
+        if (g->st.avail_in == 0 && !g->in_eof) {
+            ssize_t n = read_in(u);
+            if (n < 0) {
+                archive_set_error(a, u->read_errno, "%s", strerror(u->read_errno));
+                return -1;
+            }
+            g->in_eof = n == 0;
+            g->st.next_in = u->buf;
+            g->st.avail_in = (uint32_t)n;
+        }
+        if (g->st.block_state == ISAL_BLOCK_FINISH) {
+            if (g->st.avail_in == 0) {
+                if (g->in_eof)
+                    u->raw_eof = true;
+                continue;
+            }
+            if (g->st.next_in[0] != 0x1f) {
+                u->raw_eof = true;
+                continue;
+            }
+            gz_start_member(g);
+        }
+        g->st.next_out = g->out;
+        g->st.avail_out = GZ_OUT;
+        int r = isal_inflate(&g->st);
+        if (r != ISAL_DECOMP_OK) {
+            archive_set_error(a, EIO, "%s", gz_error(r));
+            return -1;
+        }
+        size_t n = GZ_OUT - g->st.avail_out;
+        if (n == 0 && g->st.avail_in == 0 && g->in_eof && g->st.block_state != ISAL_BLOCK_FINISH) {
+            archive_set_error(a, EIO, "gzip: truncated data");
+            return -1;
+        }
+        if (n == 0)
+            continue;
+        hash_out(u, g->out, n);
+        *buf = g->out;
+        return (la_ssize_t)n;
+    }
+    *buf = NULL;
+    return 0;
+}
+
+static bool gz_begin(struct unpack *u)
+{
+    if (u->pending < 2 || u->buf[0] != 0x1f || u->buf[1] != 0x8b)
+        return false;
+    struct gz *g = xmalloc(sizeof(*g));
+    g->in_eof = false;
+    g->st.next_in = u->buf;
+    g->st.avail_in = (uint32_t)u->pending;
+    u->pending = 0;
+    gz_start_member(g);
+    u->gz = g;
+    return true;
+}
+#else
+static la_ssize_t gz_read(struct archive *a, struct unpack *u, const void **buf)
+{
+    (void)a, (void)u, (void)buf;
+    abort();   /* gz_begin never starts one */
+}
+
+static bool gz_begin(struct unpack *u)
+{
+    (void)u;
+    return false;
+}
+#endif
+
 /* Feeds the tar reader from the decompressor, hashing every byte on the way. */
 static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **buf)
 {
     struct unpack *u = data;
+    if (u->gz)
+        return gz_read(a, u, buf);
     while (!u->raw_eof) {
         const void *p;
         size_t n;
@@ -117,9 +263,7 @@ static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **buf)
         }
         if (n == 0)
             continue;
-        if (EVP_DigestUpdate(u->md, p, n) != 1)
-            abort();
-        u->tar_bytes += n;
+        hash_out(u, p, n);
         *buf = p;
         return (la_ssize_t)n;
     }
@@ -131,9 +275,22 @@ static int open_readers(struct unpack *u, bool *empty, husk_err **err)
 {
     struct archive_entry *e;
     *empty = false;
-    u->raw = archive_read_new();
+    /* the start, to tell gzip (ISA-L's) from the rest (libarchive's) */
+    ssize_t first = read_in(u);
+    if (first < 0)
+        return husk_fail(err, u->read_errno, "read the layer");
+    if (first == 0) {
+        *empty = true;   /* an empty stream is an empty layer (docker's tar reader says EOF too) */
+        return 0;
+    }
+    u->pending = (size_t)first;
     u->tar = archive_read_new();
-    if (!u->raw || !u->tar)
+    if (!u->tar)
+        return husk_fail(err, ENOMEM, "libarchive");
+    if (gz_begin(u))
+        goto tar;
+    u->raw = archive_read_new();
+    if (!u->raw)
         return husk_fail(err, ENOMEM, "libarchive");
     /* Only the compressions a layer can have (OCI: gzip, zstd; docker also reads
      * bzip2 and xz). "raw" passes an uncompressed tar through unchanged. */
@@ -145,13 +302,9 @@ static int open_readers(struct unpack *u, bool *empty, husk_err **err)
     archive_read_support_format_raw(u->raw);
     if (archive_read_open(u->raw, u, NULL, fd_read_cb, NULL) != ARCHIVE_OK ||
         archive_read_next_header(u->raw, &e) < ARCHIVE_WARN) {
-        if (u->in_bytes == 0 && !u->read_errno) {
-            /* An empty stream is an empty layer (docker's tar reader says EOF too). */
-            *empty = true;
-            return 0;
-        }
         return husk_fail(err, 0, "read the layer: %s", why(u->raw));
     }
+tar:
     archive_read_support_format_tar(u->tar);
     if (archive_read_open(u->tar, u, NULL, tar_read_cb, NULL) != ARCHIVE_OK)
         return husk_fail(err, 0, "read the tar: %s", why(u->tar));
@@ -736,6 +889,7 @@ int layer_unpack_fd(int fd, int dirfd, char **diff_id_out, uint64_t *size_out, h
     if (u->raw)
         archive_read_free(u->raw);
     EVP_MD_CTX_free(u->md);
+    free(u->gz);
     for (size_t i = 0; i < u->ndirs; i++)
         free(u->dirs[i].path);
     free(u->dirs);

@@ -285,6 +285,59 @@ static void test_diff_id_is_sha256sum_of_the_tar(void **state)
     free(tar.p);
 }
 
+/* gzip as gzip(1) reads it: members one after another (`cat a.gz b.gz`), whatever
+ * follows the last one that is not a gzip header ignored; a wrong CRC refused. */
+static void test_gzip_members(void **state)
+{
+    (void)state;
+    struct ent ents[] = {
+        { .name = "etc/", .type = AE_IFDIR, .uid = getuid(), .gid = getgid() },
+        { .name = "etc/hello", .type = AE_IFREG, .data = "hello\n", .uid = getuid(), .gid = getgid() },
+    };
+    struct buf tar = build_tar(ents, 2);
+    _cleanup_free_ char *want = sha256sum_of(&tar);
+    struct buf half1 = { tar.p, 700, 0 }, half2 = { tar.p + 700, tar.len - 700, 0 };
+    struct buf z1 = compress(&half1, "gzip"), z2 = compress(&half2, "gzip");
+    struct buf cat = { 0 };
+    buf_write(NULL, &cat, z1.p, z1.len);
+    buf_write(NULL, &cat, z2.p, z2.len);
+    for (int trailing = 0; trailing < 2; trailing++) {
+        if (trailing)
+            buf_write(NULL, &cat, "\0\0\0\0garbage", 11);
+        run("rm -rf '%s' && mkdir '%s'", layer_dir, layer_dir);
+        int fd = memfd_of(&cat);
+        int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY);
+        _cleanup_free_ char *diff = NULL;
+        _cleanup_err_ husk_err *err = NULL;
+        if (layer_unpack_fd(fd, dfd, &diff, NULL, &err) < 0)
+            fail_msg("%s: %s", trailing ? "trailing bytes" : "two members", err->msg);
+        assert_string_equal(diff, want);
+        struct stat st;
+        assert_int_equal(lstat(L("etc/hello"), &st), 0);
+        assert_int_equal(st.st_size, 6);
+        close(fd);
+        close(dfd);
+    }
+    /* the CRC-32 of the uncompressed bytes is checked (the member's last 8 bytes) */
+    z2.p[z2.len - 8] ^= 0x55;
+    run("rm -rf '%s' && mkdir '%s'", layer_dir, layer_dir);
+    struct buf bad = { 0 };
+    buf_write(NULL, &bad, z1.p, z1.len);
+    buf_write(NULL, &bad, z2.p, z2.len);
+    int fd = memfd_of(&bad);
+    int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY);
+    _cleanup_err_ husk_err *err = NULL;
+    assert_int_equal(layer_unpack_fd(fd, dfd, NULL, NULL, &err), -1);
+    assert_int_equal(entries(layer_dir), 0);
+    close(fd);
+    close(dfd);
+    free(bad.p);
+    free(cat.p);
+    free(z1.p);
+    free(z2.p);
+    free(tar.p);
+}
+
 static void test_chain_id(void **state)
 {
     (void)state;
@@ -939,6 +992,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_diff_id_is_sha256sum_of_the_tar, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_members, setup, teardown),
         cmocka_unit_test(test_chain_id),
         cmocka_unit_test_setup_teardown(test_every_entry_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
