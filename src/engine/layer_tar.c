@@ -65,6 +65,7 @@ struct gz;
 
 struct unpack {
     int fd;                  /* the (compressed) input */
+    const struct layer_source *src;   /* fd is a file still growing, or NULL */
     size_t pending;          /* bytes of buf read (the sniffed start), not yet handed out */
     struct gz *gz;
     int rootfd;              /* the layer dir */
@@ -99,6 +100,16 @@ static ssize_t read_in(struct unpack *u)
         if (n < 0) {
             u->read_errno = errno;
             return -1;
+        }
+        if (n == 0 && u->src) {
+            /* the end of what the download wrote so far */
+            int w = u->src->wait(u->src->ctx, u->in_bytes);
+            if (w > 0)
+                continue;
+            if (w < 0) {
+                u->read_errno = ECANCELED;
+                return -1;
+            }
         }
         u->in_bytes += (uint64_t)n;
         return n;
@@ -839,8 +850,11 @@ static int unpack_all(struct unpack *u, husk_err **err)
         }
         if (apply_entry(u, e, err) < 0)
             return -1;
-        if (first)
+        if (first) {
             husk_kill_point("pull.during-unpack");
+            if (u->src)
+                husk_kill_point("pull.during-streamed-unpack");
+        }
     }
     /* The DiffID covers the whole uncompressed stream, the zero blocks after the
      * tar's end included: drain them through the hash. */
@@ -855,6 +869,12 @@ static int unpack_all(struct unpack *u, husk_err **err)
 
 int layer_unpack_fd(int fd, int dirfd, char **diff_id_out, uint64_t *size_out, husk_err **err)
 {
+    return layer_unpack_stream(fd, NULL, dirfd, diff_id_out, size_out, err);
+}
+
+int layer_unpack_stream(int fd, const struct layer_source *src, int dirfd, char **diff_id_out, uint64_t *size_out,
+                        husk_err **err)
+{
     int r = dir_is_empty(dirfd);
     if (r < 0)
         return husk_fail(err, -r, "read the layer directory");
@@ -863,6 +883,7 @@ int layer_unpack_fd(int fd, int dirfd, char **diff_id_out, uint64_t *size_out, h
 
     struct unpack *u = xcalloc(1, sizeof(*u));
     u->fd = fd;
+    u->src = src;
     u->rootfd = dirfd;
     u->md = EVP_MD_CTX_new();
     if (!u->md || EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
