@@ -632,6 +632,27 @@ proxy_rules() {
     cmp "$blob" "$REG_DIR/work/big/blob"
 }
 
+@test "image pull: a download cut off midway is retried; what was unpacked from it is dropped, the layer made whole" {
+    require_husk
+    reg_push "$L" big "$REG_PLAIN/test/bigcut:1"
+    local m layer
+    m=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "big") | .digest' "$L/index.json")
+    layer=$(jq -r '.layers[1].digest' "$L/blobs/sha256/${m#sha256:}")
+    # half of the 12 MB layer, then the connection closes: the unpacking of the first
+    # half (already under way) is abandoned, the second download unpacked
+    proxy_rules faults "[{\"id\": \"cut\", \"method\": \"GET\", \"path\": \"/blobs/$layer\$\", \"cut\": 6000000, \"times\": 1}]"
+    run --separate-stderr himg pull -q --tls-verify=false "$PROXY_FAULTS/test/bigcut:1"
+    assert_success
+    local log=$REG_DIR/proxy-faults/log
+    assert_equal "$(grep -c "^GET /v2/test/bigcut/blobs/$layer cut" "$log")" 1
+    assert_equal "$(grep -c "^GET /v2/test/bigcut/blobs/$layer 200" "$log")" 1
+    [ -z "$(find "$STORE/layers" -maxdepth 1 -name '.tmp-*')" ] || fail "unpack directories left"
+    local blob
+    blob=$(find "$STORE/layers" -path '*/diff/blob' -type f)
+    [ "$(echo "$blob" | wc -l)" = 1 ] || fail "not one big file: $blob"
+    cmp "$blob" "$REG_DIR/work/big/blob"
+}
+
 @test "image pull: credentials from a docker credential helper (credHelpers, credsStore): docker-credential-NAME get" {
     require_husk
     export HUSK_CERTS_DIR=$REG_DIR/certs.d
