@@ -279,12 +279,13 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st,
         }
         int running = 0;
         CURLMcode mc = curl_multi_perform(multi, &running);
-        if (mc == CURLM_OK)
-            mc = curl_multi_poll(multi, NULL, 0, 100, NULL);
         if (mc != CURLM_OK) {
             husk_fail(err, 0, "libcurl: %s", curl_multi_strerror(mc));
             goto out;
         }
+        /* What ended first: waiting before would cost a whole poll timeout whenever
+         * no other transfer has data coming (the last blob, a single one). */
+        bool ended = false;
         CURLMsg *m;
         int left;
         while ((m = curl_multi_info_read(multi, &left))) {
@@ -296,6 +297,11 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st,
             curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
             if (dl_finish(r, ep, repo, x, rc, multi, err) < 0)
                 goto out;
+            ended = true;
+        }
+        if (!ended && (mc = curl_multi_poll(multi, NULL, 0, 100, NULL)) != CURLM_OK) {
+            husk_fail(err, 0, "libcurl: %s", curl_multi_strerror(mc));
+            goto out;
         }
     }
     ret = 0;
