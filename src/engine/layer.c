@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -345,6 +346,74 @@ int layer_ensure_stream(struct store *st, const char *blob_digest, const char *d
     if (r < 0)
         return husk_err_prefix(err, "layer %s", blob_digest);
     return 0;
+}
+
+#define ENSURE_PARALLEL 4   /* at most, and at most one per CPU */
+
+struct many {
+    struct store *st;
+    char *const *blobs;
+    char *const *diff_ids;
+    char **chains;      /* known before: from the diff_ids */
+    husk_err **errs;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *many_worker(void *arg)
+{
+    struct many *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        size_t i = w->next < w->n ? w->next++ : w->n;
+        pthread_mutex_unlock(&w->mu);
+        if (i == w->n)
+            return NULL;
+        char *chain = NULL;
+        if (layer_ensure(w->st, w->blobs[i], w->diff_ids[i], i ? w->chains[i - 1] : NULL, &chain, &w->errs[i]) == 0)
+            free(chain);   /* the same as chains[i] */
+    }
+}
+
+int layer_ensure_many(struct store *st, char *const *blobs, char *const *diff_ids, size_t n, char **chain_out,
+                      husk_err **err)
+{
+    *chain_out = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!digest_hex("diff id", diff_ids[i], err))
+            return husk_err_prefix(err, "layer %s", blobs[i]);
+    struct many w = { .st = st, .blobs = blobs, .diff_ids = diff_ids, .n = n,
+                      .chains = xcalloc(n + 1, sizeof(char *)), .errs = xcalloc(n + 1, sizeof(husk_err *)) };
+    for (size_t i = 0; i < n; i++)
+        w.chains[i] = layer_chain_id(i ? w.chains[i - 1] : NULL, diff_ids[i]);
+    pthread_mutex_init(&w.mu, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = n < ENSURE_PARALLEL ? n : ENSURE_PARALLEL, started = 0;
+    if (cpus > 0 && k > (size_t)cpus)
+        k = (size_t)cpus;
+    pthread_t th[ENSURE_PARALLEL];
+    for (; started + 1 < k; started++)
+        if (pthread_create(&th[started], NULL, many_worker, &w) != 0)
+            break;
+    many_worker(&w);   /* this thread too */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    int ret = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w.errs[i] && ret == 0) {
+            *err = steal_ptr(w.errs[i]);
+            ret = -1;
+        }
+        husk_err_free(&w.errs[i]);
+    }
+    if (ret == 0 && n)
+        *chain_out = steal_ptr(w.chains[n - 1]);
+    pthread_mutex_destroy(&w.mu);
+    for (size_t i = 0; i < n; i++)
+        free(w.chains[i]);
+    free(w.chains);
+    free(w.errs);
+    return ret;
 }
 
 int layer_remove(struct store *st, const char *chain, husk_err **err)

@@ -68,6 +68,13 @@ struct layer_source {
 int layer_ensure_stream(struct store *st, const char *blob_digest, const char *diff_id, const char *parent_chain,
                         int fd, const struct layer_source *src, char **chain_out, husk_err **err);
 
+/* layer_ensure for the n layers of an image, bottom first (blobs[i] with
+ * diff_ids[i], each on top of the one before), several at once: each is unpacked into
+ * its own directory, independent of the others. On success *chain_out gets the top
+ * layer's chain id; on an error, the lowest failing layer's. */
+int layer_ensure_many(struct store *st, char *const *blobs, char *const *diff_ids, size_t n, char **chain_out,
+                      husk_err **err);
+
 /* Remove the layer chain (its directory and its ROOT/l link), under its lock. The
  * directory is first renamed to a locked .tmp-* so that a run killed while removing
  * leaves only what the next layer_ensure cleans. A missing layer is fine. Whether
@@ -79,6 +86,11 @@ char *layer_diff_path(const struct store *st, const char *chain);
 /* "l/<short>" relative to ROOT, for overlayfs lowerdir= with chdir(ROOT). The short
  * name is derived from the chain id (base32 of its first 128 bits). */
 int layer_short_link(const struct store *st, const char *chain, char **out, husk_err **err);
+
+/* The relative path a tar entry's name means beneath a root ("" for the root
+ * itself): leading "/", "." and empty components dropped; NULL when any component
+ * is "..". Shared by the layers and `container cp`'s extraction. */
+char *layer_clean_name(const char *name);
 
 /* Unpack a tar stream (plain, gzip, zstd, bzip2 or xz) from fd into the empty
  * directory dirfd with the rules above (a directory that is not empty is refused);

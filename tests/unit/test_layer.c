@@ -714,6 +714,59 @@ static struct ent simple[] = {
     { .name = "bin/hello", .type = AE_IFREG, .perm = 0755, .data = "hello world\n" },
 };
 
+/* Several layers of an image at once: each on top of the one before (the chain ids
+ * as layer_ensure one by one makes them), every one unpacked; a bad one is the error. */
+static void test_ensure_many(void **state)
+{
+    (void)state;
+    need_root();
+    struct fixture fx;
+    fixture_open(&fx);
+    enum { N = 5 };
+    char *blobs[N + 1] = { 0 }, *diffs[N + 1] = { 0 };
+    for (int i = 0; i < N; i++) {
+        char name[32], data[32];
+        snprintf(name, sizeof(name), "f%d", i);
+        snprintf(data, sizeof(data), "layer %d\n", i);
+        struct ent e[] = { { .name = name, .type = AE_IFREG, .data = data } };
+        put_layer(&fx, e, 1, i % 2 ? "gzip" : "none");
+        blobs[i] = steal_ptr(fx.blob);
+        diffs[i] = steal_ptr(fx.diff_id);
+    }
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *top = NULL;
+    if (layer_ensure_many(&fx.st, blobs, diffs, N, &top, &err) < 0)
+        fail_msg("%s", err->msg);
+    char *chain = NULL;
+    for (int i = 0; i < N; i++) {
+        char *next = layer_chain_id(chain, diffs[i]);
+        free(chain);
+        chain = next;
+        _cleanup_free_ char *diff = layer_diff_path(&fx.st, chain);
+        _cleanup_free_ char *f = xasprintf("%s/f%d", diff, i);
+        struct stat st;
+        assert_int_equal(stat(f, &st), 0);
+    }
+    assert_string_equal(top, chain);
+    free(chain);
+    assert_int_equal(tmp_dirs(), 0);
+    /* a diff id that does not fit its blob: that layer is named */
+    free(diffs[3]);
+    diffs[3] = xstrdup(diffs[0]);
+    run("rm -rf '%s/layers'", storedir);
+    _cleanup_free_ char *top2 = NULL;
+    assert_int_equal(layer_ensure_many(&fx.st, blobs, diffs, N, &top2, &err), -1);
+    assert_null(top2);
+    assert_non_null(strstr(err->msg, blobs[3]));
+    assert_non_null(strstr(err->msg, "diff id mismatch"));
+    assert_int_equal(tmp_dirs(), 0);
+    for (int i = 0; i < N; i++) {
+        free(blobs[i]);
+        free(diffs[i]);
+    }
+    fixture_close(&fx);
+}
+
 static void test_ensure(void **state)
 {
     (void)state;
@@ -993,6 +1046,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_diff_id_is_sha256sum_of_the_tar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure_many, setup, teardown),
         cmocka_unit_test(test_chain_id),
         cmocka_unit_test_setup_teardown(test_every_entry_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
