@@ -355,9 +355,7 @@ __attribute__((format(printf, 4, 5))) static int entry_fail(struct unpack *u, hu
     return husk_err_prefix(err, "entry \"%s\"", q);
 }
 
-/* The path inside the layer a tar name means ("" for the root itself), or NULL when
- * it would leave the layer. */
-static char *clean_name(const char *name)
+char *layer_clean_name(const char *name)
 {
     char *out = xmalloc(strlen(name) + 1);
     size_t o = 0;
@@ -676,7 +674,7 @@ static int make_special(struct unpack *u, int parent, const char *base, struct a
 
 static int make_hardlink(struct unpack *u, int parent, const char *base, struct archive_entry *e, husk_err **err)
 {
-    _cleanup_free_ char *target = clean_name(archive_entry_hardlink(e));
+    _cleanup_free_ char *target = layer_clean_name(archive_entry_hardlink(e));
     _cleanup_free_ char *q = quote(archive_entry_hardlink(e));
     if (!target)
         return entry_fail(u, err, 0, "hard link target \"%s\": path leaves the layer", q);
@@ -732,7 +730,7 @@ static int apply_entry(struct unpack *u, struct archive_entry *e, husk_err **err
     u->name = archive_entry_pathname(e);
     if (!u->name)
         return entry_fail(u, err, 0, "no name");
-    _cleanup_free_ char *path = clean_name(u->name);
+    _cleanup_free_ char *path = layer_clean_name(u->name);
     if (!path)
         return entry_fail(u, err, 0, "path leaves the layer");
     mode_t type = archive_entry_filetype(e);
