@@ -80,6 +80,9 @@ struct unpack {
     struct dir_time *dirs;   /* directory times, set after everything else */
     size_t ndirs, dirs_cap;
     const char *name;        /* the current entry's name as the tar has it */
+    char *dir_path;          /* the parent directory last opened (cleaned; "" the root), or NULL */
+    int dir_fd;              /* its fd */
+    bool dir_stale;          /* a directory was removed since: it may be gone */
     unsigned char buf[128 * 1024];
 };
 
@@ -473,10 +476,43 @@ static int open_parent(struct unpack *u, const char *path, bool create, const ch
     return steal_fd(cur);
 }
 
+/* The parent directory of a new entry, kept from one entry to the next: a tar lists
+ * a directory's entries together, so it is most often the one of the entry before,
+ * and the walk from the root (every component checked, see open_parent) is done once
+ * per directory instead of once per entry. The fd is borrowed (the caller does not
+ * close it). What it refers to cannot be redirected: it was opened beneath the root
+ * without following any symlink, and an fd stays on its directory whatever later
+ * entries do to names. An entry that replaces a directory or one of its ancestors
+ * (by a file, a symlink, a whiteout) has another parent, so the walk is done again
+ * for it and for the entries after it, and sees what is there now (a symlink is
+ * refused as ever). A directory removal (make_room) drops the kept one all the same,
+ * so that it can never be one no longer in the layer. */
+static int cached_parent(struct unpack *u, const char *path, const char **base, husk_err **err)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    if (u->dir_path && !u->dir_stale && strlen(u->dir_path) == dlen && memcmp(u->dir_path, path, dlen) == 0) {
+        *base = slash ? slash + 1 : path;
+        return u->dir_fd;
+    }
+    int fd = open_parent(u, path, true, "", base, err);
+    if (fd < 0)
+        return -1;
+    if (u->dir_path)
+        close(u->dir_fd);
+    free(u->dir_path);
+    u->dir_path = strndup(path, dlen);
+    if (!u->dir_path)
+        abort();
+    u->dir_fd = fd;
+    u->dir_stale = false;
+    return fd;
+}
+
 /* Make room for a new entry `base` in parent: whatever is there goes (a symlink
  * itself, never what it points to), except a directory when keep_dir is set.
  * Returns 1 when a directory was kept, 0 when the name is free, -errno. */
-static int make_room(int parent, const char *base, bool keep_dir)
+static int make_room(struct unpack *u, int parent, const char *base, bool keep_dir)
 {
     struct stat st;
     if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -484,6 +520,9 @@ static int make_room(int parent, const char *base, bool keep_dir)
     if (S_ISDIR(st.st_mode)) {
         if (keep_dir)
             return 1;
+        /* the kept parent may be this one or inside it: dropped before the next
+         * entry (not now: parent may be that very fd, still in use) */
+        u->dir_stale = true;
         return tree_remove_at(parent, base);
     }
     return unlinkat(parent, base, 0) < 0 ? -errno : 0;
@@ -615,7 +654,7 @@ static void remember_dir_time(struct unpack *u, const char *path, struct archive
 static int make_dir(struct unpack *u, const char *path, int parent, const char *base, struct archive_entry *e,
                     husk_err **err)
 {
-    int r = make_room(parent, base, true);
+    int r = make_room(u, parent, base, true);
     if (r < 0)
         return entry_fail(u, err, -r, "replace what is there");
     if (r == 0 && mkdirat(parent, base, 0700) < 0)
@@ -633,7 +672,7 @@ static int make_dir(struct unpack *u, const char *path, int parent, const char *
 
 static int make_file(struct unpack *u, int parent, const char *base, struct archive_entry *e, husk_err **err)
 {
-    int r = make_room(parent, base, false);
+    int r = make_room(u, parent, base, false);
     if (r < 0)
         return entry_fail(u, err, -r, "replace what is there");
     /* O_EXCL|O_NOFOLLOW: a name that exists (a symlink raced in) fails, never
@@ -652,7 +691,7 @@ static int make_file(struct unpack *u, int parent, const char *base, struct arch
 static int make_special(struct unpack *u, int parent, const char *base, struct archive_entry *e, mode_t type,
                         husk_err **err)
 {
-    int r = make_room(parent, base, false);
+    int r = make_room(u, parent, base, false);
     if (r < 0)
         return entry_fail(u, err, -r, "replace what is there");
     if (type == S_IFLNK) {
@@ -697,7 +736,7 @@ static int make_hardlink(struct unpack *u, int parent, const char *base, struct 
     struct stat cur;
     if (fstatat(parent, base, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == st.st_ino && cur.st_dev == st.st_dev)
         return 0;
-    int r = make_room(parent, base, false);
+    int r = make_room(u, parent, base, false);
     if (r < 0)
         return entry_fail(u, err, -r, "replace what is there");
     /* flags 0: a symlink target is linked itself, not followed. */
@@ -715,7 +754,7 @@ static int make_whiteout(struct unpack *u, int parent, const char *base, struct 
     const char *name = base + strlen(WH_PREFIX);
     if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return entry_fail(u, err, 0, "whiteout of nothing");
-    int r = make_room(parent, name, false);
+    int r = make_room(u, parent, name, false);
     if (r < 0)
         return entry_fail(u, err, -r, "replace what is there");
     if (mknodat(parent, name, S_IFCHR, makedev(0, 0)) < 0)
@@ -755,7 +794,7 @@ static int apply_entry(struct unpack *u, struct archive_entry *e, husk_err **err
     }
 
     const char *base;
-    _cleanup_close_ int parent = open_parent(u, path, true, "", &base, err);
+    int parent = cached_parent(u, path, &base, err);
     if (parent < 0)
         return -1;
 
@@ -883,6 +922,7 @@ int layer_unpack_stream(int fd, const struct layer_source *src, int dirfd, char 
     u->fd = fd;
     u->src = src;
     u->rootfd = dirfd;
+    u->dir_fd = -1;
     u->md = EVP_MD_CTX_new();
     if (!u->md || EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
         abort();
@@ -909,6 +949,9 @@ int layer_unpack_stream(int fd, const struct layer_source *src, int dirfd, char 
         archive_read_free(u->raw);
     EVP_MD_CTX_free(u->md);
     free(u->gz);
+    if (u->dir_path)
+        close(u->dir_fd);
+    free(u->dir_path);
     for (size_t i = 0; i < u->ndirs; i++)
         free(u->dirs[i].path);
     free(u->dirs);

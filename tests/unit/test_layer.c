@@ -551,6 +551,23 @@ static void test_hostile(void **state)
         { .name = "a/.wh..wh..opq", .type = AE_IFREG },
     };
     expect_refused(opq_through, 2, "path goes through a symlink", links);
+    /* the parent kept from one entry to the next (a), replaced by a symlink: the
+     * entries after it are refused, not written into the old directory */
+    struct ent kept_then_link[] = {
+        { .name = "a/", .type = AE_IFDIR },
+        { .name = "a/f", .type = AE_IFREG, .data = "ok" },
+        { .name = "a/g", .type = AE_IFREG, .data = "ok" },
+        { .name = "a", .type = AE_IFLNK, .link = sentinel },
+        { .name = "a/h", .type = AE_IFREG, .data = "evil" },
+    };
+    expect_refused(kept_then_link, 5, "entry \"a/h\": path goes through a symlink", links);
+    struct ent kept_then_up[] = {
+        { .name = "a/b/", .type = AE_IFDIR },
+        { .name = "a/b/f", .type = AE_IFREG, .data = "ok" },
+        { .name = "a", .type = AE_IFLNK, .link = ".." },
+        { .name = "a/b/x", .type = AE_IFREG, .data = "evil" },
+    };
+    expect_refused(kept_then_up, 4, "entry \"a/b/x\": path goes through a symlink", links);
 
     /* hard links to host files: absolute (the layer's own /etc/passwd, which it
      * does not have), climbing, through a symlinked directory */
@@ -713,6 +730,46 @@ static struct ent simple[] = {
     { .name = "bin/", .type = AE_IFDIR },
     { .name = "bin/hello", .type = AE_IFREG, .perm = 0755, .data = "hello world\n" },
 };
+
+/* A deep tree, its entries in tar order (down, then back up): each file lands in its
+ * directory whichever directory the entry before it was in. */
+static void test_deep_tree(void **state)
+{
+    (void)state;
+    enum { DEPTH = 120 };
+    struct ent ents[2 * DEPTH + 2];
+    char names[2 * DEPTH + 2][2 * DEPTH + 16];
+    size_t n = 0;
+    char dir[2 * DEPTH + 8] = "";
+    for (int i = 0; i < DEPTH; i++) {
+        strcat(dir, "d/");
+        snprintf(names[n], sizeof(names[n]), "%s", dir);
+        ents[n] = (struct ent){ .name = names[n], .type = AE_IFDIR, .uid = getuid(), .gid = getgid() };
+        n++;
+        snprintf(names[n], sizeof(names[n]), "%sf", dir);
+        ents[n] = (struct ent){ .name = names[n], .type = AE_IFREG, .data = "x", .uid = getuid(), .gid = getgid() };
+        n++;
+    }
+    /* back up: a file in the first directory, then one at the root */
+    ents[n++] = (struct ent){ .name = "d/g", .type = AE_IFREG, .data = "g", .uid = getuid(), .gid = getgid() };
+    ents[n++] = (struct ent){ .name = "top", .type = AE_IFREG, .data = "t", .uid = getuid(), .gid = getgid() };
+    _cleanup_err_ husk_err *err = NULL;
+    if (unpack(ents, n, "gzip", NULL, &err) < 0)
+        fail_msg("%s", err->msg);
+    struct stat st;
+    char rel[2 * DEPTH + 16] = "";
+    for (int i = 0; i < DEPTH; i++) {
+        strcat(rel, "d/");
+        _cleanup_free_ char *f = xasprintf("%sf", rel);
+        assert_int_equal(lstat(L(f), &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_size, 1);
+    }
+    assert_int_equal(lstat(L("d/g"), &st), 0);
+    assert_int_equal(lstat(L("top"), &st), 0);
+    assert_int_equal(entries(layer_dir), 2);   /* d and top */
+    assert_int_equal(entries(L("d")), 3);      /* d, f and g */
+}
 
 /* Several layers of an image at once: each on top of the one before (the chain ids
  * as layer_ensure one by one makes them), every one unpacked; a bad one is the error. */
@@ -1047,6 +1104,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_diff_id_is_sha256sum_of_the_tar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deep_tree, setup, teardown),
         cmocka_unit_test(test_chain_id),
         cmocka_unit_test_setup_teardown(test_every_entry_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
