@@ -612,6 +612,7 @@ static int set_times(struct unpack *u, struct obj o, struct archive_entry *e, hu
 
 static int write_data(struct unpack *u, int fd, struct archive_entry *e, husk_err **err)
 {
+    la_int64_t end = 0;   /* the file's size so far: the end of the last byte written */
     for (;;) {
         const void *p;
         size_t n;
@@ -632,9 +633,13 @@ static int write_data(struct unpack *u, int fd, struct archive_entry *e, husk_er
             c += w;
             n -= (size_t)w;
             off += w;
+            if (off > end)
+                end = off;
         }
     }
-    if (archive_entry_size_is_set(e) && ftruncate(fd, (off_t)archive_entry_size(e)) < 0)
+    /* a sparse file's hole at its end is no write: the size says it */
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) != end &&
+        ftruncate(fd, (off_t)archive_entry_size(e)) < 0)
         return entry_fail(u, err, errno, "truncate");
     u->size += (uint64_t)archive_entry_size(e);
     return 0;

@@ -731,6 +731,41 @@ static struct ent simple[] = {
     { .name = "bin/hello", .type = AE_IFREG, .perm = 0755, .data = "hello world\n" },
 };
 
+/* A sparse file (GNU tar's --sparse): its holes stay holes, its size is the
+ * entry's, a hole at the end included. */
+static void test_sparse(void **state)
+{
+    (void)state;
+    _cleanup_free_ char *src = xasprintf("%s/sparse-src", root);
+    run("rm -rf '%s' && mkdir '%s' && cd '%s' && printf abcd >f && truncate -s 1048576 f &&"
+        " printf x | dd of=f bs=1 seek=500000 conv=notrunc 2>/dev/null && tar --sparse -cf t.tar f",
+        src, src, src);
+    _cleanup_free_ char *tarp = xasprintf("%s/t.tar", src);
+    int in = open(tarp, O_RDONLY | O_CLOEXEC);
+    assert_true(in >= 0);
+    run("rm -rf '%s' && mkdir '%s'", layer_dir, layer_dir);
+    int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY);
+    _cleanup_err_ husk_err *err = NULL;
+    if (layer_unpack_fd(in, dfd, NULL, NULL, &err) < 0)
+        fail_msg("%s", err->msg);
+    close(dfd);
+    close(in);
+    struct stat st;
+    assert_int_equal(lstat(L("f"), &st), 0);
+    assert_int_equal(st.st_size, 1048576);
+    assert_true(st.st_blocks * 512 < 1048576);   /* holes, not zeros written */
+    FILE *f = fopen(L("f"), "r");
+    assert_non_null(f);
+    char b[5] = "";
+    assert_int_equal(fread(b, 1, 4, f), 4);
+    assert_string_equal(b, "abcd");
+    assert_int_equal(fseek(f, 500000, SEEK_SET), 0);
+    assert_int_equal(fgetc(f), 'x');
+    assert_int_equal(fgetc(f), 0);
+    fclose(f);
+    run("rm -rf '%s'", src);
+}
+
 /* A deep tree, its entries in tar order (down, then back up): each file lands in its
  * directory whichever directory the entry before it was in. */
 static void test_deep_tree(void **state)
@@ -1105,6 +1140,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gzip_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
         cmocka_unit_test(test_chain_id),
         cmocka_unit_test_setup_teardown(test_every_entry_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
