@@ -19,8 +19,18 @@
 # The table gives the median wall time, its ratio husk/podman (target for pull:
 # <= 0.5), and the median peak RSS.
 #
+# The stores are on an ext4 of the bench's own (a 4 GB file on a loop device, made by
+# mkfs.ext4 with its defaults, so with a journal) when it can make one. Why: on an
+# ext4 without a journal (the root of the VM this was measured on), the kernel skips,
+# for every new inode, each inode freed in the last one to six minutes (ext4's
+# recently_deleted(), checked only without a journal), and scanning them costs more
+# than the rest of the inode's creation: every run then paid for the stores that the
+# runs before it had removed, both tools slowed down round after round (husk's pull
+# 1.1 s, 1.9, 3.0, 3.7, 5.5 s in five rounds) and the median measured mostly that.
+#
 # Knobs: IMAGE_RUNS (rounds, default 7), BENCH_CACHE, BENCH_KEEP=1 (keep the temp dir),
-# BENCH_GENERATED=1 (skip debootstrap, use the generated image).
+# BENCH_GENERATED=1 (skip debootstrap, use the generated image), BENCH_LOOPFS=0 (the
+# stores in the temp dir instead).
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 PATH/TO/husk" >&2; exit 2; }
@@ -55,6 +65,17 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+
+stores=$tmp
+if [ "${BENCH_LOOPFS:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v mkfs.ext4 >/dev/null; then
+    if truncate -s 4G "$tmp/fs.img" && mkfs.ext4 -q -F "$tmp/fs.img" && mkdir -p "$tmp/fs" &&
+        mount -o loop "$tmp/fs.img" "$tmp/fs"; then
+        stores=$tmp/fs
+        echo "bench image: stores on an ext4 of the bench's own (loop device, journaled)" >&2
+    else
+        echo "bench image: no loop device for an ext4 of the bench's own: stores in $tmp" >&2
+    fi
+fi
 
 # ---------------------------------------------------------------- the image
 
@@ -137,13 +158,15 @@ fresh() { # DIR: an empty store (podman's may have mounts)
 
 declare -A res
 measure() { # NAME KIND(husk|podman) ARGS… (each run into a fresh store)
-    local name=$1 who=$2 i=$3 d=$tmp/store-$2
+    local name=$1 who=$2 i=$3 d=$stores/store-$2
     shift 3
     fresh "$d"
     if [ "$who" = husk ]; then
         timed "$tmp/t" "$HUSK" --storage-root "$d" image "$@"
     else
-        timed "$tmp/t" env CONTAINERS_CONF="$tmp/containers.conf" podman --root "$d/root" --runroot "$d/run" \
+        # (the runroot stays in the temp dir: podman refuses one longer than 50 characters)
+        fresh "$tmp/run"
+        timed "$tmp/t" env CONTAINERS_CONF="$tmp/containers.conf" podman --root "$d/root" --runroot "$tmp/run" \
             --tmpdir "$d/tmp" --storage-driver overlay "$@"
     fi
     res[$name-$who]+="$(cat "$tmp/t")"$'\n'
@@ -162,8 +185,8 @@ for i in $(seq 1 "$RUNS"); do
         measure load "$who" "$i" load -q -i "$tmp/debian.tar"
     done
 done
-fresh "$tmp/store-husk"
-fresh "$tmp/store-podman"
+fresh "$stores/store-husk"
+fresh "$stores/store-podman"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

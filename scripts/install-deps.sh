@@ -8,7 +8,7 @@ busybox-static bats jq runc crun hyperfine time iproute2 util-linux procps
 qemu-system-x86
 podman conmon netavark aardvark-dns golang-github-containers-common iptables containerd
 valgrind clang libclang-rt-dev keyutils criu python3 strace
-libcurl4-openssl-dev docker-registry skopeo apache2-utils openssl zstd musl-tools tini debootstrap"
+libcurl4-openssl-dev libisal-dev docker-registry skopeo apache2-utils openssl zstd musl-tools tini debootstrap"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -479,35 +479,6 @@ struct ctr_sink {
     size_t n_dirs;
 };
 
-/* A tar name as a path below the destination ("" for the destination itself), or
- * NULL when it has a ".." component. */
-static char *clean_rel(const char *name)
-{
-    char *out = xmalloc(strlen(name) + 1);
-    size_t o = 0;
-    for (const char *p = name; *p;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchrnul(p, '/');
-        size_t n = (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            free(out);
-            return NULL;
-        }
-        if (!(n == 1 && p[0] == '.')) {
-            if (o)
-                out[o++] = '/';
-            memcpy(out + o, p, n);
-            o += n;
-        }
-        p = end;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static int sink_fail(struct ctr_sink *k, husk_err **err, int e, const char *what)
 {
     return husk_fail(err, e, "\"%s\" in the container: %s", k->name, what);
@@ -586,7 +557,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
 {
     const char *raw = archive_entry_pathname(e);
     k->name = raw ? raw : "";
-    _cleanup_free_ char *rel = clean_rel(k->name);
+    _cleanup_free_ char *rel = layer_clean_name(k->name);
     if (!rel)
         return sink_fail(k, err, 0, "path leaves the destination");
     if (!*rel)
@@ -626,7 +597,7 @@ static int sink_entry(struct ctr_sink *k, struct archive *a, struct archive_entr
     if (hard) {
         /* The target too is a path below the destination, resolved in the root;
          * linkat's flags 0: a symlink there is linked itself, never followed. */
-        _cleanup_free_ char *t = clean_rel(hard);
+        _cleanup_free_ char *t = layer_clean_name(hard);
         if (!t || !*t)
             return sink_fail(k, err, 0, "hard link target leaves the destination");
         char *ts = strrchr(t, '/');

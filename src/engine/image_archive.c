@@ -214,13 +214,13 @@ static int register_manifest(struct store *st, const char *manifest_digest, cons
         husk_fail(err, 0, "%s: %zu layers, but its config has %zu diff_ids", mname, m.n_layers, cfg.n_diff_ids);
         goto out;
     }
-    for (size_t i = 0; i < m.n_layers; i++) {
-        char *chain = NULL;
-        if (layer_ensure(st, m.layers[i].digest, cfg.diff_ids[i], parent, &chain, err) < 0)
-            goto out;
-        free(parent);
-        parent = chain;
-    }
+    char **blobs = xcalloc(m.n_layers + 1, sizeof(char *));
+    for (size_t i = 0; i < m.n_layers; i++)
+        blobs[i] = m.layers[i].digest;
+    int r = layer_ensure_many(st, blobs, cfg.diff_ids, m.n_layers, &parent, err);
+    free(blobs);
+    if (r < 0)
+        goto out;
     struct image_register_args args = { .manifest = manifest_digest, .index = index,
                                         .tag = tags && tags[0] ? tags[0] : NULL };
     if (image_register(st, &args, &id, err) < 0)

@@ -6,7 +6,8 @@
  * Loading copies every file of the archive into the blob store by its content's
  * digest (verified by construction: a file whose bytes were changed is stored under
  * another digest and the manifest then names a blob that is missing, an error naming
- * it), then unpacks each layer (layer_ensure, checking the config's diff_ids) and
+ * it), then unpacks the layers, several at once (layer_ensure_many, checking the
+ * config's diff_ids), and
  * registers the image last. Names in the archive are only data: an entry name is
  * never used as a path. */
 #ifndef HUSK_ENGINE_IMAGE_ARCHIVE_H

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -180,6 +181,8 @@ static int write_new_file(int dirfd, const char *name, const char *data, husk_er
 
 struct made {
     const char *blob;
+    int in;                           /* the blob's file as it downloads, or -1 */
+    const struct layer_source *src;
     const char *parent;
     char *diff_id;
     uint64_t size;
@@ -190,7 +193,8 @@ static int unpack_tmp(const struct store *st, int layers_fd, struct made *m, cha
                       husk_err **err)
 {
     _cleanup_free_ char *blob_path = store_blob_path(st, m->blob);
-    _cleanup_close_ int in = open(blob_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int in = m->in >= 0 ? fcntl(m->in, F_DUPFD_CLOEXEC, 3)
+                                        : open(blob_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return husk_fail(err, errno, "open the blob %s", blob_path);
     _cleanup_free_ char *tmp = NULL;
@@ -204,7 +208,7 @@ static int unpack_tmp(const struct store *st, int layers_fd, struct made *m, cha
         (diff = openat(fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fchmod(diff, 0755) < 0)
         husk_fail(err, errno, "mkdir layers/%s/diff", tmp);
     else
-        r = layer_unpack_fd(in, diff, &m->diff_id, &m->size, err);
+        r = layer_unpack_stream(in, m->src, diff, &m->diff_id, &m->size, err);
     if (r < 0) {
         tree_remove_at(layers_fd, tmp);
         return -1;
@@ -278,10 +282,16 @@ static int ensure(struct store *st, int layers_fd, struct made *m, const char *d
             goto done;
     }
     remove_abandoned(layers_fd);
-    if (!store_blob_exists(st, m->blob))
+    if (m->in < 0 && !store_blob_exists(st, m->blob))
         return husk_fail(err, 0, "the blob is not in the store");
     if (unpack_tmp(st, layers_fd, m, &tmp, &tmp_fd, err) < 0)
         return -1;
+    /* Read while it downloaded: only a blob whose digest was checked and that got its
+     * name makes a layer (the source said so, and here is the name). */
+    if (m->in >= 0 && !store_blob_exists(st, m->blob)) {
+        husk_fail(err, 0, "the blob is not in the store");
+        goto out;
+    }
     if (diff_id && strcmp(diff_id, m->diff_id) != 0) {
         husk_fail(err, 0, "diff id mismatch: the uncompressed tar hashes to %s, the image says %s", m->diff_id,
                   diff_id);
@@ -317,6 +327,12 @@ done:
 int layer_ensure(struct store *st, const char *blob_digest, const char *diff_id, const char *parent_chain,
                  char **chain_out, husk_err **err)
 {
+    return layer_ensure_stream(st, blob_digest, diff_id, parent_chain, -1, NULL, chain_out, err);
+}
+
+int layer_ensure_stream(struct store *st, const char *blob_digest, const char *diff_id, const char *parent_chain,
+                        int fd, const struct layer_source *src, char **chain_out, husk_err **err)
+{
     *chain_out = NULL;
     if (!digest_hex("blob", blob_digest, err) || (diff_id && !digest_hex("diff id", diff_id, err)) ||
         (parent_chain && !digest_hex("parent layer", parent_chain, err)))
@@ -324,12 +340,80 @@ int layer_ensure(struct store *st, const char *blob_digest, const char *diff_id,
     _cleanup_close_ int layers_fd = open_dir(st, "layers", err);
     if (layers_fd < 0)
         return husk_err_prefix(err, "layer %s", blob_digest);
-    struct made m = { .blob = blob_digest, .parent = parent_chain };
+    struct made m = { .blob = blob_digest, .in = fd, .src = src, .parent = parent_chain };
     int r = ensure(st, layers_fd, &m, diff_id, chain_out, err);
     free(m.diff_id);
     if (r < 0)
         return husk_err_prefix(err, "layer %s", blob_digest);
     return 0;
+}
+
+#define ENSURE_PARALLEL 4   /* at most, and at most one per CPU */
+
+struct many {
+    struct store *st;
+    char *const *blobs;
+    char *const *diff_ids;
+    char **chains;      /* known before: from the diff_ids */
+    husk_err **errs;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *many_worker(void *arg)
+{
+    struct many *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        size_t i = w->next < w->n ? w->next++ : w->n;
+        pthread_mutex_unlock(&w->mu);
+        if (i == w->n)
+            return NULL;
+        char *chain = NULL;
+        if (layer_ensure(w->st, w->blobs[i], w->diff_ids[i], i ? w->chains[i - 1] : NULL, &chain, &w->errs[i]) == 0)
+            free(chain);   /* the same as chains[i] */
+    }
+}
+
+int layer_ensure_many(struct store *st, char *const *blobs, char *const *diff_ids, size_t n, char **chain_out,
+                      husk_err **err)
+{
+    *chain_out = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!digest_hex("diff id", diff_ids[i], err))
+            return husk_err_prefix(err, "layer %s", blobs[i]);
+    struct many w = { .st = st, .blobs = blobs, .diff_ids = diff_ids, .n = n,
+                      .chains = xcalloc(n + 1, sizeof(char *)), .errs = xcalloc(n + 1, sizeof(husk_err *)) };
+    for (size_t i = 0; i < n; i++)
+        w.chains[i] = layer_chain_id(i ? w.chains[i - 1] : NULL, diff_ids[i]);
+    pthread_mutex_init(&w.mu, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = n < ENSURE_PARALLEL ? n : ENSURE_PARALLEL, started = 0;
+    if (cpus > 0 && k > (size_t)cpus)
+        k = (size_t)cpus;
+    pthread_t th[ENSURE_PARALLEL];
+    for (; started + 1 < k; started++)
+        if (pthread_create(&th[started], NULL, many_worker, &w) != 0)
+            break;
+    many_worker(&w);   /* this thread too */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    int ret = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w.errs[i] && ret == 0) {
+            *err = steal_ptr(w.errs[i]);
+            ret = -1;
+        }
+        husk_err_free(&w.errs[i]);
+    }
+    if (ret == 0 && n)
+        *chain_out = steal_ptr(w.chains[n - 1]);
+    pthread_mutex_destroy(&w.mu);
+    for (size_t i = 0; i < n; i++)
+        free(w.chains[i]);
+    free(w.chains);
+    free(w.errs);
+    return ret;
 }
 
 int layer_remove(struct store *st, const char *chain, husk_err **err)

@@ -51,6 +51,30 @@ char *layer_chain_id(const char *parent_chain, const char *diff_id);
 int layer_ensure(struct store *st, const char *blob_digest, const char *diff_id, const char *parent_chain,
                  char **chain_out, husk_err **err);
 
+/* A blob still downloading, read as it grows: at the end of what its fd has,
+ * wait(ctx, have) blocks until more than `have` bytes are there (returns 1), the
+ * blob is whole and named in the store (0: the end is the end), or it never will
+ * be from this file (-1: the download restarted or failed). */
+struct layer_source {
+    int (*wait)(void *ctx, uint64_t have);
+    void *ctx;
+};
+
+/* layer_ensure, unpacking from fd (the blob's file while it downloads, src) rather
+ * than the stored blob, so that unpacking overlaps the download. The layer is
+ * published only once src said the blob is whole and the blob is named in the store
+ * (its digest checked); a wait that returns -1 fails it, leaving nothing. fd stays
+ * the caller's. */
+int layer_ensure_stream(struct store *st, const char *blob_digest, const char *diff_id, const char *parent_chain,
+                        int fd, const struct layer_source *src, char **chain_out, husk_err **err);
+
+/* layer_ensure for the n layers of an image, bottom first (blobs[i] with
+ * diff_ids[i], each on top of the one before), several at once: each is unpacked into
+ * its own directory, independent of the others. On success *chain_out gets the top
+ * layer's chain id; on an error, the lowest failing layer's. */
+int layer_ensure_many(struct store *st, char *const *blobs, char *const *diff_ids, size_t n, char **chain_out,
+                      husk_err **err);
+
 /* Remove the layer chain (its directory and its ROOT/l link), under its lock. The
  * directory is first renamed to a locked .tmp-* so that a run killed while removing
  * leaves only what the next layer_ensure cleans. A missing layer is fine. Whether
@@ -63,6 +87,11 @@ char *layer_diff_path(const struct store *st, const char *chain);
  * name is derived from the chain id (base32 of its first 128 bits). */
 int layer_short_link(const struct store *st, const char *chain, char **out, husk_err **err);
 
+/* The relative path a tar entry's name means beneath a root ("" for the root
+ * itself): leading "/", "." and empty components dropped; NULL when any component
+ * is "..". Shared by the layers and `container cp`'s extraction. */
+char *layer_clean_name(const char *name);
+
 /* Unpack a tar stream (plain, gzip, zstd, bzip2 or xz) from fd into the empty
  * directory dirfd with the rules above (a directory that is not empty is refused);
  * *diff_id_out (optional) gets "sha256:<hex>" of the whole uncompressed stream,
@@ -70,5 +99,8 @@ int layer_short_link(const struct store *st, const char *chain, char **out, husk
  * empty layer. On an error dirfd is emptied again. Needs /proc (xattrs of symlinks
  * and device nodes are set through /proc/self/fd/<parent>/<name>). */
 int layer_unpack_fd(int fd, int dirfd, char **diff_id_out, uint64_t *size_out, husk_err **err);
+/* The same from a growing file (src: layer_ensure_stream). */
+int layer_unpack_stream(int fd, const struct layer_source *src, int dirfd, char **diff_id_out, uint64_t *size_out,
+                        husk_err **err);
 
 #endif

@@ -24,10 +24,14 @@ void pull_result_free(struct pull_result *r)
 }
 
 /* Unpacking the layers: each into its own directory, independent of the others
- * (layer.h), so several at once, and each as soon as its blob is in the store, while
- * the other blobs are still downloading (as podman does). Their chain ids are known
- * from the config's diff_ids. The workers take the layers bottom first, each waiting
- * until the download loop (this thread) reports the blob done or there already. */
+ * (layer.h), so several at once, and each while its blob downloads: a worker reads
+ * the blob's unnamed file as the download loop (this thread) writes it
+ * (layer_ensure_stream), and publishes the layer only once the blob is whole and its
+ * digest checked. Their chain ids are known from the config's diff_ids. The workers
+ * take the layers bottom first, each waiting until its blob's download starts, or
+ * the blob is done or there already. A download that restarts (a retry) abandons
+ * what was unpacked from it: that layer is then unpacked from the stored blob. */
+#define STREAM_STEP (256u << 10)   /* a streaming worker wakes for this much more, or the end */
 struct unpack_jobs {
     struct store *st;
     const struct manifest *m;
@@ -36,11 +40,40 @@ struct unpack_jobs {
     husk_err **errs;               /* one per layer */
     size_t next;                   /* the next layer to take, under mu */
     bool *ready;                   /* blob i is in the store */
+    int *fd;                       /* blob i's file while it downloads (registry_tap_fn), or -1 */
+    unsigned *gen;                 /* blob i's download (re)starts */
+    uint64_t *have;                /* bytes in that file */
+    uint64_t *want;                /* a worker waits until have[i] reaches this */
     bool stop;                     /* the downloads failed: take nothing more */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const struct transfer_progress *p;
 };
+
+struct stream {
+    struct unpack_jobs *j;
+    size_t i;
+    unsigned gen;
+    bool abandoned;
+};
+
+/* layer_source's wait, under the jobs' lock. */
+static int stream_wait(void *ctx, uint64_t have)
+{
+    struct stream *s = ctx;
+    struct unpack_jobs *j = s->j;
+    size_t i = s->i;
+    pthread_mutex_lock(&j->mu);
+    j->want[i] = have + STREAM_STEP;
+    while (!j->stop && j->gen[i] == s->gen && !j->ready[i] && j->have[i] < j->want[i])
+        pthread_cond_wait(&j->cv, &j->mu);
+    int r = j->stop || j->gen[i] != s->gen ? -1 : j->have[i] > have ? 1 : 0;
+    j->want[i] = 0;
+    pthread_mutex_unlock(&j->mu);
+    if (r < 0)
+        s->abandoned = true;
+    return r;
+}
 
 static void *unpack_worker(void *arg)
 {
@@ -50,15 +83,40 @@ static void *unpack_worker(void *arg)
         size_t i = j->next;
         if (i < j->m->n_layers && !j->stop)
             j->next++;
-        while (i < j->m->n_layers && !j->stop && !j->ready[i])
+        while (i < j->m->n_layers && !j->stop && !j->ready[i] && j->fd[i] < 0)
             pthread_cond_wait(&j->cv, &j->mu);
         bool go = i < j->m->n_layers && !j->stop;
+        _cleanup_close_ int fd = -1;
+        struct stream s = { .j = j, .i = i };
+        if (go) {
+            fd = steal_fd(j->fd[i]);   /* a stored blob needs no file of the download */
+            s.gen = j->gen[i];
+            if (j->ready[i]) {
+                close(fd);
+                fd = -1;
+            }
+        }
         pthread_mutex_unlock(&j->mu);
         if (!go)
             return NULL;
+        const char *blob = j->m->layers[i].digest, *parent = i ? j->chains[i - 1] : NULL;
+        struct layer_source src = { stream_wait, &s };
         char *chain = NULL;
-        if (layer_ensure(j->st, j->m->layers[i].digest, j->diff_ids[i], i ? j->chains[i - 1] : NULL, &chain,
-                         &j->errs[i]) == 0)
+        int r = layer_ensure_stream(j->st, blob, j->diff_ids[i], parent, fd, fd >= 0 ? &src : NULL, &chain,
+                                    &j->errs[i]);
+        if (r < 0 && s.abandoned) {
+            /* the download restarted (or failed): the stored blob, once it is there */
+            husk_err_free(&j->errs[i]);
+            pthread_mutex_lock(&j->mu);
+            while (!j->stop && !j->ready[i])
+                pthread_cond_wait(&j->cv, &j->mu);
+            go = !j->stop;
+            pthread_mutex_unlock(&j->mu);
+            if (!go)
+                return NULL;
+            r = layer_ensure(j->st, blob, j->diff_ids[i], parent, &chain, &j->errs[i]);
+        }
+        if (r == 0)
             free(chain);   /* the same as chains[i] */
     }
 }
@@ -74,7 +132,27 @@ static void unpack_progress(void *ctx, size_t i, enum blob_state state, uint64_t
         j->ready[i] = true;
         pthread_cond_broadcast(&j->cv);
         pthread_mutex_unlock(&j->mu);
+    } else if (state == BLOB_DOWNLOADING) {
+        pthread_mutex_lock(&j->mu);
+        j->have[i] = done;
+        if (j->want[i] && done >= j->want[i])
+            pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
     }
+}
+
+/* A blob's download (re)starts: its file for the worker that takes layer i. */
+static void unpack_tap(void *ctx, size_t i, int fd)
+{
+    struct unpack_jobs *j = ctx;
+    pthread_mutex_lock(&j->mu);
+    if (j->fd[i] >= 0)
+        close(j->fd[i]);   /* the file of an attempt nobody took */
+    j->fd[i] = fd;
+    j->gen[i]++;
+    j->have[i] = 0;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
 }
 
 static int fetch_and_unpack(struct registry *reg, const char *repo, struct store *st, const struct manifest *m,
@@ -83,9 +161,14 @@ static int fetch_and_unpack(struct registry *reg, const char *repo, struct store
 {
     for (size_t i = 0; i < m->n_layers; i++)
         chains[i] = layer_chain_id(i ? chains[i - 1] : NULL, diff_ids[i]);
+    size_t n_slots = m->n_layers + 1;
     struct unpack_jobs j = { .st = st, .m = m, .diff_ids = diff_ids, .chains = chains,
-                             .errs = xcalloc(m->n_layers + 1, sizeof(husk_err *)),
-                             .ready = xcalloc(m->n_layers + 1, sizeof(bool)), .p = p };
+                             .errs = xcalloc(n_slots, sizeof(husk_err *)), .ready = xcalloc(n_slots, sizeof(bool)),
+                             .fd = xcalloc(n_slots, sizeof(int)), .gen = xcalloc(n_slots, sizeof(unsigned)),
+                             .have = xcalloc(n_slots, sizeof(uint64_t)), .want = xcalloc(n_slots, sizeof(uint64_t)),
+                             .p = p };
+    for (size_t i = 0; i < n_slots; i++)
+        j.fd[i] = -1;
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -97,7 +180,7 @@ static int fetch_and_unpack(struct registry *reg, const char *repo, struct store
     for (; started < n; started++)
         if (pthread_create(&th[started], NULL, unpack_worker, &j) != 0)
             break;
-    int ret = registry_fetch_blobs(reg, repo, st, blobs, m->n_layers, unpack_progress, &j, err);
+    int ret = registry_fetch_blobs(reg, repo, st, blobs, m->n_layers, unpack_progress, unpack_tap, &j, err);
     if (ret < 0) {
         pthread_mutex_lock(&j.mu);
         j.stop = true;
@@ -109,6 +192,8 @@ static int fetch_and_unpack(struct registry *reg, const char *repo, struct store
     for (size_t k = 0; k < started; k++)
         pthread_join(th[k], NULL);
     for (size_t i = 0; i < m->n_layers; i++) {
+        if (j.fd[i] >= 0)
+            close(j.fd[i]);
         if (j.errs[i] && ret == 0) {
             *err = steal_ptr(j.errs[i]);   /* the lowest layer's error */
             ret = -1;
@@ -119,6 +204,10 @@ static int fetch_and_unpack(struct registry *reg, const char *repo, struct store
     pthread_mutex_destroy(&j.mu);
     free(j.errs);
     free(j.ready);
+    free(j.fd);
+    free(j.gen);
+    free(j.have);
+    free(j.want);
     return ret;
 }
 
@@ -188,7 +277,7 @@ static int do_pull(struct store *st, const struct image_ref *ref, const char *fu
 
     /* the config first: its diff_ids check every layer as it is unpacked */
     struct blob_desc cdesc = { m.config.digest, (uint64_t)m.config.size };
-    if (registry_fetch_blobs(reg, ref->path, st, &cdesc, 1, NULL, NULL, err) < 0 ||
+    if (registry_fetch_blobs(reg, ref->path, st, &cdesc, 1, NULL, NULL, NULL, err) < 0 ||
         store_read_blob(st, m.config.digest, CONFIG_MAX, &ctext, &len, err) < 0)
         goto out;
     cname = xasprintf("config %s", m.config.digest);

@@ -3,8 +3,8 @@
  *
  * A pull fetches the manifest (picking the platform from an index), the config and
  * the layers (several at once, each blob once, the ones in the store not at all),
- * unpacks each layer as soon as its blob is there (several at once, each checked
- * against its diff_id in the config),
+ * unpacks each layer while its blob downloads (several at once, each checked
+ * against its diff_id in the config, published once its blob's digest is checked),
  * and registers the image last: killed at any point, it leaves no image half
  * registered and the next pull reuses what it fetched. Every error names the
  * reference: "docker.io/library/busybox:latest: manifest latest not found (…)". */

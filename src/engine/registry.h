@@ -70,9 +70,16 @@ struct blob_desc {
     uint64_t size;   /* from the manifest's descriptor; a blob larger is refused */
 };
 
-/* Fetch every blob not yet in the store, several at once. */
+/* Told when blob i's download starts (again, after a retry: the earlier file is
+ * abandoned): fd (the callee's to close) reads the unnamed file it is written to,
+ * which has as many bytes as the last BLOB_DOWNLOADING's done says. The blob is
+ * verified only at BLOB_DONE: whatever is read before is unchecked. */
+typedef void (*registry_tap_fn)(void *ctx, size_t i, int fd);
+
+/* Fetch every blob not yet in the store, several at once. progress and tap may be
+ * NULL; both get ctx. */
 int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st, const struct blob_desc *blobs,
-                         size_t n, registry_progress_fn progress, void *ctx, husk_err **err);
+                         size_t n, registry_progress_fn progress, registry_tap_fn tap, void *ctx, husk_err **err);
 
 /* HEAD /v2/REPO/blobs/DIGEST: does the registry have it? */
 int registry_blob_exists(struct registry *r, const char *repo, const char *digest, bool *exists, husk_err **err);

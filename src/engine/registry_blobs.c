@@ -32,6 +32,7 @@ struct dl {
     husk_err *werr;          /* a failure inside the write callback */
     char errbuf[CURL_ERROR_SIZE];
     registry_progress_fn progress;
+    registry_tap_fn tap;
     void *ctx;
 };
 
@@ -125,6 +126,11 @@ static int dl_start(struct registry *r, struct endpoint *ep, const char *repo, s
     x->state = DL_ACTIVE;
     if (x->progress)
         x->progress(x->ctx, x->i, BLOB_DOWNLOADING, 0, x->d->size);
+    if (x->tap) {
+        int fd = blob_writer_reopen(x->w);
+        if (fd >= 0)   /* else no reader: it waits for the blob to be named */
+            x->tap(x->ctx, x->i, fd);
+    }
     return 0;
 }
 
@@ -185,7 +191,7 @@ static bool due(const struct dl *x, long now)
 }
 
 int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st, const struct blob_desc *blobs,
-                         size_t n, registry_progress_fn progress, void *ctx, husk_err **err)
+                         size_t n, registry_progress_fn progress, registry_tap_fn tap, void *ctx, husk_err **err)
 {
     struct endpoint *ep = &r->eps[r->cur];
     if (n == 0)
@@ -195,7 +201,7 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st,
     struct dl *xs = xcalloc(n, sizeof(*xs));
     for (size_t i = 0; i < n; i++) {
         xs[i] = (struct dl){ .i = i, .d = &blobs[i], .lockfd = -1, .delay_ms = REG_BACKOFF_MS,
-                             .progress = progress, .ctx = ctx };
+                             .progress = progress, .tap = tap, .ctx = ctx };
         if (store_blob_exists(st, blobs[i].digest)) {
             xs[i].state = DL_DONE;
             if (progress)
@@ -273,12 +279,13 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st,
         }
         int running = 0;
         CURLMcode mc = curl_multi_perform(multi, &running);
-        if (mc == CURLM_OK)
-            mc = curl_multi_poll(multi, NULL, 0, 100, NULL);
         if (mc != CURLM_OK) {
             husk_fail(err, 0, "libcurl: %s", curl_multi_strerror(mc));
             goto out;
         }
+        /* What ended first: waiting before would cost a whole poll timeout whenever
+         * no other transfer has data coming (the last blob, a single one). */
+        bool ended = false;
         CURLMsg *m;
         int left;
         while ((m = curl_multi_info_read(multi, &left))) {
@@ -290,6 +297,11 @@ int registry_fetch_blobs(struct registry *r, const char *repo, struct store *st,
             curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
             if (dl_finish(r, ep, repo, x, rc, multi, err) < 0)
                 goto out;
+            ended = true;
+        }
+        if (!ended && (mc = curl_multi_poll(multi, NULL, 0, 100, NULL)) != CURLM_OK) {
+            husk_fail(err, 0, "libcurl: %s", curl_multi_strerror(mc));
+            goto out;
         }
     }
     ret = 0;

@@ -142,6 +142,13 @@ uint64_t blob_writer_size(const struct blob_writer *w)
     return w->size;
 }
 
+int blob_writer_reopen(const struct blob_writer *w)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
+    return open(proc, O_RDONLY | O_CLOEXEC);
+}
+
 void blob_writer_abort(struct blob_writer *w)
 {
     if (!w)

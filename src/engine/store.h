@@ -44,6 +44,8 @@ int blob_writer_new(const struct store *st, const char *digest, struct blob_writ
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, husk_err **err);
 /* Bytes written so far. */
 uint64_t blob_writer_size(const struct blob_writer *w);
+/* A new read-only fd (offset 0) of the file being written, or -1 with errno. */
+int blob_writer_reopen(const struct blob_writer *w);
 /* Check the digest and name the blob; on a mismatch nothing is named and the error
  * says both digests. Frees w either way. */
 int blob_writer_commit(struct blob_writer *w, husk_err **err);

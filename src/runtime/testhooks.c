@@ -61,6 +61,8 @@ static const struct kill_point {
     { "pull.after-manifest", "pull", "the manifest in the blob store, no config or layer yet" },
     { "pull.after-blob", "pull", "one blob stored, others half-downloaded (unnamed O_TMPFILE files)" },
     { "pull.during-unpack", "pull", "a layer half unpacked in ROOT/layers/.tmp-* (its lock held)" },
+    { "pull.during-streamed-unpack", "pull",
+      "a layer half unpacked from its blob's unnamed file while that downloads (lock held)" },
     { "pull.before-register", "pull", "every blob and layer in the store, no image record" },
     { "network-start.before-setup", "container", "the network namespace made, netavark not run" },
     { "network-start.after-setup", "container", "netavark set the network up, no settings, no monitor" },

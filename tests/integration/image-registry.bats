@@ -589,6 +589,8 @@ proxy_rules() {
     local ref=$REG_PLAIN/test/bb:1 id
     id=$(jq -r .config.digest "$L/blobs/sha256/$(cut -d: -f2 "$REG_DIR/bb.digest")")
     for p in $points; do
+        # reached only while a big blob downloads: its own test below
+        [ "$p" != pull.during-streamed-unpack ] || continue
         rm -rf "$STORE"
         run --separate-stderr env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --storage-root "$STORE" image pull -q \
             --tls-verify=false "$ref"
@@ -607,6 +609,48 @@ proxy_rules() {
         [ -z "$tmp" ] || fail "$p: unpack directories left after the next pull: $tmp"
         grep -rqs "hello from layer 2" "$STORE/layers/" || fail "$p: layer 2 not unpacked"
     done
+}
+
+@test "image pull: a layer is unpacked while its blob downloads; killed then, it leaves no image and the next pull completes" {
+    require_husk
+    HUSK_TEST_KILL_AT=list "$HUSK_BIN" --version 2>/dev/null | grep -q '^pull\.' ||
+        skip "no kill points in $HUSK (configure with -Dtest_hooks=true)"
+    # the 12 MB incompressible layer takes a while to come: its unpacking starts before
+    reg_push "$L" big "$REG_PLAIN/test/bigstream:1"
+    local ref=$REG_PLAIN/test/bigstream:1
+    run --separate-stderr env HUSK_TEST_KILL_AT=pull.during-streamed-unpack "$HUSK_BIN" --storage-root "$STORE" \
+        image pull -q --tls-verify=false "$ref"
+    [ "$status" -eq 137 ] || fail "not killed while a layer was unpacked during its download: status $status: $stderr"
+    assert_nothing_registered
+    run --separate-stderr himg pull -q --tls-verify=false "$ref"
+    assert_success
+    [ -z "$(find "$STORE/layers" -maxdepth 1 -name '.tmp-*')" ] || fail "unpack directories left"
+    # the layer is whole: the big file as pushed
+    local blob
+    blob=$(find "$STORE/layers" -path '*/diff/blob' -type f)
+    [ -n "$blob" ] || fail "the big layer's file is missing"
+    cmp "$blob" "$REG_DIR/work/big/blob"
+}
+
+@test "image pull: a download cut off midway is retried; what was unpacked from it is dropped, the layer made whole" {
+    require_husk
+    reg_push "$L" big "$REG_PLAIN/test/bigcut:1"
+    local m layer
+    m=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "big") | .digest' "$L/index.json")
+    layer=$(jq -r '.layers[1].digest' "$L/blobs/sha256/${m#sha256:}")
+    # half of the 12 MB layer, then the connection closes: the unpacking of the first
+    # half (already under way) is abandoned, the second download unpacked
+    proxy_rules faults "[{\"id\": \"cut\", \"method\": \"GET\", \"path\": \"/blobs/$layer\$\", \"cut\": 6000000, \"times\": 1}]"
+    run --separate-stderr himg pull -q --tls-verify=false "$PROXY_FAULTS/test/bigcut:1"
+    assert_success
+    local log=$REG_DIR/proxy-faults/log
+    assert_equal "$(grep -c "^GET /v2/test/bigcut/blobs/$layer cut" "$log")" 1
+    assert_equal "$(grep -c "^GET /v2/test/bigcut/blobs/$layer 200" "$log")" 1
+    [ -z "$(find "$STORE/layers" -maxdepth 1 -name '.tmp-*')" ] || fail "unpack directories left"
+    local blob
+    blob=$(find "$STORE/layers" -path '*/diff/blob' -type f)
+    [ "$(echo "$blob" | wc -l)" = 1 ] || fail "not one big file: $blob"
+    cmp "$blob" "$REG_DIR/work/big/blob"
 }
 
 @test "image pull: credentials from a docker credential helper (credHelpers, credsStore): docker-credential-NAME get" {

@@ -18,6 +18,9 @@ per rule "id":
     {"id": "c", "path": "/manifests/", "media_type": "application/x.odd"}
                                                        the registry's manifest, its
                                                        mediaType and Content-Type replaced
+    {"id": "d", "path": "/blobs/", "cut": 1000000}     the registry's answer, its whole
+                                                       length announced, the connection
+                                                       closed after that many bytes
 LOG gets one line per request: "METHOD PATH STATUS auth=yes|no TIME" (TIME in seconds,
 monotonic), "STATUS" being what the client got."""
 import hashlib
@@ -25,6 +28,7 @@ import http.client
 import http.server
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -62,14 +66,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock, open(log, "a") as f:
             f.write(f"{self.command} {self.path} {status} auth={auth} {time.monotonic():.3f}\n")
 
-    def reply(self, status, headers, body):
+    def reply(self, status, headers, body, cut=None):
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self.wfile.write(body if cut is None else body[:cut])
+        if cut is not None:
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            status = "cut"
         self.note(status)
 
     def body_in(self):
@@ -102,7 +111,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out = [(k, v) for k, v in out if k.lower() not in ("content-type", "docker-content-digest")]
             out += [("Content-Type", rule["media_type"]), ("Docker-Content-Digest", digest)]
         c.close()
-        self.reply(r.status, out, data)
+        cut = rule.get("cut") if rule and r.status == 200 else None
+        self.reply(r.status, out, data, cut)
 
     def handle_any(self):
         rule = pick_rule(self.command, self.path)

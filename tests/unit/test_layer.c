@@ -285,6 +285,59 @@ static void test_diff_id_is_sha256sum_of_the_tar(void **state)
     free(tar.p);
 }
 
+/* gzip as gzip(1) reads it: members one after another (`cat a.gz b.gz`), whatever
+ * follows the last one that is not a gzip header ignored; a wrong CRC refused. */
+static void test_gzip_members(void **state)
+{
+    (void)state;
+    struct ent ents[] = {
+        { .name = "etc/", .type = AE_IFDIR, .uid = getuid(), .gid = getgid() },
+        { .name = "etc/hello", .type = AE_IFREG, .data = "hello\n", .uid = getuid(), .gid = getgid() },
+    };
+    struct buf tar = build_tar(ents, 2);
+    _cleanup_free_ char *want = sha256sum_of(&tar);
+    struct buf half1 = { tar.p, 700, 0 }, half2 = { tar.p + 700, tar.len - 700, 0 };
+    struct buf z1 = compress(&half1, "gzip"), z2 = compress(&half2, "gzip");
+    struct buf cat = { 0 };
+    buf_write(NULL, &cat, z1.p, z1.len);
+    buf_write(NULL, &cat, z2.p, z2.len);
+    for (int trailing = 0; trailing < 2; trailing++) {
+        if (trailing)
+            buf_write(NULL, &cat, "\0\0\0\0garbage", 11);
+        run("rm -rf '%s' && mkdir '%s'", layer_dir, layer_dir);
+        int fd = memfd_of(&cat);
+        int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY);
+        _cleanup_free_ char *diff = NULL;
+        _cleanup_err_ husk_err *err = NULL;
+        if (layer_unpack_fd(fd, dfd, &diff, NULL, &err) < 0)
+            fail_msg("%s: %s", trailing ? "trailing bytes" : "two members", err->msg);
+        assert_string_equal(diff, want);
+        struct stat st;
+        assert_int_equal(lstat(L("etc/hello"), &st), 0);
+        assert_int_equal(st.st_size, 6);
+        close(fd);
+        close(dfd);
+    }
+    /* the CRC-32 of the uncompressed bytes is checked (the member's last 8 bytes) */
+    z2.p[z2.len - 8] ^= 0x55;
+    run("rm -rf '%s' && mkdir '%s'", layer_dir, layer_dir);
+    struct buf bad = { 0 };
+    buf_write(NULL, &bad, z1.p, z1.len);
+    buf_write(NULL, &bad, z2.p, z2.len);
+    int fd = memfd_of(&bad);
+    int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY);
+    _cleanup_err_ husk_err *err = NULL;
+    assert_int_equal(layer_unpack_fd(fd, dfd, NULL, NULL, &err), -1);
+    assert_int_equal(entries(layer_dir), 0);
+    close(fd);
+    close(dfd);
+    free(bad.p);
+    free(cat.p);
+    free(z1.p);
+    free(z2.p);
+    free(tar.p);
+}
+
 static void test_chain_id(void **state)
 {
     (void)state;
@@ -498,6 +551,23 @@ static void test_hostile(void **state)
         { .name = "a/.wh..wh..opq", .type = AE_IFREG },
     };
     expect_refused(opq_through, 2, "path goes through a symlink", links);
+    /* the parent kept from one entry to the next (a), replaced by a symlink: the
+     * entries after it are refused, not written into the old directory */
+    struct ent kept_then_link[] = {
+        { .name = "a/", .type = AE_IFDIR },
+        { .name = "a/f", .type = AE_IFREG, .data = "ok" },
+        { .name = "a/g", .type = AE_IFREG, .data = "ok" },
+        { .name = "a", .type = AE_IFLNK, .link = sentinel },
+        { .name = "a/h", .type = AE_IFREG, .data = "evil" },
+    };
+    expect_refused(kept_then_link, 5, "entry \"a/h\": path goes through a symlink", links);
+    struct ent kept_then_up[] = {
+        { .name = "a/b/", .type = AE_IFDIR },
+        { .name = "a/b/f", .type = AE_IFREG, .data = "ok" },
+        { .name = "a", .type = AE_IFLNK, .link = ".." },
+        { .name = "a/b/x", .type = AE_IFREG, .data = "evil" },
+    };
+    expect_refused(kept_then_up, 4, "entry \"a/b/x\": path goes through a symlink", links);
 
     /* hard links to host files: absolute (the layer's own /etc/passwd, which it
      * does not have), climbing, through a symlinked directory */
@@ -660,6 +730,134 @@ static struct ent simple[] = {
     { .name = "bin/", .type = AE_IFDIR },
     { .name = "bin/hello", .type = AE_IFREG, .perm = 0755, .data = "hello world\n" },
 };
+
+/* A sparse file (GNU tar's --sparse): its holes stay holes, its size is the
+ * entry's, a hole at the end included. */
+static void test_sparse(void **state)
+{
+    (void)state;
+    _cleanup_free_ char *src = xasprintf("%s/sparse-src", root);
+    run("rm -rf '%s' && mkdir '%s' && cd '%s' && printf abcd >f && truncate -s 1048576 f &&"
+        " printf x | dd of=f bs=1 seek=500000 conv=notrunc 2>/dev/null && tar --sparse -cf t.tar f",
+        src, src, src);
+    _cleanup_free_ char *tarp = xasprintf("%s/t.tar", src);
+    int in = open(tarp, O_RDONLY | O_CLOEXEC);
+    assert_true(in >= 0);
+    run("rm -rf '%s' && mkdir '%s'", layer_dir, layer_dir);
+    int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY);
+    _cleanup_err_ husk_err *err = NULL;
+    if (layer_unpack_fd(in, dfd, NULL, NULL, &err) < 0)
+        fail_msg("%s", err->msg);
+    close(dfd);
+    close(in);
+    struct stat st;
+    assert_int_equal(lstat(L("f"), &st), 0);
+    assert_int_equal(st.st_size, 1048576);
+    assert_true(st.st_blocks * 512 < 1048576);   /* holes, not zeros written */
+    FILE *f = fopen(L("f"), "r");
+    assert_non_null(f);
+    char b[5] = "";
+    assert_int_equal(fread(b, 1, 4, f), 4);
+    assert_string_equal(b, "abcd");
+    assert_int_equal(fseek(f, 500000, SEEK_SET), 0);
+    assert_int_equal(fgetc(f), 'x');
+    assert_int_equal(fgetc(f), 0);
+    fclose(f);
+    run("rm -rf '%s'", src);
+}
+
+/* A deep tree, its entries in tar order (down, then back up): each file lands in its
+ * directory whichever directory the entry before it was in. */
+static void test_deep_tree(void **state)
+{
+    (void)state;
+    enum { DEPTH = 120 };
+    struct ent ents[2 * DEPTH + 2];
+    char names[2 * DEPTH + 2][2 * DEPTH + 16];
+    size_t n = 0;
+    char dir[2 * DEPTH + 8] = "";
+    for (int i = 0; i < DEPTH; i++) {
+        strcat(dir, "d/");
+        snprintf(names[n], sizeof(names[n]), "%s", dir);
+        ents[n] = (struct ent){ .name = names[n], .type = AE_IFDIR, .uid = getuid(), .gid = getgid() };
+        n++;
+        snprintf(names[n], sizeof(names[n]), "%sf", dir);
+        ents[n] = (struct ent){ .name = names[n], .type = AE_IFREG, .data = "x", .uid = getuid(), .gid = getgid() };
+        n++;
+    }
+    /* back up: a file in the first directory, then one at the root */
+    ents[n++] = (struct ent){ .name = "d/g", .type = AE_IFREG, .data = "g", .uid = getuid(), .gid = getgid() };
+    ents[n++] = (struct ent){ .name = "top", .type = AE_IFREG, .data = "t", .uid = getuid(), .gid = getgid() };
+    _cleanup_err_ husk_err *err = NULL;
+    if (unpack(ents, n, "gzip", NULL, &err) < 0)
+        fail_msg("%s", err->msg);
+    struct stat st;
+    char rel[2 * DEPTH + 16] = "";
+    for (int i = 0; i < DEPTH; i++) {
+        strcat(rel, "d/");
+        _cleanup_free_ char *f = xasprintf("%sf", rel);
+        assert_int_equal(lstat(L(f), &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_size, 1);
+    }
+    assert_int_equal(lstat(L("d/g"), &st), 0);
+    assert_int_equal(lstat(L("top"), &st), 0);
+    assert_int_equal(entries(layer_dir), 2);   /* d and top */
+    assert_int_equal(entries(L("d")), 3);      /* d, f and g */
+}
+
+/* Several layers of an image at once: each on top of the one before (the chain ids
+ * as layer_ensure one by one makes them), every one unpacked; a bad one is the error. */
+static void test_ensure_many(void **state)
+{
+    (void)state;
+    need_root();
+    struct fixture fx;
+    fixture_open(&fx);
+    enum { N = 5 };
+    char *blobs[N + 1] = { 0 }, *diffs[N + 1] = { 0 };
+    for (int i = 0; i < N; i++) {
+        char name[32], data[32];
+        snprintf(name, sizeof(name), "f%d", i);
+        snprintf(data, sizeof(data), "layer %d\n", i);
+        struct ent e[] = { { .name = name, .type = AE_IFREG, .data = data } };
+        put_layer(&fx, e, 1, i % 2 ? "gzip" : "none");
+        blobs[i] = steal_ptr(fx.blob);
+        diffs[i] = steal_ptr(fx.diff_id);
+    }
+    _cleanup_err_ husk_err *err = NULL;
+    _cleanup_free_ char *top = NULL;
+    if (layer_ensure_many(&fx.st, blobs, diffs, N, &top, &err) < 0)
+        fail_msg("%s", err->msg);
+    char *chain = NULL;
+    for (int i = 0; i < N; i++) {
+        char *next = layer_chain_id(chain, diffs[i]);
+        free(chain);
+        chain = next;
+        _cleanup_free_ char *diff = layer_diff_path(&fx.st, chain);
+        _cleanup_free_ char *f = xasprintf("%s/f%d", diff, i);
+        struct stat st;
+        assert_int_equal(stat(f, &st), 0);
+    }
+    assert_string_equal(top, chain);
+    free(chain);
+    assert_int_equal(tmp_dirs(), 0);
+    /* a diff id that does not fit its blob: that layer is named */
+    free(diffs[3]);
+    diffs[3] = xstrdup(diffs[0]);
+    run("rm -rf '%s/layers'", storedir);
+    _cleanup_free_ char *top2 = NULL;
+    assert_int_equal(layer_ensure_many(&fx.st, blobs, diffs, N, &top2, &err), -1);
+    assert_null(top2);
+    assert_non_null(strstr(err->msg, blobs[3]));
+    assert_non_null(strstr(err->msg, "diff id mismatch"));
+    assert_int_equal(tmp_dirs(), 0);
+    for (int i = 0; i < N; i++) {
+        free(blobs[i]);
+        free(diffs[i]);
+    }
+    fixture_close(&fx);
+}
 
 static void test_ensure(void **state)
 {
@@ -939,6 +1137,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_diff_id_is_sha256sum_of_the_tar, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deep_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
         cmocka_unit_test(test_chain_id),
         cmocka_unit_test_setup_teardown(test_every_entry_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
