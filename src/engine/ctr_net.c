@@ -229,8 +229,8 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err)
 {
-    /* without --network: none, as before networks (see networks.h) */
-    const char *mode = o->mode ? o->mode : "none";
+    /* without --network: the default network, as docker's default bridge */
+    const char *mode = o->mode ? o->mode : NET_DEFAULT_NAME;
     _cleanup_json_ struct json_object *opts = json_object_new_object();
     struct json_object *add = json_object_new_array(), *ports = json_object_new_array();
     json_object_object_add(opts, "name", json_object_new_string(name));
@@ -259,16 +259,21 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
             }
         }
     }
+    bool own = strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
+    /* --dns, else engine.json's "dns" for a container with a network */
+    __attribute__((cleanup(net_engine_cfg_free))) struct net_engine_cfg cfg = { 0 };
+    if ((own || strcmp(mode, "host") == 0) && (!o->dns || !o->dns[0]) && net_engine_cfg_read(&cfg, err) < 0)
+        return -1;
+    char **servers_v = o->dns && o->dns[0] ? o->dns : cfg.dns;
     _cleanup_free_ char *dns = xstrdup("");
-    for (size_t i = 0; o->dns && o->dns[i]; i++) {
+    for (size_t i = 0; servers_v && servers_v[i]; i++) {
         uint32_t a;
-        if (net_parse_ip(o->dns[i], &a) < 0)
-            return husk_fail(err, 0, "--dns %s: not an IPv4 address", o->dns[i]);
-        char *t = xasprintf("%snameserver %s\n", dns, o->dns[i]);
+        if (net_parse_ip(servers_v[i], &a) < 0)
+            return husk_fail(err, 0, "--dns %s: not an IPv4 address", servers_v[i]);
+        char *t = xasprintf("%snameserver %s\n", dns, servers_v[i]);
         free(dns);
         dns = t;
     }
-    bool own = strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
     if (!own && (json_object_array_length(ports) > 0))
         return husk_fail(err, 0, "-p/-P: the container has no network of its own (--network %s)", mode);
     if (!own && o->ip)
@@ -322,13 +327,15 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
         json_object_object_add(nets, mode, n);
         json_object_object_add(opts, "networks", nets);
         struct json_object *servers = json_object_new_array();
-        for (size_t i = 0; o->dns && o->dns[i]; i++)
-            json_object_array_add(servers, json_object_new_string(o->dns[i]));
+        for (size_t i = 0; servers_v && servers_v[i]; i++)
+            json_object_array_add(servers, json_object_new_string(servers_v[i]));
         json_object_object_add(opts, "dns_servers", servers);
         *netns_out = netns_path(runroot, id);
         /* With names (aardvark-dns on the gateway, podman's): only it, which
-         * forwards what is not a container's name to --dns or the host's servers;
-         * without, --dns or the host's servers. */
+         * forwards what is not a container's name to --dns (engine.json's "dns")
+         * or the host's servers; without (the default network): --dns, else
+         * engine.json's, else the host's but loopback ones, else none at all
+         * (never a public server of our choosing). */
         bool named = json_object_get_boolean(json_object_object_get(def, "dns_enabled"));
         _cleanup_free_ char *gws = net_ip_str(gw), *hostns = named || *dns ? NULL : host_nameservers();
         _cleanup_free_ char *text = named ? xasprintf("search dns.podman\nnameserver %s\n", gws)
@@ -354,9 +361,17 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     _cleanup_close_ int o = memfd_create("netavark-out", MFD_CLOEXEC), e = memfd_create("netavark-err", MFD_CLOEXEC);
     if (o < 0 || e < 0)
         return husk_fail(err, errno, "memfd_create");
+    _cleanup_json_ struct json_object *given = NULL;
+    int *locks = NULL;
+    if (read_json(input, &given) < 0)
+        return husk_fail(err, 0, "%s: not JSON", input);
+    if (net_lock_bridges(json_object_object_get(given, "network_info"), &locks, err) < 0)
+        return -1;
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        net_unlock_bridges(locks);
         return husk_fail(err, errno, "fork");
+    }
     if (pid == 0) {
         dup2(in, 0);
         dup2(o, 1);
@@ -371,8 +386,11 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            net_unlock_bridges(locks);
             return husk_fail(err, errno, "waitpid");
+        }
+    net_unlock_bridges(locks);
     char buf[4096];
     ssize_t n;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -595,9 +613,16 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
     _cleanup_free_ char *spath = opts_path(st, id, "network.json");
     _cleanup_free_ char *mark = opts_path(st, id, "netavark.started");
-    _cleanup_json_ struct json_object *given = NULL;
+    _cleanup_json_ struct json_object *given = NULL, *opts = NULL;
     if (read_json(gpath, &given) < 0) {
-        /* never set up (or a half-written record: netavark did not run yet) */
+        /* never set up (or a half-written record: netavark did not run yet, but
+         * an address may be leased already) */
+        if (net_ctr_read_opts(st, id, &opts) == 0) {
+            json_object_object_foreach(json_object_object_get(opts, "networks"), name, n) {
+                (void)n;
+                net_release(st, name, id);
+            }
+        }
         unlink(mark);
         unlink(gpath);
         unlink(spath);
