@@ -225,6 +225,45 @@ static int free_port(const char *proto, const char *ip)
 
 /* ---------------------------------------------------------------- create */
 
+void net_ctr_host_config(const struct net_ctr_opts *o, struct json_object *hc)
+{
+    const char *mode = o->mode && strcmp(o->mode, NET_DEFAULT_NAME) != 0 ? o->mode : "bridge";
+    json_object_object_add(hc, "NetworkMode", json_object_new_string(mode));
+    /* docker's shape: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}, "" where
+     * -p left it to the engine */
+    _cleanup_json_ struct json_object *ports = json_object_new_array();
+    struct json_object *pb = json_object_new_object();
+    for (size_t i = 0; o->publish && o->publish[i]; i++) {
+        husk_err *e = NULL;
+        if (parse_publish(o->publish[i], ports, &e) < 0)
+            husk_err_free(&e);
+    }
+    for (size_t i = 0; i < json_object_array_length(ports); i++) {
+        struct json_object *m = json_object_array_get_idx(ports, i), *list;
+        int hp = json_object_get_int(json_object_object_get(m, "host_port"));
+        _cleanup_free_ char *key = xasprintf("%d/%s", json_object_get_int(json_object_object_get(m, "container_port")),
+                                             jstr(m, "protocol"));
+        _cleanup_free_ char *hps = hp ? xasprintf("%d", hp) : xstrdup("");
+        if (!json_object_object_get_ex(pb, key, &list)) {
+            list = json_object_new_array();
+            json_object_object_add(pb, key, list);
+        }
+        struct json_object *b = json_object_new_object();
+        json_object_object_add(b, "HostIp", json_object_new_string(jstr(m, "host_ip")));
+        json_object_object_add(b, "HostPort", json_object_new_string(hps));
+        json_object_array_add(list, b);
+    }
+    json_object_object_add(hc, "PortBindings", pb);
+    json_object_object_add(hc, "PublishAllPorts", json_object_new_boolean(o->publish_all));
+    struct json_object *dns = json_object_new_array(), *hosts = json_object_new_array();
+    for (size_t i = 0; o->dns && o->dns[i]; i++)
+        json_object_array_add(dns, json_object_new_string(o->dns[i]));
+    for (size_t i = 0; o->add_hosts && o->add_hosts[i]; i++)
+        json_object_array_add(hosts, json_object_new_string(o->add_hosts[i]));
+    json_object_object_add(hc, "Dns", dns);
+    json_object_object_add(hc, "ExtraHosts", hosts);
+}
+
 int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const char *name,
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err)
@@ -247,16 +286,16 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
     for (size_t i = 0; o->publish && o->publish[i]; i++)
         if (parse_publish(o->publish[i], ports, err) < 0)
             return -1;
-    if (o->publish_all) {
-        struct json_object *cfg, *exp;
-        if (json_object_object_get_ex(image_config, "config", &cfg) &&
-            json_object_object_get_ex(cfg, "ExposedPorts", &exp) && json_object_is_type(exp, json_type_object)) {
-            json_object_object_foreach(exp, k, v) {
-                (void)v;
-                husk_err *e = NULL;
-                if (parse_publish(k, ports, &e) < 0)
-                    husk_err_free(&e);
-            }
+    struct json_object *icfg, *exp, *exposed = json_object_new_array();
+    json_object_object_add(opts, "exposed", exposed);
+    if (json_object_object_get_ex(image_config, "config", &icfg) &&
+        json_object_object_get_ex(icfg, "ExposedPorts", &exp) && json_object_is_type(exp, json_type_object)) {
+        json_object_object_foreach(exp, k, v) {
+            (void)v;
+            husk_err *e = NULL;
+            json_object_array_add(exposed, json_object_new_string(k));
+            if (o->publish_all && parse_publish(k, ports, &e) < 0)
+                husk_err_free(&e);
         }
     }
     bool own = strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
@@ -593,6 +632,15 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
         goto fail;
     husk_kill_point("network-start.after-setup");
     settings = settings_of(result, given, ns);
+    /* docker shows an exposed port nothing publishes as null */
+    struct json_object *exposed = json_object_object_get(opts, "exposed");
+    for (size_t i = 0; exposed && i < json_object_array_length(exposed); i++) {
+        const char *k = json_object_get_string(json_object_array_get_idx(exposed, i));
+        _cleanup_free_ char *key = strchr(k, '/') ? xstrdup(k) : xasprintf("%s/tcp", k);
+        struct json_object *sp = json_object_object_get(settings, "Ports");
+        if (!json_object_object_get_ex(sp, key, NULL))
+            json_object_object_add(sp, key, NULL);
+    }
     if (write_json(spath, settings, err) < 0)
         goto fail;
     userdata = xasprintf("%s/containers/%s/userdata", st->root, id);

@@ -79,6 +79,10 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err);
 
+/* docker's HostConfig keys of the options: NetworkMode, PortBindings,
+ * PublishAllPorts, Dns, ExtraHosts (added to hc). */
+void net_ctr_host_config(const struct net_ctr_opts *o, struct json_object *hc);
+
 /* At start, before the runtime creates the container: make its namespace and
  * run netavark setup in it (nothing to do without a network). */
 int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_err **err);
