@@ -78,9 +78,11 @@ static const char *jstr(struct json_object *o, const char *key)
                : NULL;
 }
 
-static char *netns_path(const char *runroot, const char *id)
+/* Host-wide, as podman's /run/netns: nothing of the engine's in the runtime's
+ * root, where `husk list` would take it for a container (ids are unique). */
+static char *netns_path(const char *id)
 {
-    return xasprintf("%s/netns/%s", runroot, id);
+    return xasprintf("%s/ns/%s", NET_RUN_DIR, id);
 }
 
 /* ---------------------------------------------------------------- /etc files */
@@ -268,6 +270,7 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err)
 {
+    (void)runroot; /* the namespaces are host-wide (netns_path) */
     /* without --network: the default network, as docker's default bridge */
     const char *mode = o->mode ? o->mode : NET_DEFAULT_NAME;
     _cleanup_json_ struct json_object *opts = json_object_new_object();
@@ -339,7 +342,7 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
             return husk_fail(err, 0, "--network %s: that container has no network of its own to share", mode);
         json_object_object_add(opts, "mode", json_object_new_string("container"));
         json_object_object_add(opts, "container", json_object_new_string(other));
-        *netns_out = netns_path(runroot, other);
+        *netns_out = netns_path(other);
         odir = xasprintf("%s/containers/%s/userdata", st->root, other);
         _cleanup_free_ char *oh = xasprintf("%s/hosts", odir), *orv = xasprintf("%s/resolv.conf", odir);
         if (copy_file(oh, userdata, "hosts", err) < 0 || copy_file(orv, userdata, "resolv.conf", err) < 0)
@@ -369,7 +372,7 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
         for (size_t i = 0; servers_v && servers_v[i]; i++)
             json_object_array_add(servers, json_object_new_string(servers_v[i]));
         json_object_object_add(opts, "dns_servers", servers);
-        *netns_out = netns_path(runroot, id);
+        *netns_out = netns_path(id);
         /* With names (aardvark-dns on the gateway, podman's): only it, which
          * forwards what is not a container's name to --dns (engine.json's "dns")
          * or the host's servers; without (the default network): --dns, else
@@ -391,7 +394,19 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
 static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
                         struct json_object **out, husk_err **err)
 {
-    _cleanup_free_ char *cfg = xasprintf("%s/networks", runroot);
+    _cleanup_json_ struct json_object *given = NULL;
+    int *locks = NULL;
+    if (read_json(input, &given) < 0)
+        return husk_fail(err, 0, "%s: not JSON", input);
+    /* netavark's --config holds aardvark-dns's files, per runtime root (names are
+     * a store's); a call with no network with names (the default network) uses
+     * nothing there, and leaves nothing in the runtime's root */
+    bool named = false;
+    json_object_object_foreach(json_object_object_get(given, "network_info"), nname, ndef) {
+        (void)nname;
+        named |= json_object_get_boolean(json_object_object_get(ndef, "dns_enabled"));
+    }
+    _cleanup_free_ char *cfg = named ? xasprintf("%s/networks", runroot) : xasprintf("%s/config", NET_RUN_DIR);
     if (mkdir_p(cfg, 0700, err) < 0)
         return -1;
     _cleanup_close_ int in = open(input, O_RDONLY | O_CLOEXEC);
@@ -400,10 +415,6 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     _cleanup_close_ int o = memfd_create("netavark-out", MFD_CLOEXEC), e = memfd_create("netavark-err", MFD_CLOEXEC);
     if (o < 0 || e < 0)
         return husk_fail(err, errno, "memfd_create");
-    _cleanup_json_ struct json_object *given = NULL;
-    int *locks = NULL;
-    if (read_json(input, &given) < 0)
-        return husk_fail(err, 0, "%s: not JSON", input);
     if (net_lock_bridges(json_object_object_get(given, "network_info"), &locks, err) < 0)
         return -1;
     pid_t pid = fork();
@@ -594,7 +605,7 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
         return 0;
     const char *mode = jstr(opts, "mode");
     if (mode && strcmp(mode, "container") == 0) {
-        _cleanup_free_ char *p = netns_path(runroot, jstr(opts, "container"));
+        _cleanup_free_ char *p = netns_path(jstr(opts, "container"));
         if (!netns_mounted(p))
             return husk_fail(err, 0, "--network container:%.12s: that container is not running",
                              jstr(opts, "container"));
@@ -605,8 +616,8 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     /* what a killed earlier run may have left */
     if (net_ctr_teardown(st, runroot, id, err) < 0)
         return -1;
-    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
-    _cleanup_free_ char *nsdir = xasprintf("%s/netns", runroot), *spath = opts_path(st, id, "network.json");
+    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
+    _cleanup_free_ char *nsdir = xasprintf("%s/ns", NET_RUN_DIR), *spath = opts_path(st, id, "network.json");
     _cleanup_free_ char *userdata = NULL, *mark = opts_path(st, id, "netavark.started");
     if (build_given(st, id, opts, json_object_object_get(opts, "networks"), true, 0, &given, err) < 0 ||
         write_json(gpath, given, err) < 0) {
@@ -658,7 +669,7 @@ fail: {
 
 int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk_err **err)
 {
-    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
+    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
     _cleanup_free_ char *spath = opts_path(st, id, "network.json");
     _cleanup_free_ char *mark = opts_path(st, id, "netavark.started");
     _cleanup_json_ struct json_object *given = NULL, *opts = NULL;
@@ -745,7 +756,7 @@ int net_ctr_connect(struct store *st, const char *runroot, const char *id, const
     json_object_object_add(n, "aliases", aliases);
     _cleanup_free_ char *opath = opts_path(st, id, "netopts.json"), *gpath = opts_path(st, id, "netavark.json");
     _cleanup_free_ char *cpath = opts_path(st, id, "netavark-one.json"), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *ns = netns_path(runroot, id);
+    _cleanup_free_ char *ns = netns_path(id);
     if (read_json(gpath, &given) < 0 || !netns_mounted(ns)) {
         /* not running: it joins at its next start */
         json_object_object_add(nets, net, n);
@@ -800,7 +811,7 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
         return husk_fail(err, 0, "container %.12s is not on network \"%s\"", id, net);
     _cleanup_free_ char *opath = opts_path(st, id, "netopts.json"), *gpath = opts_path(st, id, "netavark.json");
     _cleanup_free_ char *cpath = opts_path(st, id, "netavark-one.json"), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *ns = netns_path(runroot, id);
+    _cleanup_free_ char *ns = netns_path(id);
     if (read_json(gpath, &given) == 0 && netns_mounted(ns)) {
         struct json_object *gn = json_object_object_get(given, "networks");
         struct json_object *gi = json_object_object_get(given, "network_info");

@@ -19,9 +19,11 @@
  *                                    until its teardown succeeded: the crash-safe record)
  *   ROOT/containers/<id>/network.json    docker's NetworkSettings of the running
  *                                    container, from netavark's answer
- *   RUNROOT/netns/<id>               the container's network namespace (a bind mount
+ *   /run/husk/net/ns/<id>            the container's network namespace (a bind mount
  *                                    of an nsfs file, as `ip netns add` makes one)
- *   RUNROOT/networks/                netavark's --config (aardvark-dns's files)
+ *   RUNROOT/networks/                netavark's --config for networks with names
+ *                                    (aardvark-dns's files); /run/husk/net/config for
+ *                                    the others (netavark writes nothing there)
  *
  * The default network "husk" (docker's default bridge; `--network bridge`) is the
  * host's, the same from every store and in none (net_default.c): bridge husk0, a
