@@ -124,20 +124,22 @@ static int write_hosts(const char *userdata, const char *ip, struct json_object 
     return r;
 }
 
-/* The host's nameservers but loopback ones (they mean nothing in another
- * namespace), as docker does for its default bridge. */
-static char *host_nameservers(void)
+/* The nameservers of a resolv.conf (the host's) but loopback ones (they mean
+ * nothing in another namespace), as docker does for its default bridge; none
+ * left: none (docker would add a public server; we never send names elsewhere). */
+char *net_resolv_nameservers(const char *path)
 {
     _cleanup_free_ char *text = NULL;
     husk_err *e = NULL;
     char *out = xstrdup("");
-    if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &text, NULL, &e) < 0) {
+    if (read_file_at(AT_FDCWD, path, 1 << 16, &text, NULL, &e) < 0) {
         husk_err_free(&e);
         return out;
     }
     for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char ns[64];
-        if (sscanf(line, " nameserver %63s", ns) != 1 || strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0)
+        if (sscanf(line, " nameserver %63s", ns) != 1 || strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0 ||
+            strncmp(ns, "0:0:0:0:0:0:0:1", 15) == 0)
             continue;
         char *t = xasprintf("%snameserver %s\n", out, ns);
         free(out);
@@ -379,7 +381,7 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
          * engine.json's, else the host's but loopback ones, else none at all
          * (never a public server of our choosing). */
         bool named = json_object_get_boolean(json_object_object_get(def, "dns_enabled"));
-        _cleanup_free_ char *gws = net_ip_str(gw), *hostns = named || *dns ? NULL : host_nameservers();
+        _cleanup_free_ char *gws = net_ip_str(gw), *hostns = named || *dns ? NULL : net_resolv_nameservers("/etc/resolv.conf");
         _cleanup_free_ char *text = named ? xasprintf("search dns.podman\nnameserver %s\n", gws)
                                           : xstrdup(*dns ? dns : hostns);
         if (write_hosts(userdata, o->ip, opts, err) < 0 || write_resolv(userdata, text, err) < 0)

@@ -61,6 +61,9 @@ int net_lease(struct store *st, const char *name, struct json_object *def, const
 /* Every address of the network id holds. */
 void net_release(struct store *st, const char *name, const char *id);
 
+/* The nameserver lines of resolv.conf at path, loopback ones left out (new). */
+char *net_resolv_nameservers(const char *path);
+
 /* The container's netopts.json (new), -1 when it has none. */
 int net_ctr_read_opts(struct store *st, const char *id, struct json_object **out);
 
