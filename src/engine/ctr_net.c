@@ -404,7 +404,10 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
      * a store's); a call with no network with names (the default network) uses
      * nothing there, and leaves nothing in the runtime's root */
     bool named = false;
-    json_object_object_foreach(json_object_object_get(given, "network_info"), nname, ndef) {
+    struct json_object *info = json_object_object_get(given, "network_info");
+    if (!json_object_is_type(info, json_type_object))
+        return husk_fail(err, 0, "%s: no network_info", input);
+    json_object_object_foreach(info, nname, ndef) {
         (void)nname;
         named |= json_object_get_boolean(json_object_object_get(ndef, "dns_enabled"));
     }
@@ -417,7 +420,7 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     _cleanup_close_ int o = memfd_create("netavark-out", MFD_CLOEXEC), e = memfd_create("netavark-err", MFD_CLOEXEC);
     if (o < 0 || e < 0)
         return husk_fail(err, errno, "memfd_create");
-    if (net_lock_bridges(json_object_object_get(given, "network_info"), &locks, err) < 0)
+    if (net_lock_bridges(info, &locks, err) < 0)
         return -1;
     pid_t pid = fork();
     if (pid < 0) {
@@ -678,8 +681,10 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
     if (read_json(gpath, &given) < 0) {
         /* never set up (or a half-written record: netavark did not run yet, but
          * an address may be leased already) */
-        if (net_ctr_read_opts(st, id, &opts) == 0) {
-            json_object_object_foreach(json_object_object_get(opts, "networks"), name, n) {
+        struct json_object *nets = NULL;
+        if (net_ctr_read_opts(st, id, &opts) == 0 && json_object_object_get_ex(opts, "networks", &nets) &&
+            json_object_is_type(nets, json_type_object)) {
+            json_object_object_foreach(nets, name, n) {
                 (void)n;
                 net_release(st, name, id);
             }

@@ -235,9 +235,16 @@ tcp_get() {
     run hc container run --rm --network container:fixed busybox:t ip -o -4 addr show eth0
     assert_success
     assert_contains "10.213.48.80"
-    # none: only lo
+    # none: only lo; removed, it leaves nothing
     run hc container run --rm --network none busybox:t sh -c 'ls /sys/class/net'
+    assert_success
     assert_equal "$output" "lo"
+    hc container run -d --name nonet --network none busybox:t sleep 100 >/dev/null
+    run hc container rm -f nonet
+    assert_success
+    run hc container ls -a --format '{{.Names}}'
+    assert_success
+    assert_equal "$output" "fixed"
     # host: the host's interfaces
     run hc container run --rm --network host busybox:t sh -c 'ls /sys/class/net | sort'
     assert_equal "$output" "$(ls /sys/class/net | sort)"
