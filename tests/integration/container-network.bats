@@ -459,3 +459,26 @@ tcp_get() {
     hc container rm -f pb pa >/dev/null
     assert_host_clean
 }
+
+@test "network create without --subnet skips a subnet and a bridge another store's network has up on the host" {
+    require_husk
+    local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
+    hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
+    on_cleanup "'$HUSK_BIN' --root '$r2' --storage-root '$s2' container rm -f up; '$HUSK_BIN' --root '$r2' --storage-root '$s2' network rm other"
+    hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
+    hc2 network create other >/dev/null
+    local sub2 br2
+    sub2=$(hc2 network inspect other | jq -r '.[0].subnets[0].subnet')
+    br2=$(hc2 network inspect other | jq -r '.[0].network_interface')
+    hc2 container run -d --name up --network other busybox:t sleep 100 >/dev/null
+    ip -o -4 addr show "$br2" | grep -q "${sub2%.0/24}.1/24" || fail "$br2 has no ${sub2%.0/24}.1"
+    # this store knows nothing of it, but the host has it up
+    hc network create mine >/dev/null
+    run hc network inspect mine
+    jq -e --arg s "$sub2" --arg b "$br2" '.[0] | .subnets[0].subnet != $s and .network_interface != $b and .network_interface != "husk0"' \
+        <<<"$output" >/dev/null || fail "mine: $output (other: $sub2 on $br2)"
+    hc2 container rm -f up >/dev/null
+    hc2 network rm other >/dev/null
+    hc network rm mine >/dev/null
+    assert_host_clean
+}
