@@ -351,7 +351,7 @@ int net_remove(struct store *st, const char *name, husk_err **err)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)))
-            if (de->d_name[0] != '.')
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) /* .lock too */
                 unlinkat(dirfd(d), de->d_name, 0);
         closedir(d);
         rmdir(leases);
