@@ -25,6 +25,13 @@ setup() {
 }
 
 teardown() {
+    # a second store's (before anything under TEST_DIR is unmounted)
+    local s2=${TEST_DIR:-/nonexistent}/store2
+    if [ -d "$s2/containers" ]; then
+        "$HUSK_BIN" --root "$TEST_DIR/root2" --storage-root "$s2" container rm -f \
+            $("$HUSK_BIN" --root "$TEST_DIR/root2" --storage-root "$s2" container ls -aq) >/dev/null 2>&1 || true
+        "$HUSK_BIN" --root "$TEST_DIR/root2" --storage-root "$s2" network prune -f >/dev/null 2>&1 || true
+    fi
     container_teardown
     if [ -n "${STORE:-}" ] && [ -d "$STORE/networks" ]; then
         "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" network prune -f >/dev/null 2>&1 || true
@@ -347,7 +354,6 @@ tcp_get() {
     local bridge_before=0 s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
     [ -e /sys/class/net/husk0 ] && bridge_before=1
     hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
-    on_cleanup "'$HUSK_BIN' --root '$r2' --storage-root '$s2' container rm -f a b c"
     hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
     # three at once from two stores (one at the same time as the other store's two)
     hc container run -d --name a busybox:t sleep 100 >/dev/null &
@@ -464,7 +470,6 @@ tcp_get() {
     require_husk
     local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
     hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
-    on_cleanup "'$HUSK_BIN' --root '$r2' --storage-root '$s2' container rm -f up; '$HUSK_BIN' --root '$r2' --storage-root '$s2' network rm other"
     hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
     hc2 network create other >/dev/null
     local sub2 br2
