@@ -596,7 +596,12 @@ static int build_given(struct store *st, const char *id, struct json_object *opt
         }
         json_object_array_add(pm, c);
     }
-    json_object_object_add(g, "port_mappings", pm);
+    /* none: no key at all (netavark makes, then removes, a port-forwarding chain for
+     * an empty list: four iptables runs of nothing) */
+    if (json_object_array_length(pm) > 0)
+        json_object_object_add(g, "port_mappings", pm);
+    else
+        json_object_put(pm);
     struct json_object *servers = json_object_object_get(opts, "dns_servers");
     json_object_object_add(g, "dns_servers", servers ? json_object_get(servers) : json_object_new_array());
     *out = steal_ptr(g);
@@ -831,7 +836,8 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
         json_object_object_add(one, "networks", on);
         json_object_object_add(one, "network_info", oi);
         struct json_object *pm = json_object_object_get(given, "port_mappings");
-        json_object_object_add(one, "port_mappings", pm ? json_object_get(pm) : json_object_new_array());
+        if (pm)
+            json_object_object_add(one, "port_mappings", json_object_get(pm));
         if (write_json(cpath, one, err) < 0)
             return -1;
         int r = run_netavark(runroot, "teardown", ns, cpath, NULL, err);
