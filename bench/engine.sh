@@ -4,6 +4,10 @@
 #   run     `husk container run --rm --network none bb true` against
 #           `podman --runtime runc run --rm --network none localhost/bb true`: one hyperfine
 #           invocation, both side by side (-N, warmup runs). Target: husk <= 0.25x podman.
+#   netrun  `husk container run --rm bb true` on husk's default network (bridge husk0,
+#           netavark) against `podman run --rm localhost/bb true` on podman's (bridge
+#           podman0, 10.88.0.0/16, netavark too, its config in the temp dir): one hyperfine
+#           invocation, both side by side. Target: husk <= 0.5x podman.
 #   many    20 containers `run -d --name mN --network none bb sleep 1000`, then `rm -f` of
 #           each, 4 at a time (xargs -P4), the two steps as one command
 #           ($WORK/many.sh ENGINE): one hyperfine invocation, husk and podman side by side.
@@ -34,7 +38,13 @@
 # removes the cgroups of the containers either store still knows (husk's and podman's
 # ids, under /sys/fs/cgroup/*/), the libpod_parent cgroups podman made, and the temp dir.
 #
-# Knobs (environment): RUNS (hyperfine runs per command of `run`, default 10), MANY_RUNS
+# The networks leave nothing either: netavark removes a bridge with its last container
+# (husk0 and podman0, unless something else of the host's uses them) and its rules;
+# the outer part then checks the firewall (iptables-save) against the one before and
+# removes netavark's base chains when the bench made them and no network is left, and
+# any lease or namespace file of the bench's store.
+#
+# Knobs (environment): RUNS (hyperfine runs per command of `run` and `netrun`, default 10), MANY_RUNS
 # (of `many`, default 3), WARMUP (default 2; 1 for `many`), RSS_CTRS (default 3),
 # BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
@@ -92,7 +102,9 @@ if [ "${BENCH_INNER:-}" = 1 ]; then
     husk_run="$HUSK --root $WORK/rt --storage-root $WORK/st container run --rm --network none bb true"
     pm_run="podman --root $WORK/pm/r --runroot $WORK/pm/rr --tmpdir $WORK/pm/tmp --runtime $(command -v runc) run --rm --network none localhost/bb true"
     export CONTAINERS_CONF=$WORK/pm/containers.conf
-    for c in "$husk_run" "$pm_run"; do   # each must work once, or the numbers mean nothing
+    husk_netrun="$HUSK --root $WORK/rt --storage-root $WORK/st container run --rm bb true"
+    pm_netrun="podman --root $WORK/pm/r --runroot $WORK/pm/rr --tmpdir $WORK/pm/tmp --runtime $(command -v runc) run --rm localhost/bb true"
+    for c in "$husk_run" "$pm_run" "$husk_netrun" "$pm_netrun"; do   # each must work once, or the numbers mean nothing
         $c || { echo "engine bench: failed: $c" >&2; exit 1; }
     done
 
@@ -122,6 +134,9 @@ EOF
     echo "== run: $RUNS runs each" >&2
     hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/run.json" \
         -n husk "$husk_run" -n podman "$pm_run" >&2
+    echo "== netrun: on the default network, $RUNS runs each" >&2
+    hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/netrun.json" \
+        -n husk "$husk_netrun" -n podman "$pm_netrun" >&2
     echo "== many: $NCTR containers run -d then rm -f, $PAR at a time; $MANY_RUNS runs each" >&2
     hyperfine -N --warmup 1 --runs "$MANY_RUNS" --style basic --export-json "$WORK/many.json" \
         -n husk "bash $WORK/many.sh husk" -n podman "bash $WORK/many.sh podman" >&2
@@ -194,6 +209,7 @@ cleanup() {
         grep -qxF "$d" "$WORK/libpod-cgroups-before" 2>/dev/null || rmdir "$d" 2>/dev/null
     done
     umount_under "$WORK"
+    net_cleanup || rc=1
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "engine bench: kept $WORK" >&2
     else
@@ -201,8 +217,51 @@ cleanup() {
     fi
     exit "$rc"
 }
+# The firewall's rules, without counters.
+fw_rules() { iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
+# net_cleanup: what the networks of the bench may have left.
+net_cleanup() {
+    local f ok=0 l
+    # a lease or a namespace file of the bench's husk store (the containers are gone)
+    for f in $(grep -rlxF -- "$WORK/st" /run/husk/net/husk0 2>/dev/null); do
+        echo "engine bench: removing leftover lease $f" >&2
+        rm -f "$f"
+        ok=1
+    done
+    # the bridges the bench made: netavark removes one with its last container
+    for l in husk0 podman0; do
+        if [ -e "/sys/class/net/$l" ] && ! grep -qx "$l" "$WORK/links-before" 2>/dev/null &&
+            [ -z "$(ls "/sys/class/net/$l/brif" 2>/dev/null)" ]; then
+            echo "engine bench: removing leftover bridge $l" >&2
+            ip link del "$l" 2>/dev/null
+            ok=1
+        fi
+    done
+    [ -f "$WORK/fw-before" ] || return "$ok"
+    # netavark's base chains, made once for every network: gone again if the bench
+    # made them and no network of anyone's is up now
+    if ! grep -q NETAVARK "$WORK/fw-before" && ! fw_rules | grep -qE 'NETAVARK-[0-9A-F]{8,}'; then
+        iptables -t filter -D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD 2>/dev/null
+        iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT 2>/dev/null
+        iptables -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT 2>/dev/null
+        iptables -t nat -D POSTROUTING -j NETAVARK-HOSTPORT-MASQ 2>/dev/null
+        for l in NETAVARK_FORWARD NETAVARK_ISOLATION_1 NETAVARK_ISOLATION_2 NETAVARK_ISOLATION_3; do
+            iptables -t filter -F "$l" 2>/dev/null && iptables -t filter -X "$l" 2>/dev/null
+        done
+        for l in NETAVARK-HOSTPORT-DNAT NETAVARK-HOSTPORT-MASQ NETAVARK-HOSTPORT-SETMARK; do
+            iptables -t nat -F "$l" 2>/dev/null && iptables -t nat -X "$l" 2>/dev/null
+        done
+    fi
+    if ! diff <(fw_rules | sort) <(sort "$WORK/fw-before") >"$WORK/fw-diff"; then
+        echo "engine bench: the firewall differs from before (another user of netavark, or a leftover):" >&2
+        cat "$WORK/fw-diff" >&2
+    fi
+    return "$ok"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+fw_rules >"$WORK/fw-before"
+ls /sys/class/net >"$WORK/links-before"
 
 for d in /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent; do
     if [ -d "$d" ]; then echo "$d"; fi
@@ -250,7 +309,7 @@ echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-7s %11s %16s %9s %9s\n' scen engine "median ms" "mean±sd ms" "cpu ms" husk/podman
 declare -A med mean sd cpu
-for s in run many; do
+for s in run netrun many; do
     for e in husk podman; do
         read -r "med[$s-$e]" "mean[$s-$e]" "sd[$s-$e]" "cpu[$s-$e]" < <(hstat "$WORK/$s.json" "$e")
     done
@@ -260,7 +319,8 @@ for s in run many; do
             "$(ratio "${med[$s-$e]}" "${med[$s-podman]}")"
     done
 done
-echo "(run: container run --rm --network none IMAGE true, $RUNS runs each; many: $NCTR x run -d"
+echo "(run: container run --rm --network none IMAGE true, $RUNS runs each; netrun: the same on"
+echo " each engine's default network (a bridge, netavark); many: $NCTR x run -d"
 echo " sleep 1000 then rm -f, $PAR at a time, $MANY_RUNS runs each; cpu: user+sys of the measured"
 echo " process and its waited-for children, per run; podman with runc)"
 echo "idle monitor of a detached container (VmRSS KiB, Pss KiB), $RSS_CTRS each:"
@@ -269,6 +329,7 @@ rh=$(cut -d' ' -f1 "$WORK/rss-husk" | median)
 rp=$(cut -d' ' -f1 "$WORK/rss-podman" | median)
 echo "targets:"
 target "run husk/podman" "$(ratio "${med[run-husk]}" "${med[run-podman]}")" 0.25
+target "netrun husk/podman" "$(ratio "${med[netrun-husk]}" "${med[netrun-podman]}")" 0.50
 target "many husk/podman" "$(ratio "${med[many-husk]}" "${med[many-podman]}")" 0.50
 target "monitor VmRSS MiB (median)" "$(awk -v k="$rh" 'BEGIN { printf "%.2f", k / 1024 }')" 1
 echo "  monitor/conmon VmRSS        $(ratio "$rh" "$rp")"

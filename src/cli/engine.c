@@ -194,13 +194,13 @@ int engine_format(const char *verb, const char *tmpl, struct json_object *o, FIL
                                       tmpl);
         struct json_object *v = path_get(o, a, (size_t)(b - a));
         if (json)
-            fputs(v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null", out);
+            fputs(v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "null", out);
         else if (!v)
             fputs("<no value>", out);
         else if (json_object_is_type(v, json_type_string))
             fputs(json_object_get_string(v), out);
         else if (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
-            fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), out);
+            fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), out);
         else
             fputs(json_object_to_json_string(v), out);
         p = close + 2;

@@ -208,7 +208,7 @@ static struct json_object *build_record(const char *id, const char *name, const 
     if (a->run.no_new_privileges)
         json_object_array_add(sec, json_object_new_string("no-new-privileges"));
     json_object_object_add(h, "SecurityOpt", sec);
-    json_object_object_add(h, "NetworkMode", json_object_new_string(a->net.mode ? a->net.mode : "none"));
+    net_ctr_host_config(&a->net, h);
     json_object_object_add(r, "HostConfig", h);
     return r;
 }

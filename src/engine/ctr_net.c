@@ -73,9 +73,11 @@ static const char *jstr(struct json_object *o, const char *key)
                : NULL;
 }
 
-static char *netns_path(const char *runroot, const char *id)
+/* Host-wide, as podman's /run/netns: nothing of the engine's in the runtime's
+ * root, where `husk list` would take it for a container (ids are unique). */
+static char *netns_path(const char *id)
 {
-    return xasprintf("%s/netns/%s", runroot, id);
+    return xasprintf("%s/ns/%s", NET_RUN_DIR, id);
 }
 
 /* ---------------------------------------------------------------- /etc files */
@@ -117,20 +119,22 @@ static int write_hosts(const char *userdata, const char *ip, struct json_object 
     return r;
 }
 
-/* The host's nameservers but loopback ones (they mean nothing in another
- * namespace), as docker does for its default bridge. */
-static char *host_nameservers(void)
+/* The nameservers of a resolv.conf (the host's) but loopback ones (they mean
+ * nothing in another namespace), as docker does for its default bridge; none
+ * left: none (docker would add a public server; we never send names elsewhere). */
+char *net_resolv_nameservers(const char *path)
 {
     _cleanup_free_ char *text = NULL;
     husk_err *e = NULL;
     char *out = xstrdup("");
-    if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 16, &text, NULL, &e) < 0) {
+    if (read_file_at(AT_FDCWD, path, 1 << 16, &text, NULL, &e) < 0) {
         husk_err_free(&e);
         return out;
     }
     for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char ns[64];
-        if (sscanf(line, " nameserver %63s", ns) != 1 || strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0)
+        if (sscanf(line, " nameserver %63s", ns) != 1 || strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0 ||
+            strncmp(ns, "0:0:0:0:0:0:0:1", 15) == 0)
             continue;
         char *t = xasprintf("%snameserver %s\n", out, ns);
         free(out);
@@ -220,12 +224,52 @@ static int free_port(const char *proto, const char *ip)
 
 /* ---------------------------------------------------------------- create */
 
+void net_ctr_host_config(const struct net_ctr_opts *o, struct json_object *hc)
+{
+    const char *mode = o->mode && strcmp(o->mode, NET_DEFAULT_NAME) != 0 ? o->mode : "bridge";
+    json_object_object_add(hc, "NetworkMode", json_object_new_string(mode));
+    /* docker's shape: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}, "" where
+     * -p left it to the engine */
+    _cleanup_json_ struct json_object *ports = json_object_new_array();
+    struct json_object *pb = json_object_new_object();
+    for (size_t i = 0; o->publish && o->publish[i]; i++) {
+        husk_err *e = NULL;
+        if (parse_publish(o->publish[i], ports, &e) < 0)
+            husk_err_free(&e);
+    }
+    for (size_t i = 0; i < json_object_array_length(ports); i++) {
+        struct json_object *m = json_object_array_get_idx(ports, i), *list;
+        int hp = json_object_get_int(json_object_object_get(m, "host_port"));
+        _cleanup_free_ char *key = xasprintf("%d/%s", json_object_get_int(json_object_object_get(m, "container_port")),
+                                             jstr(m, "protocol"));
+        _cleanup_free_ char *hps = hp ? xasprintf("%d", hp) : xstrdup("");
+        if (!json_object_object_get_ex(pb, key, &list)) {
+            list = json_object_new_array();
+            json_object_object_add(pb, key, list);
+        }
+        struct json_object *b = json_object_new_object();
+        json_object_object_add(b, "HostIp", json_object_new_string(jstr(m, "host_ip")));
+        json_object_object_add(b, "HostPort", json_object_new_string(hps));
+        json_object_array_add(list, b);
+    }
+    json_object_object_add(hc, "PortBindings", pb);
+    json_object_object_add(hc, "PublishAllPorts", json_object_new_boolean(o->publish_all));
+    struct json_object *dns = json_object_new_array(), *hosts = json_object_new_array();
+    for (size_t i = 0; o->dns && o->dns[i]; i++)
+        json_object_array_add(dns, json_object_new_string(o->dns[i]));
+    for (size_t i = 0; o->add_hosts && o->add_hosts[i]; i++)
+        json_object_array_add(hosts, json_object_new_string(o->add_hosts[i]));
+    json_object_object_add(hc, "Dns", dns);
+    json_object_object_add(hc, "ExtraHosts", hosts);
+}
+
 int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const char *name,
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err)
 {
-    /* without --network: none, as before networks (see networks.h) */
-    const char *mode = o->mode ? o->mode : "none";
+    (void)runroot; /* the namespaces are host-wide (netns_path) */
+    /* without --network: the default network, as docker's default bridge */
+    const char *mode = o->mode ? o->mode : NET_DEFAULT_NAME;
     _cleanup_json_ struct json_object *opts = json_object_new_object();
     struct json_object *add = json_object_new_array(), *ports = json_object_new_array();
     json_object_object_add(opts, "name", json_object_new_string(name));
@@ -242,28 +286,33 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
     for (size_t i = 0; o->publish && o->publish[i]; i++)
         if (parse_publish(o->publish[i], ports, err) < 0)
             return -1;
-    if (o->publish_all) {
-        struct json_object *cfg, *exp;
-        if (json_object_object_get_ex(image_config, "config", &cfg) &&
-            json_object_object_get_ex(cfg, "ExposedPorts", &exp) && json_object_is_type(exp, json_type_object)) {
-            json_object_object_foreach(exp, k, v) {
-                (void)v;
-                husk_err *e = NULL;
-                if (parse_publish(k, ports, &e) < 0)
-                    husk_err_free(&e);
-            }
+    struct json_object *icfg, *exp, *exposed = json_object_new_array();
+    json_object_object_add(opts, "exposed", exposed);
+    if (json_object_object_get_ex(image_config, "config", &icfg) &&
+        json_object_object_get_ex(icfg, "ExposedPorts", &exp) && json_object_is_type(exp, json_type_object)) {
+        json_object_object_foreach(exp, k, v) {
+            (void)v;
+            husk_err *e = NULL;
+            json_object_array_add(exposed, json_object_new_string(k));
+            if (o->publish_all && parse_publish(k, ports, &e) < 0)
+                husk_err_free(&e);
         }
     }
+    bool own = strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
+    /* --dns, else engine.json's "dns" for a container with a network */
+    __attribute__((cleanup(net_engine_cfg_free))) struct net_engine_cfg cfg = { 0 };
+    if ((own || strcmp(mode, "host") == 0) && (!o->dns || !o->dns[0]) && net_engine_cfg_read(&cfg, err) < 0)
+        return -1;
+    char **servers_v = o->dns && o->dns[0] ? o->dns : cfg.dns;
     _cleanup_free_ char *dns = xstrdup("");
-    for (size_t i = 0; o->dns && o->dns[i]; i++) {
+    for (size_t i = 0; servers_v && servers_v[i]; i++) {
         uint32_t a;
-        if (net_parse_ip(o->dns[i], &a) < 0)
-            return husk_fail(err, 0, "--dns %s: not an IPv4 address", o->dns[i]);
-        char *t = xasprintf("%snameserver %s\n", dns, o->dns[i]);
+        if (net_parse_ip(servers_v[i], &a) < 0)
+            return husk_fail(err, 0, "--dns %s: not an IPv4 address", servers_v[i]);
+        char *t = xasprintf("%snameserver %s\n", dns, servers_v[i]);
         free(dns);
         dns = t;
     }
-    bool own = strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
     if (!own && (json_object_array_length(ports) > 0))
         return husk_fail(err, 0, "-p/-P: the container has no network of its own (--network %s)", mode);
     if (!own && o->ip)
@@ -290,7 +339,7 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
             return husk_fail(err, 0, "--network %s: that container has no network of its own to share", mode);
         json_object_object_add(opts, "mode", json_object_new_string("container"));
         json_object_object_add(opts, "container", json_object_new_string(other));
-        *netns_out = netns_path(runroot, other);
+        *netns_out = netns_path(other);
         odir = xasprintf("%s/containers/%s/userdata", st->root, other);
         _cleanup_free_ char *oh = xasprintf("%s/hosts", odir), *orv = xasprintf("%s/resolv.conf", odir);
         if (copy_file(oh, userdata, "hosts", err) < 0 || copy_file(orv, userdata, "resolv.conf", err) < 0)
@@ -317,15 +366,17 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
         json_object_object_add(nets, mode, n);
         json_object_object_add(opts, "networks", nets);
         struct json_object *servers = json_object_new_array();
-        for (size_t i = 0; o->dns && o->dns[i]; i++)
-            json_object_array_add(servers, json_object_new_string(o->dns[i]));
+        for (size_t i = 0; servers_v && servers_v[i]; i++)
+            json_object_array_add(servers, json_object_new_string(servers_v[i]));
         json_object_object_add(opts, "dns_servers", servers);
-        *netns_out = netns_path(runroot, id);
+        *netns_out = netns_path(id);
         /* With names (aardvark-dns on the gateway, podman's): only it, which
-         * forwards what is not a container's name to --dns or the host's servers;
-         * without, --dns or the host's servers. */
+         * forwards what is not a container's name to --dns (engine.json's "dns")
+         * or the host's servers; without (the default network): --dns, else
+         * engine.json's, else the host's but loopback ones, else none at all
+         * (never a public server of our choosing). */
         bool named = json_object_get_boolean(json_object_object_get(def, "dns_enabled"));
-        _cleanup_free_ char *gws = net_ip_str(gw), *hostns = named || *dns ? NULL : host_nameservers();
+        _cleanup_free_ char *gws = net_ip_str(gw), *hostns = named || *dns ? NULL : net_resolv_nameservers("/etc/resolv.conf");
         _cleanup_free_ char *text = named ? xasprintf("search dns.podman\nnameserver %s\n", gws)
                                           : xstrdup(*dns ? dns : hostns);
         if (write_hosts(userdata, o->ip, opts, err) < 0 || write_resolv(userdata, text, err) < 0)
@@ -340,7 +391,22 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
 static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
                         struct json_object **out, husk_err **err)
 {
-    _cleanup_free_ char *cfg = xasprintf("%s/networks", runroot);
+    _cleanup_json_ struct json_object *given = NULL;
+    int *locks = NULL;
+    if (read_json(input, &given) < 0)
+        return husk_fail(err, 0, "%s: not JSON", input);
+    /* netavark's --config holds aardvark-dns's files, per runtime root (names are
+     * a store's); a call with no network with names (the default network) uses
+     * nothing there, and leaves nothing in the runtime's root */
+    bool named = false;
+    struct json_object *info = json_object_object_get(given, "network_info");
+    if (!json_object_is_type(info, json_type_object))
+        return husk_fail(err, 0, "%s: no network_info", input);
+    json_object_object_foreach(info, nname, ndef) {
+        (void)nname;
+        named |= json_object_get_boolean(json_object_object_get(ndef, "dns_enabled"));
+    }
+    _cleanup_free_ char *cfg = named ? xasprintf("%s/networks", runroot) : xasprintf("%s/config", NET_RUN_DIR);
     if (mkdir_p(cfg, 0700, err) < 0)
         return -1;
     _cleanup_close_ int in = open(input, O_RDONLY | O_CLOEXEC);
@@ -349,9 +415,13 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     _cleanup_close_ int o = memfd_create("netavark-out", MFD_CLOEXEC), e = memfd_create("netavark-err", MFD_CLOEXEC);
     if (o < 0 || e < 0)
         return husk_fail(err, errno, "memfd_create");
+    if (net_lock_bridges(info, &locks, err) < 0)
+        return -1;
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        net_unlock_bridges(locks);
         return husk_fail(err, errno, "fork");
+    }
     if (pid == 0) {
         dup2(in, 0);
         dup2(o, 1);
@@ -366,8 +436,11 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            net_unlock_bridges(locks);
             return husk_fail(err, errno, "waitpid");
+        }
+    net_unlock_bridges(locks);
     char buf[4096];
     ssize_t n;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -518,7 +591,12 @@ static int build_given(struct store *st, const char *id, struct json_object *opt
         }
         json_object_array_add(pm, c);
     }
-    json_object_object_add(g, "port_mappings", pm);
+    /* none: no key at all (netavark makes, then removes, a port-forwarding chain for
+     * an empty list: four iptables runs of nothing) */
+    if (json_object_array_length(pm) > 0)
+        json_object_object_add(g, "port_mappings", pm);
+    else
+        json_object_put(pm);
     struct json_object *servers = json_object_object_get(opts, "dns_servers");
     json_object_object_add(g, "dns_servers", servers ? json_object_get(servers) : json_object_new_array());
     *out = steal_ptr(g);
@@ -532,7 +610,7 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
         return 0;
     const char *mode = jstr(opts, "mode");
     if (mode && strcmp(mode, "container") == 0) {
-        _cleanup_free_ char *p = netns_path(runroot, jstr(opts, "container"));
+        _cleanup_free_ char *p = netns_path(jstr(opts, "container"));
         if (!netns_mounted(p))
             return husk_fail(err, 0, "--network container:%.12s: that container is not running",
                              jstr(opts, "container"));
@@ -543,8 +621,8 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     /* what a killed earlier run may have left */
     if (net_ctr_teardown(st, runroot, id, err) < 0)
         return -1;
-    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
-    _cleanup_free_ char *nsdir = xasprintf("%s/netns", runroot), *spath = opts_path(st, id, "network.json");
+    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
+    _cleanup_free_ char *nsdir = xasprintf("%s/ns", NET_RUN_DIR), *spath = opts_path(st, id, "network.json");
     _cleanup_free_ char *userdata = NULL, *mark = opts_path(st, id, "netavark.started");
     if (build_given(st, id, opts, json_object_object_get(opts, "networks"), true, 0, &given, err) < 0 ||
         write_json(gpath, given, err) < 0) {
@@ -570,6 +648,15 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
         goto fail;
     husk_kill_point("network-start.after-setup");
     settings = settings_of(result, given, ns);
+    /* docker shows an exposed port nothing publishes as null */
+    struct json_object *exposed = json_object_object_get(opts, "exposed");
+    for (size_t i = 0; exposed && i < json_object_array_length(exposed); i++) {
+        const char *k = json_object_get_string(json_object_array_get_idx(exposed, i));
+        _cleanup_free_ char *key = strchr(k, '/') ? xstrdup(k) : xasprintf("%s/tcp", k);
+        struct json_object *sp = json_object_object_get(settings, "Ports");
+        if (!json_object_object_get_ex(sp, key, NULL))
+            json_object_object_add(sp, key, NULL);
+    }
     if (write_json(spath, settings, err) < 0)
         goto fail;
     userdata = xasprintf("%s/containers/%s/userdata", st->root, id);
@@ -587,12 +674,21 @@ fail: {
 
 int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk_err **err)
 {
-    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(runroot, id);
+    _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
     _cleanup_free_ char *spath = opts_path(st, id, "network.json");
     _cleanup_free_ char *mark = opts_path(st, id, "netavark.started");
-    _cleanup_json_ struct json_object *given = NULL;
+    _cleanup_json_ struct json_object *given = NULL, *opts = NULL;
     if (read_json(gpath, &given) < 0) {
-        /* never set up (or a half-written record: netavark did not run yet) */
+        /* never set up (or a half-written record: netavark did not run yet, but
+         * an address may be leased already) */
+        struct json_object *nets = NULL;
+        if (net_ctr_read_opts(st, id, &opts) == 0 && json_object_object_get_ex(opts, "networks", &nets) &&
+            json_object_is_type(nets, json_type_object)) {
+            json_object_object_foreach(nets, name, n) {
+                (void)n;
+                net_release(st, name, id);
+            }
+        }
         unlink(mark);
         unlink(gpath);
         unlink(spath);
@@ -667,7 +763,7 @@ int net_ctr_connect(struct store *st, const char *runroot, const char *id, const
     json_object_object_add(n, "aliases", aliases);
     _cleanup_free_ char *opath = opts_path(st, id, "netopts.json"), *gpath = opts_path(st, id, "netavark.json");
     _cleanup_free_ char *cpath = opts_path(st, id, "netavark-one.json"), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *ns = netns_path(runroot, id);
+    _cleanup_free_ char *ns = netns_path(id);
     if (read_json(gpath, &given) < 0 || !netns_mounted(ns)) {
         /* not running: it joins at its next start */
         json_object_object_add(nets, net, n);
@@ -722,7 +818,7 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
         return husk_fail(err, 0, "container %.12s is not on network \"%s\"", id, net);
     _cleanup_free_ char *opath = opts_path(st, id, "netopts.json"), *gpath = opts_path(st, id, "netavark.json");
     _cleanup_free_ char *cpath = opts_path(st, id, "netavark-one.json"), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *ns = netns_path(runroot, id);
+    _cleanup_free_ char *ns = netns_path(id);
     if (read_json(gpath, &given) == 0 && netns_mounted(ns)) {
         struct json_object *gn = json_object_object_get(given, "networks");
         struct json_object *gi = json_object_object_get(given, "network_info");
@@ -735,7 +831,8 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
         json_object_object_add(one, "networks", on);
         json_object_object_add(one, "network_info", oi);
         struct json_object *pm = json_object_object_get(given, "port_mappings");
-        json_object_object_add(one, "port_mappings", pm ? json_object_get(pm) : json_object_new_array());
+        if (pm)
+            json_object_object_add(one, "port_mappings", json_object_get(pm));
         if (write_json(cpath, one, err) < 0)
             return -1;
         int r = run_netavark(runroot, "teardown", ns, cpath, NULL, err);

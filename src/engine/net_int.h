@@ -2,6 +2,7 @@
 #ifndef HUSK_ENGINE_NET_INT_H
 #define HUSK_ENGINE_NET_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -18,11 +19,49 @@ char *net_ip_str(uint32_t addr);
 int net_def_subnet(struct json_object *def, uint32_t *net, int *prefix, uint32_t *gw);
 int strcmp_p(const char **a, const char **b);
 
+static inline uint32_t net_mask(int prefix)
+{
+    return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+/* ---- net_default.c: what the stores of one host share ---- */
+
+/* the default network's bridge; host-wide locks and the default network's leases */
+#define NET_DEFAULT_BRIDGE "husk0"
+#define NET_RUN_DIR "/run/husk/net"
+
+/* engine.json's network keys ($HUSK_ENGINE_CONFIG, else /etc/husk/engine.json;
+ * none there: 10.89.0.0/24 and no servers) */
+struct net_engine_cfg {
+    char *subnet; /* "default-network-subnet" */
+    char **dns;   /* "dns", NULL-terminated */
+};
+int net_engine_cfg_read(struct net_engine_cfg *c, husk_err **err);
+void net_engine_cfg_free(struct net_engine_cfg *c);
+/* The default network's definition (new), the same from every store. */
+int net_default_def(struct json_object **out, husk_err **err);
+/* Does an address of a host interface lie in net/prefix (or the subnet of one in it)? */
+bool net_host_addr_in(uint32_t net, int prefix);
+/* Lock the bridges of netavark's network_info (fds: -1-terminated) around its calls. */
+int net_lock_bridges(struct json_object *network_info, int **fds_out, husk_err **err);
+void net_unlock_bridges(int *fds);
+/* Where a network's leases are: the default network's host-wide, others' in the store. */
+char *net_lease_dir(const struct store *st, const char *name);
+/* An address in dir for container id of the store at store_root (want: --ip, or NULL:
+ * the first free); a lease whose container is gone from its store is taken back. */
+int net_lease_at(const char *dir, const char *store_root, struct json_object *def, const char *name,
+                 const char *id, const char *want, char **ip_out, husk_err **err);
+/* Every lease in dir of that store's container id goes. */
+void net_release_at(const char *dir, const char *store_root, const char *id);
+
 /* An address of the network for container id (want: --ip, or NULL: the first free). */
 int net_lease(struct store *st, const char *name, struct json_object *def, const char *id, const char *want,
               char **ip_out, husk_err **err);
 /* Every address of the network id holds. */
 void net_release(struct store *st, const char *name, const char *id);
+
+/* The nameserver lines of resolv.conf at path, loopback ones left out (new). */
+char *net_resolv_nameservers(const char *path);
 
 /* The container's netopts.json (new), -1 when it has none. */
 int net_ctr_read_opts(struct store *st, const char *id, struct json_object **out);

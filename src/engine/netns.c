@@ -1,5 +1,5 @@
 /* netns.c — a container's network namespace as a file: a new namespace made by a
- * short-lived child and bind-mounted from /proc/<child>/ns/net onto RUNROOT/netns/<id>,
+ * short-lived child and bind-mounted from /proc/<child>/ns/net onto /run/husk/net/ns/<id>,
  * as `ip netns add` does. The mount keeps the namespace alive with no process in
  * it, so netavark can set it up before the container exists and tear it down after
  * the container is gone; the runtime joins it by path (config.json). */

@@ -18,8 +18,6 @@
 #include "networks.h"
 #include "util.h"
 
-#define DEFAULT_SUBNET "10.89.0.0/24"
-
 bool net_name_valid(const char *name)
 {
     /* docker's container-name rule, which keeps names safe as file names */
@@ -68,11 +66,6 @@ char *net_ip_str(uint32_t addr)
     return xstrdup(buf);
 }
 
-static uint32_t mask_of(int prefix)
-{
-    return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
-}
-
 /* The network's subnet and gateway. */
 int net_def_subnet(struct json_object *def, uint32_t *net, int *prefix, uint32_t *gw)
 {
@@ -85,35 +78,6 @@ int net_def_subnet(struct json_object *def, uint32_t *net, int *prefix, uint32_t
     if (!json_object_object_get_ex(s0, "gateway", &v) || net_parse_ip(json_object_get_string(v), gw) < 0)
         return -1;
     return 0;
-}
-
-/* ---------------------------------------------------------------- engine.json */
-
-static char *default_subnet(husk_err **err)
-{
-    const char *path = getenv("HUSK_ENGINE_CONFIG");
-    if (!path || !*path)
-        path = "/etc/husk/engine.json";
-    _cleanup_free_ char *text = NULL;
-    husk_err *e = NULL;
-    if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, &e) < 0) {
-        bool missing = e->errnum == ENOENT;
-        husk_err_free(&e);
-        if (missing)
-            return xstrdup(DEFAULT_SUBNET);
-        husk_fail(err, 0, "engine configuration %s: cannot read it", path);
-        return NULL;
-    }
-    struct json_object *root = json_tokener_parse(text), *v;
-    char *out = NULL;
-    if (!root || !json_object_is_type(root, json_type_object))
-        husk_fail(err, 0, "engine configuration %s: not a JSON object", path);
-    else if (json_object_object_get_ex(root, "default-network-subnet", &v) && json_object_is_type(v, json_type_string))
-        out = xstrdup(json_object_get_string(v));
-    else
-        out = xstrdup(DEFAULT_SUBNET);
-    json_object_put(root);
-    return out;
 }
 
 /* ---------------------------------------------------------------- definitions */
@@ -150,12 +114,14 @@ static int read_def(const struct store *st, const char *name, struct json_object
 int net_list(struct store *st, char ***names_out, husk_err **err)
 {
     _cleanup_free_ char *dir = xasprintf("%s/networks", st->root);
-    size_t n = 0;
-    char **v = xcalloc(1, sizeof *v);
+    /* the default network first: it is in no store, every store has it */
+    size_t n = 1;
+    char **v = xcalloc(2, sizeof *v);
+    v[0] = xstrdup(NET_DEFAULT_NAME);
     DIR *d = opendir(dir);
     if (!d) {
         if (errno != ENOENT) {
-            free(v);
+            strv_free(v);
             return husk_fail(err, errno, "%s", dir);
         }
         *names_out = v;
@@ -166,12 +132,15 @@ int net_list(struct store *st, char ***names_out, husk_err **err)
         size_t l = strlen(de->d_name);
         if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
             continue;
+        /* an older husk's own default network: the host-wide one replaces it */
+        if (l == strlen(NET_DEFAULT_NAME) + 5 && strncmp(de->d_name, NET_DEFAULT_NAME, l - 5) == 0)
+            continue;
         v = xrealloc(v, (n + 2) * sizeof *v);
         v[n++] = strndup(de->d_name, l - 5);
         v[n] = NULL;
     }
     closedir(d);
-    qsort(v, n, sizeof *v, (int (*)(const void *, const void *))strcmp_p);
+    qsort(v + 1, n - 1, sizeof *v, (int (*)(const void *, const void *))strcmp_p);
     *names_out = v;
     return 0;
 }
@@ -187,11 +156,11 @@ static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_
     _cleanup_strv_ char **names = NULL;
     if (net_list(st, &names, err) < 0)
         return -1;
-    unsigned char used[256] = { 0 };
+    unsigned char used[256] = { 1 }; /* husk0: the default network's */
     for (size_t i = 0; names[i]; i++) {
         struct json_object *d = NULL;
         husk_err *e = NULL;
-        if (read_def(st, names[i], &d, &e) < 0) {
+        if (net_get(st, names[i], &d, &e) < 0) {
             husk_err_free(&e);
             continue;
         }
@@ -200,7 +169,7 @@ static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_
         struct json_object *v;
         if (net_def_subnet(d, &n2, &p2, &gw2) == 0 && prefix >= 0) {
             int p = p2 < prefix ? p2 : prefix;
-            if ((n2 & mask_of(p)) == (net & mask_of(p))) {
+            if ((n2 & net_mask(p)) == (net & net_mask(p))) {
                 _cleanup_free_ char *s = net_ip_str(n2);
                 json_object_put(d);
                 return husk_fail(err, 0, "subnet overlaps network \"%s\"'s (%s/%d)", names[i], s, p2);
@@ -231,7 +200,8 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
 {
     if (!net_name_valid(name))
         return husk_fail(err, 0, "network name \"%s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
-    if (strcmp(name, "none") == 0 || strcmp(name, "host") == 0 || strcmp(name, "bridge") == 0)
+    if (strcmp(name, "none") == 0 || strcmp(name, "host") == 0 || strcmp(name, "bridge") == 0 ||
+        strcmp(name, "default") == 0 || strcmp(name, NET_DEFAULT_NAME) == 0)
         return husk_fail(err, 0, "network name \"%s\" is reserved", name);
     _cleanup_close_ int lock = -1;
     if (networks_lock(st, &lock, err) < 0)
@@ -244,16 +214,18 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
     if (o->subnet) {
         if (net_parse_cidr(o->subnet, &net, &prefix) < 0)
             return husk_fail(err, 0, "--subnet \"%s\": not an IPv4 CIDR with a prefix from /8 to /30", o->subnet);
-        if (net & ~mask_of(prefix))
+        if (net & ~net_mask(prefix))
             return husk_fail(err, 0, "--subnet \"%s\": host bits are set", o->subnet);
         if (check_free(st, net, prefix, &ifname, err) < 0)
             return husk_err_prefix(err, "--subnet %s", o->subnet);
     } else {
-        /* the first free 10.89.N.0/24 */
+        /* the first free 10.89.N.0/24: no other network's, nor one an interface of
+         * the host is on now (as podman: another store's network that is up) */
         int n;
         for (n = 1; n < 256; n++) {
             husk_err *e = NULL;
-            if (check_free(st, 0x0a590000u | ((uint32_t)n << 8), 24, NULL, &e) == 0)
+            uint32_t cand = 0x0a590000u | ((uint32_t)n << 8);
+            if (check_free(st, cand, 24, NULL, &e) == 0 && !net_host_addr_in(cand, 24))
                 break;
             husk_err_free(&e);
         }
@@ -263,9 +235,9 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
         if (check_free(st, net, 24, &ifname, err) < 0)
             return -1;
     }
-    uint32_t bcast = net | ~mask_of(prefix);
+    uint32_t bcast = net | ~net_mask(prefix);
     if (o->gateway) {
-        if (net_parse_ip(o->gateway, &gw) < 0 || (gw & mask_of(prefix)) != net || gw == net || gw == bcast)
+        if (net_parse_ip(o->gateway, &gw) < 0 || (gw & net_mask(prefix)) != net || gw == net || gw == bcast)
             return husk_fail(err, 0, "--gateway \"%s\": not a host address in the subnet", o->gateway);
     } else {
         gw = net + 1;
@@ -320,24 +292,11 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
 
 int net_get(struct store *st, const char *name, struct json_object **out, husk_err **err)
 {
+    if (strcmp(name, NET_DEFAULT_NAME) == 0)
+        return net_default_def(out, err);
     _cleanup_free_ char *path = net_def_path(st, name);
-    if (access(path, F_OK) < 0) {
-        if (strcmp(name, NET_DEFAULT_NAME) != 0)
-            return husk_fail(err, 0, "no such network: \"%s\"", name);
-        _cleanup_free_ char *sub = default_subnet(err);
-        if (!sub)
-            return -1;
-        struct net_create_opts o = { .subnet = sub };
-        husk_err *e = NULL;
-        if (net_create(st, name, &o, NULL, &e) < 0) {
-            if (access(path, F_OK) < 0) { /* not made by a concurrent run meanwhile */
-                husk_err_prefix(&e, "the default network");
-                *err = e;
-                return -1;
-            }
-            husk_err_free(&e);
-        }
-    }
+    if (access(path, F_OK) < 0)
+        return husk_fail(err, 0, "no such network: \"%s\"", name);
     return read_def(st, name, out, err);
 }
 
@@ -365,6 +324,8 @@ int net_users(struct store *st, const char *name, char ***ids_out, husk_err **er
 
 int net_remove(struct store *st, const char *name, husk_err **err)
 {
+    if (strcmp(name, NET_DEFAULT_NAME) == 0)
+        return husk_fail(err, 0, "network \"%s\" is the default network: it cannot be removed", name);
     _cleanup_close_ int lock = -1;
     if (networks_lock(st, &lock, err) < 0)
         return -1;
@@ -390,7 +351,7 @@ int net_remove(struct store *st, const char *name, husk_err **err)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)))
-            if (de->d_name[0] != '.')
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) /* .lock too */
                 unlinkat(dirfd(d), de->d_name, 0);
         closedir(d);
         rmdir(leases);
@@ -405,73 +366,12 @@ int net_remove(struct store *st, const char *name, husk_err **err)
 int net_lease(struct store *st, const char *name, struct json_object *def, const char *id, const char *want,
               char **ip_out, husk_err **err)
 {
-    uint32_t net, gw;
-    int prefix;
-    if (net_def_subnet(def, &net, &prefix, &gw) < 0)
-        return husk_fail(err, 0, "network \"%s\": no IPv4 subnet in its definition", name);
-    _cleanup_free_ char *dir = xasprintf("%s/networks/leases/%s", st->root, name);
-    if (mkdir_p(dir, 0700, err) < 0)
-        return -1;
-    uint32_t first = net + 1, last = (net | ~mask_of(prefix)) - 1, w = 0;
-    if (want) {
-        if (net_parse_ip(want, &w) < 0 || w < first || w > last || w == gw)
-            return husk_fail(err, 0, "--ip %s: not a free host address of network \"%s\"", want, name);
-        first = last = w;
-    }
-    for (uint32_t a = first; a <= last && a >= first; a++) {
-        if (a == gw)
-            continue;
-        _cleanup_free_ char *ip = net_ip_str(a), *p = xasprintf("%s/%s", dir, ip);
-        for (int tries = 0; tries < 2; tries++) {
-            int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (fd >= 0) {
-                write_all(fd, id, strlen(id));
-                close(fd);
-                *ip_out = steal_ptr(ip);
-                return 0;
-            }
-            if (errno != EEXIST)
-                return husk_fail(err, errno, "%s", p);
-            /* a lease of a container that is gone (removed by a crash) is free */
-            _cleanup_free_ char *holder = NULL, *hdir = NULL;
-            husk_err *e = NULL;
-            if (read_file_at(AT_FDCWD, p, 256, &holder, NULL, &e) < 0) {
-                husk_err_free(&e);
-                break;
-            }
-            if (strcmp(holder, id) == 0) {
-                *ip_out = steal_ptr(ip);
-                return 0;
-            }
-            hdir = xasprintf("%s/containers/%s", st->root, holder);
-            if (strchr(holder, '/') || access(hdir, F_OK) == 0)
-                break;
-            unlink(p);
-        }
-    }
-    if (want)
-        return husk_fail(err, 0, "--ip %s: the address is in use on network \"%s\"", want, name);
-    return husk_fail(err, 0, "network \"%s\": no free address left", name);
+    _cleanup_free_ char *dir = net_lease_dir(st, name);
+    return net_lease_at(dir, st->root, def, name, id, want, ip_out, err);
 }
 
 void net_release(struct store *st, const char *name, const char *id)
 {
-    _cleanup_free_ char *dir = xasprintf("%s/networks/leases/%s", st->root, name);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name), *holder = NULL;
-        husk_err *e = NULL;
-        if (read_file_at(AT_FDCWD, p, 256, &holder, NULL, &e) < 0) {
-            husk_err_free(&e);
-            continue;
-        }
-        if (strcmp(holder, id) == 0)
-            unlink(p);
-    }
-    closedir(d);
+    _cleanup_free_ char *dir = net_lease_dir(st, name);
+    net_release_at(dir, st->root, id);
 }

@@ -7,9 +7,11 @@
  *                                    gateway}], internal, dns_enabled, labels …), so
  *                                    netavark takes it as it is
  *   ROOT/networks/leases/<name>/<ip> an address in use: the file holds the container's
- *                                    id (made with O_EXCL: two starts cannot get one
- *                                    address; a lease whose container is gone is taken
- *                                    back)
+ *                                    id and its store (made with O_EXCL under a lock:
+ *                                    two starts cannot get one address; a lease whose
+ *                                    container is gone from its store is taken back)
+ *   /run/husk/net/husk0/<ip>         the same for the default network, host-wide
+ *   /run/husk/net/<bridge>.lock      held around netavark's calls on that bridge
  *   ROOT/containers/<id>/netopts.json    what the container asked for at create
  *                                    (networks, aliases, --ip, ports)
  *   ROOT/containers/<id>/netavark.json   the options netavark was given at start
@@ -17,13 +19,16 @@
  *                                    until its teardown succeeded: the crash-safe record)
  *   ROOT/containers/<id>/network.json    docker's NetworkSettings of the running
  *                                    container, from netavark's answer
- *   RUNROOT/netns/<id>               the container's network namespace (a bind mount
+ *   /run/husk/net/ns/<id>            the container's network namespace (a bind mount
  *                                    of an nsfs file, as `ip netns add` makes one)
- *   RUNROOT/networks/                netavark's --config (aardvark-dns's files)
+ *   RUNROOT/networks/                netavark's --config for networks with names
+ *                                    (aardvark-dns's files); /run/husk/net/config for
+ *                                    the others (netavark writes nothing there)
  *
- * The default network "husk" is made on first use; its subnet is
- * "default-network-subnet" in /etc/husk/engine.json ($HUSK_ENGINE_CONFIG), else
- * 10.89.0.0/24. */
+ * The default network "husk" (docker's default bridge; `--network bridge`) is the
+ * host's, the same from every store and in none (net_default.c): bridge husk0, a
+ * fixed id, the subnet "default-network-subnet" of /etc/husk/engine.json
+ * ($HUSK_ENGINE_CONFIG), else 10.89.0.0/24. A container without --network is on it. */
 #ifndef HUSK_ENGINE_NETWORKS_H
 #define HUSK_ENGINE_NETWORKS_H
 
@@ -47,7 +52,7 @@ bool net_name_valid(const char *name);
 /* Make a network; *out (optional) gets its definition. */
 int net_create(struct store *st, const char *name, const struct net_create_opts *o, struct json_object **out,
                husk_err **err);
-/* A network's definition (new); the default network is made when asked for. */
+/* A network's definition (new); the default network's from engine.json. */
 int net_get(struct store *st, const char *name, struct json_object **out, husk_err **err);
 /* Every network's name (sorted, NULL-terminated). */
 int net_list(struct store *st, char ***names_out, husk_err **err);
@@ -61,13 +66,11 @@ int net_remove(struct store *st, const char *name, husk_err **err);
 /* What `run --network/-p/-P/--ip/--dns/--add-host` gave. */
 struct net_ctr_opts {
     const char *mode;     /* "none", "host", "container:X", or a network's name; NULL:
-                             "none" (a container is on the default network "husk" with
-                             --network bridge; docker's default, not yet husk's: the
-                             default network's addresses are per store, not per host) */
+                             the default network "husk" (docker's default bridge) */
     const char *ip;       /* --ip */
     char **publish;       /* -p [IP:][HOST:]CTR[/tcp|udp] */
     bool publish_all;     /* -P */
-    char **dns;           /* --dns */
+    char **dns;           /* --dns (none: engine.json's "dns") */
     char **add_hosts;     /* --add-host NAME:IP */
 };
 
@@ -77,6 +80,10 @@ struct net_ctr_opts {
 int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const char *name,
                     const char *hostname, const struct net_ctr_opts *o, struct json_object *image_config,
                     const char *userdata, char **netns_out, husk_err **err);
+
+/* docker's HostConfig keys of the options: NetworkMode, PortBindings,
+ * PublishAllPorts, Dns, ExtraHosts (added to hc). */
+void net_ctr_host_config(const struct net_ctr_opts *o, struct json_object *hc);
 
 /* At start, before the runtime creates the container: make its namespace and
  * run netavark setup in it (nothing to do without a network). */

@@ -21,6 +21,8 @@ container_points() {
         run env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
             container run -d --name "k$n" busybox:t sleep 100
         assert_status 137
+        # (the teardown checks no netns of these is left)
+        ls "$STORE/containers" | grep -v names >>"$TEST_DIR/ids" || true
         run hc container ls -a --format '{{.Names}} {{.State}}'
         assert_success
         if grep -q "^k$n " <<<"$output"; then
@@ -38,6 +40,8 @@ container_points() {
         assert_success
         [ -z "$(ls "$ROOT")" ] || fail "$p: runtime state left: $(ls "$ROOT")"
         ! grep -q "$STORE/containers" /proc/self/mountinfo || fail "$p: mount left"
+        # it ran on the default network: no address of it is leased any more
+        ! grep -rqxF -- "$STORE" /run/husk/net/husk0 2>/dev/null || fail "$p: lease left"
         [ -z "$(ls "$STORE/containers" | grep -v names)" ] || fail "$p: left: $(ls "$STORE/containers")"
     done
 }
@@ -51,9 +55,11 @@ container_points() {
         hc container run -d --name r busybox:t sleep 100 >/dev/null
         run env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container rm -f r
         assert_status 137
+        ls "$STORE/containers" | grep -v names >>"$TEST_DIR/ids" || true
         run hc container rm -f r
         assert_success
         [ -z "$(ls "$ROOT")" ] || fail "$p: runtime state left"
+        ! grep -rqxF -- "$STORE" /run/husk/net/husk0 2>/dev/null || fail "$p: lease left"
         [ -z "$(ls "$STORE/containers" | grep -v names)" ] || fail "$p: left: $(ls "$STORE/containers")"
     done
 }

@@ -78,7 +78,7 @@ late"
     assert_contains "from-attach"
 }
 
-@test "container stats --no-stream: CPU, memory against -m, pids; port: none without a network" {
+@test "container stats --no-stream: CPU, memory against -m, pids; port: nothing without -p" {
     require_husk
     hc container run -d --name st -m 64m busybox:t sh -c 'while :; do :; done' >/dev/null
     run hc container stats --no-stream --format json st

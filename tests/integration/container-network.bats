@@ -5,6 +5,11 @@
 # looked up are containers' (aardvark-dns would forward any other name upstream).
 # Each behaviour is observed from inside a container and from the host (ip link,
 # iptables-save, the netns and lease files), before and after.
+#
+# A container without --network is on the default network "husk", the host's
+# (bridge husk0, 10.89.0.0/24 unless engine.json says otherwise), the same from
+# every store; its resolv.conf names engine.json's "dns", which helpers.bash makes
+# 127.0.0.1 for every test (the container's own loopback: no lookup leaves it).
 
 load container
 
@@ -16,9 +21,17 @@ setup() {
     command -v iptables-save >/dev/null || skip "no iptables-save"
     HOST_LINKS_BEFORE=$(host_links)
     HOST_RULES_BEFORE=$(host_rules)
+    HOST_NETNS_BEFORE=$(host_netns)
 }
 
 teardown() {
+    # a second store's (before anything under TEST_DIR is unmounted)
+    local s2=${TEST_DIR:-/nonexistent}/store2
+    if [ -d "$s2/containers" ]; then
+        "$HUSK_BIN" --root "$TEST_DIR/root2" --storage-root "$s2" container rm -f \
+            $("$HUSK_BIN" --root "$TEST_DIR/root2" --storage-root "$s2" container ls -aq) >/dev/null 2>&1 || true
+        "$HUSK_BIN" --root "$TEST_DIR/root2" --storage-root "$s2" network prune -f >/dev/null 2>&1 || true
+    fi
     container_teardown
     if [ -n "${STORE:-}" ] && [ -d "$STORE/networks" ]; then
         "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" network prune -f >/dev/null 2>&1 || true
@@ -33,16 +46,28 @@ host_links() {
 }
 host_rules() {
     iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' |
-        grep -E '10\.213\.|husk[0-9]|NETAVARK-[0-9A-F]{8,}|NETAVARK-DN-' | sort || true
+        grep -E '10\.213\.|10\.89\.|husk[0-9]|NETAVARK-[0-9A-F]{8,}|NETAVARK-DN-' | sort || true
+}
+# the containers' network namespaces (host-wide, as podman's /run/netns)
+host_netns() {
+    ls /run/husk/net/ns 2>/dev/null | sort
+    grep -c ' /run/husk/net/ns/' /proc/self/mountinfo || true
+}
+# the default network's leases (host-wide) that name this test's store
+store_leases() {
+    grep -rlxF -- "$STORE" /run/husk/net/husk0 2>/dev/null || true
 }
 
 # nothing of any network of the test left on the host
 assert_host_clean() {
     assert_equal "$(host_links)" "$HOST_LINKS_BEFORE"
     assert_equal "$(host_rules)" "$HOST_RULES_BEFORE"
-    [ -z "$(ls "$ROOT/netns" 2>/dev/null)" ] || fail "netns left: $(ls "$ROOT/netns")"
-    ! grep -q "$ROOT/netns" /proc/self/mountinfo || fail "netns mount left"
-    [ -z "$(find "$STORE/networks/leases" -type f 2>/dev/null)" ] || fail "leases left: $(find "$STORE/networks/leases" -type f)"
+    assert_equal "$(host_netns)" "$HOST_NETNS_BEFORE"
+    [ -z "$(find "$STORE/networks/leases" -type f ! -name .lock 2>/dev/null)" ] ||
+        fail "leases left: $(find "$STORE/networks/leases" -type f ! -name .lock)"
+    [ -z "$(store_leases)" ] || fail "default network leases left: $(store_leases)"
+    # the runtime's root holds no engine files (`husk list` would show them)
+    [ -z "$(ls "$ROOT" | grep -v '^networks$')" ] || fail "left in --root: $(ls "$ROOT")"
 }
 
 # tcp_get PORT: what a server on 127.0.0.1:PORT says (the containers' busybox nc)
@@ -60,8 +85,9 @@ tcp_get() {
     jq -e '.[0] | .name == "tn" and .driver == "bridge" and .subnets[0].subnet == "10.213.40.0/24"
         and .subnets[0].gateway == "10.213.40.1" and .dns_enabled == true and .internal == false
         and .labels.a == "b" and .options.isolate == "true" and (.id | length) == 64' <<<"$output" >/dev/null || fail "inspect: $output"
+    # the default network is listed first, in every store
     run hc network ls -q
-    assert_equal "$output" "tn"
+    assert_equal "$output" $'husk\ntn'
     run hc network create --subnet 10.213.40.128/25 tn2
     assert_status 125
     assert_contains "overlaps"
@@ -87,7 +113,14 @@ tcp_get() {
     run hc network prune -f
     assert_contains "unused"
     run hc network ls -q
-    assert_equal "$output" ""
+    assert_equal "$output" "husk"
+    # the default network: neither made nor removed by a user
+    run hc network rm husk
+    assert_status 125
+    assert_contains "default network"
+    run hc network create --subnet 10.213.43.0/24 husk
+    assert_status 125
+    assert_contains "reserved"
     run hc container run --rm --network nosuch busybox:t true
     assert_status 125
     assert_contains 'no such network: "nosuch"'
@@ -157,7 +190,7 @@ tcp_get() {
     assert_contains "127.0.0.1:$port->80/tcp"
     # the host side while it runs: a veth, the bridge, its rules, its netns
     [ "$(host_rules)" != "$HOST_RULES_BEFORE" ] || fail "no firewall rule while it runs"
-    [ -n "$(ls "$ROOT/netns")" ] || fail "no netns while it runs"
+    [ -e "/run/husk/net/ns/$(cid web)" ] || fail "no netns while it runs"
     hc container rm -f web >/dev/null
     assert_equal "$(tcp_get "$port")" ""
     hc network rm np >/dev/null
@@ -183,7 +216,7 @@ tcp_get() {
     assert_host_clean
 }
 
-@test "--ip, --hostname, --add-host, --dns; --network none, host, container:ID; the default network from engine.json" {
+@test "--ip, --hostname, --add-host, --dns; --network none, host, container:ID" {
     require_husk
     hc network create --subnet 10.213.48.0/24 ni >/dev/null
     run hc container run --rm --network ni --ip 10.213.48.77 --hostname hx --add-host db.example:10.213.48.99 \
@@ -209,23 +242,23 @@ tcp_get() {
     run hc container run --rm --network container:fixed busybox:t ip -o -4 addr show eth0
     assert_success
     assert_contains "10.213.48.80"
-    # none: only lo
+    # none: only lo; removed, it leaves nothing
     run hc container run --rm --network none busybox:t sh -c 'ls /sys/class/net'
+    assert_success
     assert_equal "$output" "lo"
+    hc container run -d --name nonet --network none busybox:t sleep 100 >/dev/null
+    run hc container rm -f nonet
+    assert_success
+    run hc container ls -a --format '{{.Names}}'
+    assert_success
+    assert_equal "$output" "fixed"
     # host: the host's interfaces
     run hc container run --rm --network host busybox:t sh -c 'ls /sys/class/net | sort'
     assert_equal "$output" "$(ls /sys/class/net | sort)"
     run hc container run --rm --network host -p 80:80 busybox:t true
     assert_status 125
-    # the default network ("bridge"), its subnet from engine.json
-    printf '{"default-network-subnet": "10.213.50.0/24"}\n' >"$TEST_DIR/engine.json"
-    HUSK_ENGINE_CONFIG=$TEST_DIR/engine.json run hc container run --rm --network bridge busybox:t ip -o -4 addr show eth0
-    assert_success
-    assert_contains "inet 10.213.50."
-    run hc network ls
-    assert_contains "10.213.50.0/24"
     hc container rm -f fixed >/dev/null
-    hc network rm ni husk >/dev/null
+    hc network rm ni >/dev/null
     assert_host_clean
 }
 
@@ -238,7 +271,7 @@ tcp_get() {
     kill -9 "$mon"
     run hc container ls -a --format '{{.Names}} {{.State}}'
     assert_contains "km exited"
-    [ -z "$(ls "$ROOT/netns" 2>/dev/null)" ] || fail "netns left after the monitor died"
+    [ ! -e "/run/husk/net/ns/$(cid km)" ] || fail "netns left after the monitor died"
     # started again, it gets its network again
     run hc container start km
     assert_success
@@ -251,7 +284,7 @@ tcp_get() {
 
 @test "run killed at each network step: rm -f leaves no veth, rule, netns or lease" {
     require_husk
-    local points p n=0
+    local points p n=0 id
     points=$(HUSK_TEST_KILL_AT=list "$HUSK_BIN" --version 2>/dev/null | awk -F'\t' 'NF == 3 && /^network-/ { print $1 }')
     [ -n "$points" ] || skip "no kill points in $HUSK (configure with -Dtest_hooks=true)"
     hc network create --subnet 10.213.52.0/24 nc1 >/dev/null
@@ -260,10 +293,197 @@ tcp_get() {
         run env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
             container run -d --name "k$n" --network nc1 -p 127.0.0.1::80 busybox:t sleep 100
         assert_status 137
+        id=$(cid "k$n")
         run hc container rm -f "k$n"
         assert_success
-        [ -z "$(ls "$ROOT/netns" 2>/dev/null)" ] || fail "$p: netns left"
+        [ ! -e "/run/husk/net/ns/$id" ] || fail "$p: netns left"
     done
     hc network rm nc1 >/dev/null
+    assert_host_clean
+}
+
+# ---------------------------------------------------------------- the default network
+
+@test "without --network a container is on the default network: husk0, an address, engine.json's dns or the host's without loopback ones" {
+    require_husk
+    local bridge_before=0
+    [ -e /sys/class/net/husk0 ] && bridge_before=1
+    hc container run -d --name d1 busybox:t sleep 100 >/dev/null
+    run hc container exec d1 sh -c 'ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf'
+    assert_success
+    assert_contains "inet 10.89.0."
+    assert_contains "default via 10.89.0.1"
+    # the tests' engine.json: the container's own loopback, nothing else
+    assert_equal "$(grep nameserver <<<"$output")" "nameserver 127.0.0.1"
+    [ -e /sys/class/net/husk0 ] || fail "no bridge husk0 while d1 runs"
+    run hc container inspect --format '{{.HostConfig.NetworkMode}} {{.NetworkSettings.Networks.husk.IPAddress}} {{.NetworkSettings.Networks.husk.NetworkID}}' d1
+    assert_success
+    [[ "$output" =~ ^bridge\ 10\.89\.0\.[0-9]+\ c8b1f4b76229cb72d6bc950f3d2e2b5891e14a35743e3b6f21bf0cd87511a1ba$ ]] || fail "inspect: $output"
+    # its address is leased host-wide, naming its store and id
+    local ip lease
+    ip=$(hc container inspect --format '{{.NetworkSettings.IPAddress}}' d1)
+    lease=/run/husk/net/husk0/$ip
+    assert_equal "$(cat "$lease")" "$(cid d1)"$'\n'"$STORE"
+    # the host reaches it on the bridge; it reaches the host's side
+    run "$(husk_rootfs)/bin/busybox" ping -c1 -W3 "$ip"
+    assert_success
+    run hc container exec d1 ping -c1 -W3 10.89.0.1
+    assert_success
+    # --network bridge is the same network; --dns wins over engine.json's
+    run hc container run --rm --network bridge --dns 10.213.99.9 busybox:t sh -c 'ip -o -4 addr show eth0; cat /etc/resolv.conf'
+    assert_success
+    assert_contains "inet 10.89.0."
+    assert_equal "$(grep nameserver <<<"$output")" "nameserver 10.213.99.9"
+    # with no "dns" in engine.json: the host's nameservers but loopback ones (docker's);
+    # looked at on a created container, which never runs, so nothing is looked up
+    printf '{}\n' >"$TEST_DIR/engine-nodns.json"
+    HUSK_ENGINE_CONFIG=$TEST_DIR/engine-nodns.json hc container create --name d2 busybox:t true >/dev/null
+    assert_equal "$(grep nameserver "$STORE/containers/$(cid d2)/userdata/resolv.conf" || true)" \
+        "$(grep -E '^[[:space:]]*nameserver' /etc/resolv.conf | awk '$2 !~ /^127\./ && $2 != "::1" { print "nameserver " $2 }')"
+    # --network none: only lo, no nameserver
+    run hc container run --rm --network none busybox:t sh -c 'ls /sys/class/net; grep -c nameserver /etc/resolv.conf'
+    assert_equal "$output" $'lo\n0'
+    hc container rm -f d1 d2 >/dev/null
+    # its last container gone, netavark removes the bridge (unless others use it)
+    [ "$bridge_before" = 1 ] || [ ! -e /sys/class/net/husk0 ] || fail "husk0 left after its last container"
+    assert_host_clean
+}
+
+@test "the default network is the host's: two stores at once share husk0 with their own addresses; a lease of a gone store is taken back" {
+    require_husk
+    local bridge_before=0 s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
+    [ -e /sys/class/net/husk0 ] && bridge_before=1
+    hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
+    hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
+    # three at once from two stores (one at the same time as the other store's two)
+    hc container run -d --name a busybox:t sleep 100 >/dev/null &
+    hc2 container run -d --name b busybox:t sleep 100 >/dev/null &
+    hc2 container run -d --name c busybox:t sleep 100 >/dev/null &
+    wait
+    local ipa ipb ipc
+    ipa=$(hc container inspect --format '{{.NetworkSettings.IPAddress}}' a)
+    ipb=$(hc2 container inspect --format '{{.NetworkSettings.IPAddress}}' b)
+    ipc=$(hc2 container inspect --format '{{.NetworkSettings.IPAddress}}' c)
+    [[ $ipa == 10.89.0.* && $ipb == 10.89.0.* && $ipc == 10.89.0.* ]] || fail "addresses: $ipa $ipb $ipc"
+    [ "$ipa" != "$ipb" ] && [ "$ipa" != "$ipc" ] && [ "$ipb" != "$ipc" ] || fail "an address twice: $ipa $ipb $ipc"
+    assert_equal "$(sed -n 2p "/run/husk/net/husk0/$ipb")" "$s2"
+    # one network: b reaches a across the stores
+    run hc2 container exec b ping -c1 -W3 "$ipa"
+    assert_success
+    assert_contains "64 bytes from $ipa"
+    # a store's first container gone, the bridge stays for the others
+    hc container rm -f a >/dev/null
+    [ -e /sys/class/net/husk0 ] || fail "husk0 removed while b and c use it"
+    run hc2 container exec b ping -c1 -W3 10.89.0.1
+    assert_success
+    # a lease whose store is gone is free: every free address leased to such a store,
+    # a new container still gets one
+    local a f made=()
+    for a in $(seq 2 254); do
+        f=/run/husk/net/husk0/10.89.0.$a
+        [ -e "$f" ] && continue
+        printf 'deadbeef\n%s' "$TEST_DIR/gone" >"$f" && made+=("$f")
+    done
+    run hc container run --rm busybox:t ip -o -4 addr show eth0
+    for f in "${made[@]}"; do
+        grep -qxF "$TEST_DIR/gone" "$f" 2>/dev/null && rm -f "$f"
+    done
+    assert_success
+    assert_contains "inet 10.89.0."
+    hc2 container rm -f b c >/dev/null
+    [ "$bridge_before" = 1 ] || [ ! -e /sys/class/net/husk0 ] || fail "husk0 left after its last container"
+    [ -z "$(grep -rlxF -- "$s2" /run/husk/net/husk0 2>/dev/null)" ] || fail "store2's leases left"
+    assert_host_clean
+}
+
+@test "the default network's subnet is engine.json's default-network-subnet" {
+    require_husk
+    # one subnet per bridge: not while another's containers use husk0
+    [ ! -e /sys/class/net/husk0 ] || skip "husk0 is in use (by another store's containers)"
+    printf '{"default-network-subnet": "10.213.50.0/24", "dns": ["127.0.0.1"]}\n' >"$HUSK_ENGINE_CONFIG"
+    run hc container run --rm busybox:t ip -o -4 addr show eth0
+    assert_success
+    assert_contains "inet 10.213.50."
+    run hc network ls
+    assert_contains "10.213.50.0/24"
+    printf '{"default-network-subnet": "10.213.50.7/24"}\n' >"$HUSK_ENGINE_CONFIG"
+    run hc container run --rm busybox:t true
+    assert_status 125
+    assert_contains "default-network-subnet"
+    assert_host_clean
+}
+
+@test "the default network: a killed monitor, and run killed at each network step, leave no veth, rule, netns or lease" {
+    require_husk
+    hc container run -d --name km -p 127.0.0.1::80 busybox:t sleep 100 >/dev/null
+    local mon id
+    id=$(cid km)
+    mon=$(jq -r .monitorPid "$STORE/containers/$id/state.json")
+    kill -9 "$mon"
+    run hc container ls -a --format '{{.Names}} {{.State}}'
+    assert_contains "km exited"
+    [ ! -e "/run/husk/net/ns/$id" ] || fail "netns left after the monitor died"
+    [ -z "$(store_leases)" ] || fail "lease left after the monitor died"
+    hc container rm -f km >/dev/null
+    local points p n=0
+    points=$(HUSK_TEST_KILL_AT=list "$HUSK_BIN" --version 2>/dev/null | awk -F'\t' 'NF == 3 && /^network-/ { print $1 }')
+    for p in $points; do
+        n=$((n + 1))
+        run env HUSK_TEST_KILL_AT="$p" "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" \
+            container run -d --name "k$n" -p 127.0.0.1::80 busybox:t sleep 100
+        assert_status 137
+        id=$(cid "k$n")
+        run hc container rm -f "k$n"
+        assert_success
+        [ ! -e "/run/husk/net/ns/$id" ] || fail "$p: netns left"
+    done
+    assert_host_clean
+}
+
+@test "container inspect: HostConfig.PortBindings as given at create, NetworkSettings.Ports as docker shows them" {
+    require_husk
+    hc image import -c 'EXPOSE 443' -c 'CMD ["sh"]' "$TEST_DIR/bb.tar" bbp:t >/dev/null
+    hc container create --name pb -p 127.0.0.1:18080:80 -p 81/udp -p 8082:82 bbp:t sleep 100 >/dev/null
+    run hc container inspect --format '{{json .HostConfig.PortBindings}}' pb
+    assert_success
+    jq -e '. == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18080"}],
+                 "81/udp": [{"HostIp": "", "HostPort": ""}],
+                 "82/tcp": [{"HostIp": "", "HostPort": "8082"}]}' <<<"$output" >/dev/null || fail "PortBindings: $output"
+    assert_contains '"80/tcp"'
+    # not running: no ports
+    run hc container inspect --format '{{json .NetworkSettings.Ports}}' pb
+    assert_equal "$output" "{}"
+    hc container start pb >/dev/null
+    run hc container inspect --format '{{json .NetworkSettings.Ports}}' pb
+    jq -e '."80/tcp" == [{"HostIp": "127.0.0.1", "HostPort": "18080"}] and ."82/tcp" == [{"HostIp": "0.0.0.0", "HostPort": "8082"}]
+        and (."81/udp"[0].HostPort | tonumber) > 0 and ."443/tcp" == null and has("443/tcp")' <<<"$output" >/dev/null ||
+        fail "Ports: $output"
+    # -P: PublishAllPorts, no bindings of its own
+    run hc container create --name pa -P bbp:t true
+    run hc container inspect --format '{{.HostConfig.PublishAllPorts}} {{json .HostConfig.PortBindings}}' pa
+    assert_equal "$output" "true {}"
+    hc container rm -f pb pa >/dev/null
+    assert_host_clean
+}
+
+@test "network create without --subnet skips a subnet and a bridge another store's network has up on the host" {
+    require_husk
+    local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
+    hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
+    hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
+    hc2 network create other >/dev/null
+    local sub2 br2
+    sub2=$(hc2 network inspect other | jq -r '.[0].subnets[0].subnet')
+    br2=$(hc2 network inspect other | jq -r '.[0].network_interface')
+    hc2 container run -d --name up --network other busybox:t sleep 100 >/dev/null
+    ip -o -4 addr show "$br2" | grep -q "${sub2%.0/24}.1/24" || fail "$br2 has no ${sub2%.0/24}.1"
+    # this store knows nothing of it, but the host has it up
+    hc network create mine >/dev/null
+    run hc network inspect mine
+    jq -e --arg s "$sub2" --arg b "$br2" '.[0] | .subnets[0].subnet != $s and .network_interface != $b and .network_interface != "husk0"' \
+        <<<"$output" >/dev/null || fail "mine: $output (other: $sub2 on $br2)"
+    hc2 container rm -f up >/dev/null
+    hc2 network rm other >/dev/null
+    hc network rm mine >/dev/null
     assert_host_clean
 }

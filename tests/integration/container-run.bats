@@ -321,6 +321,10 @@ load container
     for i in $(seq 1 30); do
         assert_equal "$(hc container inspect --format '{{.State.Status}}' c$i)" running
     done
+    # all on the default network, started at once: 30 different addresses
+    run hc container inspect --format '{{.NetworkSettings.IPAddress}}' $(seq -f c%g 1 30)
+    assert_equal "$(grep -c '^10\.89\.0\.' <<<"$output")" 30
+    assert_equal "$(sort -u <<<"$output" | wc -l)" 30
     hc container ls -q | xargs -P 4 -n 5 "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" container rm -f >/dev/null
     run hc container ls -aq
     assert_equal "$output" ""

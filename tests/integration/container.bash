@@ -58,6 +58,16 @@ container_teardown() {
             problems+=$'\n'"container directory left: $id"
         done
     fi
+    # nothing of the default network's (the host's) is left for this store: an
+    # address lease naming it, the network namespace of one of its containers
+    local lease
+    for lease in $(grep -rlxF -- "$STORE" /run/husk/net/husk0 2>/dev/null); do
+        problems+=$'\n'"lease left: $lease"
+        rm -f "$lease"
+    done
+    while read -r id; do
+        [ -n "$id" ] && [ -e "/run/husk/net/ns/$id" ] && problems+=$'\n'"netns left: /run/husk/net/ns/$id"
+    done <"$TEST_DIR/ids"
     # no monitor of this store is left running
     for p in $(pgrep -f "husk-monitor .*$STORE" 2>/dev/null); do
         problems+=$'\n'"monitor left: $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)"

@@ -291,6 +291,15 @@ husk_setup() {
     ROOT=$TEST_DIR/root
     export TEST_DIR BUNDLE ROOT
     : >"$TEST_DIR/ids"
+    # The engine's configuration ($HUSK_ENGINE_CONFIG) for every test. A container
+    # without --network is on the default network, and its resolv.conf would name
+    # the host's nameservers: a name lookup would leave this machine. "dns" gives it
+    # 127.0.0.1 instead, its own loopback, where nothing listens (on a user network,
+    # aardvark-dns forwards the names that are not a container's there: the host's
+    # loopback, where nothing listens on port 53 either). A test that writes its own
+    # engine.json keeps this key.
+    printf '{"dns": ["127.0.0.1"]}\n' >"$TEST_DIR/engine.json"
+    export HUSK_ENGINE_CONFIG=$TEST_DIR/engine.json
     ID=$(new_id)
     export ID
 
