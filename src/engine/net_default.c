@@ -174,7 +174,7 @@ bool net_host_addr_in(uint32_t net, int prefix)
 
 /* ---------------------------------------------------------------- locks */
 
-static int lock_file(const char *path, int *fd, husk_err **err)
+int net_lock_file(const char *path, int *fd, husk_err **err)
 {
     _cleanup_free_ char *dir = xstrdup(path);
     *strrchr(dir, '/') = '\0';
@@ -211,7 +211,7 @@ int net_lock_bridges(struct json_object *network_info, int **fds_out, husk_err *
     fds[n] = -1;
     for (size_t i = 0; i < n; i++) {
         _cleanup_free_ char *p = xasprintf("%s/%s.lock", NET_RUN_DIR, names[i]);
-        if (lock_file(p, &fds[i], err) < 0) {
+        if (net_lock_file(p, &fds[i], err) < 0) {
             for (size_t j = 0; j < i; j++)
                 close(fds[j]);
             free(fds);
@@ -269,7 +269,7 @@ int net_lease_at(const char *dir, const char *store_root, struct json_object *de
     _cleanup_close_ int lock = -1;
     /* one chooser at a time: taking back a stale lease is a read, an unlink and a
      * create, which must not interleave with another's */
-    if (lock_file(lk, &lock, err) < 0)
+    if (net_lock_file(lk, &lock, err) < 0)
         return -1;
     uint32_t first = net + 1, last = (net | ~net_mask(prefix)) - 1, w = 0;
     if (want) {
@@ -330,7 +330,7 @@ void net_release_at(const char *dir, const char *store_root, const char *id)
         return;
     _cleanup_close_ int lock = -1;
     husk_err *e = NULL;
-    if (lock_file(lk, &lock, &e) < 0)
+    if (net_lock_file(lk, &lock, &e) < 0)
         husk_err_free(&e);
     struct dirent *de;
     while ((de = readdir(d))) {

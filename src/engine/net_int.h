@@ -12,6 +12,8 @@
 struct json_object;
 
 
+/* PATH locked (flock, exclusive; its directory made 0700 if missing) into *fd. */
+int net_lock_file(const char *path, int *fd, husk_err **err);
 char *net_def_path(const struct store *st, const char *name);
 int net_parse_cidr(const char *s, uint32_t *addr, int *prefix);
 int net_parse_ip(const char *s, uint32_t *addr);

@@ -84,18 +84,8 @@ int net_def_subnet(struct json_object *def, uint32_t *net, int *prefix, uint32_t
 
 static int networks_lock(struct store *st, int *fd, husk_err **err)
 {
-    _cleanup_free_ char *dir = xasprintf("%s/networks", st->root), *lk = xasprintf("%s/.lock", dir);
-    if (mkdir_p(dir, 0700, err) < 0)
-        return -1;
-    *fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        return husk_fail(err, errno, "%s", lk);
-    while (flock(*fd, LOCK_EX) < 0)
-        if (errno != EINTR) {
-            close(*fd);
-            return husk_fail(err, errno, "flock %s", lk);
-        }
-    return 0;
+    _cleanup_free_ char *lk = xasprintf("%s/networks/.lock", st->root);
+    return net_lock_file(lk, fd, err);
 }
 
 static int read_def(const struct store *st, const char *name, struct json_object **out, husk_err **err)
