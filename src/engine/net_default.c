@@ -120,29 +120,10 @@ int net_default_def(struct json_object **out, husk_err **err)
     uint32_t net;
     int prefix;
     net_parse_cidr(c.subnet, &net, &prefix);
-    _cleanup_free_ char *gw = net_ip_str(net + 1), *now = image_now_rfc3339();
-    struct json_object *d = json_object_new_object();
-    json_object_object_add(d, "name", json_object_new_string(NET_DEFAULT_NAME));
-    json_object_object_add(d, "id", json_object_new_string(DEFAULT_ID));
-    json_object_object_add(d, "driver", json_object_new_string("bridge"));
-    json_object_object_add(d, "network_interface", json_object_new_string(NET_DEFAULT_BRIDGE));
-    json_object_object_add(d, "created", json_object_new_string(now));
-    struct json_object *subs = json_object_new_array(), *s0 = json_object_new_object();
-    json_object_object_add(s0, "subnet", json_object_new_string(c.subnet));
-    json_object_object_add(s0, "gateway", json_object_new_string(gw));
-    json_object_array_add(subs, s0);
-    json_object_object_add(d, "subnets", subs);
-    json_object_object_add(d, "ipv6_enabled", json_object_new_boolean(false));
-    json_object_object_add(d, "internal", json_object_new_boolean(false));
-    /* no names between containers (docker's default bridge has none either) */
-    json_object_object_add(d, "dns_enabled", json_object_new_boolean(false));
-    json_object_object_add(d, "labels", json_object_new_object());
-    struct json_object *nopts = json_object_new_object();
-    json_object_object_add(nopts, "isolate", json_object_new_string("true"));
-    json_object_object_add(d, "options", nopts);
-    struct json_object *ipam = json_object_new_object();
-    json_object_object_add(ipam, "driver", json_object_new_string("host-local"));
-    json_object_object_add(d, "ipam_options", ipam);
+    _cleanup_free_ char *gw = net_ip_str(net + 1);
+    /* no names between containers: docker's default bridge has none either */
+    struct json_object *d = net_def_json(NET_DEFAULT_NAME, DEFAULT_ID, NET_DEFAULT_BRIDGE, c.subnet, gw, false,
+                                         false, NULL);
     net_engine_cfg_free(&c);
     *out = d;
     return 0;

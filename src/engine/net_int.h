@@ -14,6 +14,9 @@ struct json_object;
 
 /* PATH locked (flock, exclusive; its directory made 0700 if missing) into *fd. */
 int net_lock_file(const char *path, int *fd, husk_err **err);
+/* A network definition in podman's format (netavark's input); labels "K=V" or "K". */
+struct json_object *net_def_json(const char *name, const char *id, const char *ifname, const char *subnet,
+                                 const char *gateway, bool internal, bool dns, char *const *labels);
 char *net_def_path(const struct store *st, const char *name);
 int net_parse_cidr(const char *s, uint32_t *addr, int *prefix);
 int net_parse_ip(const char *s, uint32_t *addr);

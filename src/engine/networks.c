@@ -185,6 +185,45 @@ static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_
     return 0;
 }
 
+/* A definition in podman's format, for netavark. */
+struct json_object *net_def_json(const char *name, const char *id, const char *ifname, const char *subnet,
+                                 const char *gateway, bool internal, bool dns, char *const *labels)
+{
+    _cleanup_free_ char *now = image_now_rfc3339();
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "name", json_object_new_string(name));
+    json_object_object_add(d, "id", json_object_new_string(id));
+    json_object_object_add(d, "driver", json_object_new_string("bridge"));
+    json_object_object_add(d, "network_interface", json_object_new_string(ifname));
+    json_object_object_add(d, "created", json_object_new_string(now));
+    struct json_object *subs = json_object_new_array(), *s0 = json_object_new_object();
+    json_object_object_add(s0, "subnet", json_object_new_string(subnet));
+    json_object_object_add(s0, "gateway", json_object_new_string(gateway));
+    json_object_array_add(subs, s0);
+    json_object_object_add(d, "subnets", subs);
+    json_object_object_add(d, "ipv6_enabled", json_object_new_boolean(false));
+    json_object_object_add(d, "internal", json_object_new_boolean(internal));
+    /* podman's: names between containers (aardvark-dns) */
+    json_object_object_add(d, "dns_enabled", json_object_new_boolean(dns));
+    struct json_object *lab = json_object_new_object();
+    for (size_t i = 0; labels && labels[i]; i++) {
+        const char *eq = strchr(labels[i], '=');
+        _cleanup_free_ char *k = eq ? strndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
+        json_object_object_add(lab, k, json_object_new_string(eq ? eq + 1 : ""));
+    }
+    json_object_object_add(d, "labels", lab);
+    /* netavark's isolate: no traffic between this bridge and another network's
+     * (docker's networks are so, its default bridge too); a container on both
+     * reaches both */
+    struct json_object *nopts = json_object_new_object();
+    json_object_object_add(nopts, "isolate", json_object_new_string("true"));
+    json_object_object_add(d, "options", nopts);
+    struct json_object *ipam = json_object_new_object();
+    json_object_object_add(ipam, "driver", json_object_new_string("host-local"));
+    json_object_object_add(d, "ipam_options", ipam);
+    return d;
+}
+
 int net_create(struct store *st, const char *name, const struct net_create_opts *o, struct json_object **out,
                husk_err **err)
 {
@@ -236,38 +275,8 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
     subnet = xasprintf("%s/%d", ns, prefix);
     gw_s = net_ip_str(gw);
 
-    struct json_object *d = json_object_new_object();
-    _cleanup_free_ char *id = ctr_random_id(), *now = image_now_rfc3339();
-    json_object_object_add(d, "name", json_object_new_string(name));
-    json_object_object_add(d, "id", json_object_new_string(id));
-    json_object_object_add(d, "driver", json_object_new_string("bridge"));
-    json_object_object_add(d, "network_interface", json_object_new_string(ifname));
-    json_object_object_add(d, "created", json_object_new_string(now));
-    struct json_object *subs = json_object_new_array(), *s0 = json_object_new_object();
-    json_object_object_add(s0, "subnet", json_object_new_string(subnet));
-    json_object_object_add(s0, "gateway", json_object_new_string(gw_s));
-    json_object_array_add(subs, s0);
-    json_object_object_add(d, "subnets", subs);
-    json_object_object_add(d, "ipv6_enabled", json_object_new_boolean(false));
-    json_object_object_add(d, "internal", json_object_new_boolean(o->internal));
-    /* podman's: names between containers on user networks; the default network
-     * has none (as docker's default bridge) */
-    json_object_object_add(d, "dns_enabled", json_object_new_boolean(strcmp(name, NET_DEFAULT_NAME) != 0));
-    struct json_object *labels = json_object_new_object();
-    for (size_t i = 0; o->labels && o->labels[i]; i++) {
-        const char *eq = strchr(o->labels[i], '=');
-        _cleanup_free_ char *k = eq ? strndup(o->labels[i], (size_t)(eq - o->labels[i])) : xstrdup(o->labels[i]);
-        json_object_object_add(labels, k, json_object_new_string(eq ? eq + 1 : ""));
-    }
-    json_object_object_add(d, "labels", labels);
-    /* netavark's isolate: no traffic between this bridge and another network's
-     * (docker's user networks are so); a container on both reaches both */
-    struct json_object *nopts = json_object_new_object();
-    json_object_object_add(nopts, "isolate", json_object_new_string("true"));
-    json_object_object_add(d, "options", nopts);
-    struct json_object *ipam = json_object_new_object();
-    json_object_object_add(ipam, "driver", json_object_new_string("host-local"));
-    json_object_object_add(d, "ipam_options", ipam);
+    _cleanup_free_ char *id = ctr_random_id();
+    struct json_object *d = net_def_json(name, id, ifname, subnet, gw_s, o->internal, true, o->labels);
     const char *text = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PRETTY);
     if (write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644, err) < 0) {
         json_object_put(d);
