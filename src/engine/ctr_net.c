@@ -6,8 +6,12 @@
  * namespace exists, and the namespace stays mounted until `netavark teardown`
  * succeeded, so any later teardown can undo a setup killed at any point: the
  * veth, the firewall rules and port forwards, aardvark-dns's entry, the bridge
- * of a network's last container, the addresses. */
+ * of a network's last container, the addresses. netavark is given each network
+ * under a name unique on the host (nv_name) and one host-wide --config
+ * (nv_config_dir); netavark.json keeps those names, so a teardown gives back
+ * exactly what the setup was given. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -388,6 +392,105 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
 
 /* ---------------------------------------------------------------- netavark */
 
+/* The name netavark is given for a network: its name and the first 12 digits of its
+ * id ("web-3f2a9c0d1e4b"). netavark names a network's firewall chain after the name
+ * it is given (NETAVARK-<hash of it>) and aardvark-dns's file too, both host-wide,
+ * while a name is only a store's: two stores' networks "web" would share one chain,
+ * and the teardown of the one's last container remove the other's NAT rule. The id
+ * is random per network and kept in its definition, so the name is unique per store
+ * and network and the same at every call (a teardown finds what the setup made);
+ * unlike a hash of the store's path it survives a store moved, and a network made
+ * again under an old name gets new chains. The default network is one network on
+ * the whole host, the same from every store: its own name. */
+static char *nv_name(const char *runroot, const char *name, struct json_object *def)
+{
+    const char *id = jstr(def, "id");
+    if (strcmp(name, NET_DEFAULT_NAME) == 0 || !id || strlen(id) < 12)
+        return xstrdup(name);
+    /* containers an older husk started on it run still (their names are in its
+     * aardvark-dns's file, nv_config_dir): the name they have, one chain and one
+     * aardvark-dns on the bridge for all */
+    _cleanup_free_ char *legacy = xasprintf("%s/networks/aardvark-dns/%s", runroot, name);
+    if (access(legacy, F_OK) == 0)
+        return xstrdup(name);
+    return xasprintf("%s-%.12s", name, id);
+}
+
+/* The network's own name of one netavark was given as nv (def: its definition as
+ * given); a record of an older husk gave the name itself. */
+static char *user_name(const char *nv, struct json_object *def, bool *suffixed)
+{
+    const char *id = jstr(def, "id");
+    size_t l = strlen(nv);
+    bool s = id && strlen(id) >= 12 && l > 13 && nv[l - 13] == '-' && strncmp(nv + l - 12, id, 12) == 0;
+    if (suffixed)
+        *suffixed = s;
+    return s ? strndup(nv, l - 13) : xstrdup(nv);
+}
+
+/* The key of network net (the user's name) in a record's network_info (new), or NULL. */
+static char *nv_key_of(struct json_object *given, const char *net)
+{
+    json_object_object_foreach(json_object_object_get(given, "network_info"), k, def) {
+        _cleanup_free_ char *u = user_name(k, def, NULL);
+        if (strcmp(u, net) == 0)
+            return xstrdup(k);
+    }
+    return NULL;
+}
+
+/* netavark's --config, where aardvark-dns keeps its files (aardvark-dns/<name as
+ * given>, its pid file, netavark's lock of them): one host-wide directory for every
+ * store, as podman's /run/containers/networks, since the names it is given are
+ * unique (nv_name); so one aardvark-dns serves every network with names on the
+ * host, started by the setup of the first such container, stopped by the teardown
+ * of the last, and the runtime's root (where `husk list` would take a directory
+ * for a container) holds nothing of it. A record of an older husk (a network with
+ * names given by its own name) had them in RUNROOT/networks: its teardown must
+ * find its entry there. */
+/* Was the network given by its own name, with names (an older husk's record)? */
+static bool nv_legacy(const char *nvname, struct json_object *def)
+{
+    bool suffixed;
+    _cleanup_free_ char *name = user_name(nvname, def, &suffixed);
+    return !suffixed && strcmp(nvname, NET_DEFAULT_NAME) != 0 &&
+           json_object_get_boolean(json_object_object_get(def, "dns_enabled"));
+}
+
+static char *nv_config_dir(const char *runroot, struct json_object *network_info)
+{
+    json_object_object_foreach(network_info, nvname, def)
+        if (nv_legacy(nvname, def))
+            return xasprintf("%s/networks", runroot);
+    return xasprintf("%s/config", NET_RUN_DIR);
+}
+
+/* An older husk's RUNROOT/networks (nv_config_dir), once no container of that root
+ * has an entry left in it: `husk list` would show it as a container. Its
+ * aardvark-dns, told by netavark that no network is left, is exiting: its pid file
+ * may be there still. */
+static void legacy_config_remove(const char *runroot)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/networks", runroot), *adir = xasprintf("%s/aardvark-dns", dir);
+    _cleanup_free_ char *lock = xasprintf("%s/aardvark.lock", dir), *pid = xasprintf("%s/aardvark.pid", adir);
+    if (rmdir(adir) < 0) {
+        if (errno != ENOTEMPTY && errno != EEXIST)
+            return;
+        DIR *d = opendir(adir);
+        struct dirent *de;
+        bool other = false;
+        while (d && (de = readdir(d)))
+            other |= strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                     strcmp(de->d_name, "aardvark.pid") != 0;
+        if (d)
+            closedir(d);
+        if (!d || other || unlink(pid) < 0 || rmdir(adir) < 0)
+            return;
+    }
+    unlink(lock);
+    rmdir(dir);
+}
+
 static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
                         struct json_object **out, husk_err **err)
 {
@@ -395,18 +498,10 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     int *locks = NULL;
     if (read_json(input, &given) < 0)
         return husk_fail(err, 0, "%s: not JSON", input);
-    /* netavark's --config holds aardvark-dns's files, per runtime root (names are
-     * a store's); a call with no network with names (the default network) uses
-     * nothing there, and leaves nothing in the runtime's root */
-    bool named = false;
     struct json_object *info = json_object_object_get(given, "network_info");
     if (!json_object_is_type(info, json_type_object))
         return husk_fail(err, 0, "%s: no network_info", input);
-    json_object_object_foreach(info, nname, ndef) {
-        (void)nname;
-        named |= json_object_get_boolean(json_object_object_get(ndef, "dns_enabled"));
-    }
-    _cleanup_free_ char *cfg = named ? xasprintf("%s/networks", runroot) : xasprintf("%s/config", NET_RUN_DIR);
+    _cleanup_free_ char *cfg = nv_config_dir(runroot, info);
     if (mkdir_p(cfg, 0700, err) < 0)
         return -1;
     _cleanup_close_ int in = open(input, O_RDONLY | O_CLOEXEC);
@@ -471,6 +566,62 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     return 0;
 }
 
+/* run_netavark for a record whose networks need two --config directories (a
+ * container of an older husk connected to a network since, or one started on two
+ * networks, one of which an older husk's containers use still): a call per
+ * directory, its networks alone, the answers merged. A teardown drops what it
+ * undid from the record at input, so a retry after a failure of the second does
+ * not undo the first again (netavark would fail on the name entry gone). */
+static int run_netavark_split(const char *runroot, const char *cmd, const char *netns, const char *input,
+                              struct json_object **out, husk_err **err)
+{
+    _cleanup_json_ struct json_object *given = NULL;
+    if (read_json(input, &given) < 0)
+        return husk_fail(err, 0, "%s: not JSON", input);
+    struct json_object *info = json_object_object_get(given, "network_info");
+    int legacy = 0, n = json_object_is_type(info, json_type_object) ? json_object_object_length(info) : 0;
+    json_object_object_foreach(info, k0, d0)
+        legacy += nv_legacy(k0, d0);
+    if (legacy == 0 || legacy == n)
+        return run_netavark(runroot, cmd, netns, input, out, err);
+    _cleanup_free_ char *part = xasprintf("%s.part", input);
+    _cleanup_json_ struct json_object *all = out ? json_object_new_object() : NULL;
+    for (int pass = 1; pass >= 0; pass--) {
+        _cleanup_json_ struct json_object *one = NULL, *res = NULL;
+        json_object_deep_copy(given, &one, NULL);
+        struct json_object *oi = json_object_object_get(one, "network_info");
+        struct json_object *on = json_object_object_get(one, "networks");
+        json_object_object_foreach(info, k, d)
+            if (nv_legacy(k, d) != pass) {
+                json_object_object_del(oi, k);
+                json_object_object_del(on, k);
+            }
+        int r = write_json(part, one, err) < 0 ? -1 : run_netavark(runroot, cmd, netns, part, out ? &res : NULL, err);
+        unlink(part);
+        if (r < 0)
+            return -1;
+        if (res && all) {
+            json_object_object_foreach(res, rk, rv)
+                json_object_object_add(all, rk, json_object_get(rv));
+        }
+        if (strcmp(cmd, "teardown") == 0) {
+            json_object_object_foreach(oi, k2, d2) {
+                (void)d2;
+                json_object_object_del(json_object_object_get(given, "networks"), k2);
+            }
+            json_object_object_foreach(oi, k3, d3) {
+                (void)d3;
+                json_object_object_del(info, k3);
+            }
+            if (write_json(input, given, err) < 0)
+                return -1;
+        }
+    }
+    if (out)
+        *out = steal_ptr(all);
+    return 0;
+}
+
 /* docker's NetworkSettings from netavark's answer. */
 static struct json_object *settings_of(struct json_object *result, struct json_object *given, const char *netns)
 {
@@ -479,9 +630,11 @@ static struct json_object *settings_of(struct json_object *result, struct json_o
     struct json_object *gnets = json_object_object_get(given, "networks");
     const char *first_ip = NULL, *first_gw = NULL, *first_mac = NULL;
     int first_len = 0;
-    json_object_object_foreach(result, name, r) {
+    json_object_object_foreach(result, nvname, r) {
         struct json_object *n = json_object_new_object(), *ifs = json_object_object_get(r, "interfaces");
-        struct json_object *def = json_object_object_get(ginfo, name), *gn = json_object_object_get(gnets, name);
+        struct json_object *def = json_object_object_get(ginfo, nvname), *gn = json_object_object_get(gnets, nvname);
+        /* inspect shows the network's own name */
+        _cleanup_free_ char *name = user_name(nvname, def, NULL);
         json_object_object_add(n, "NetworkID", json_object_new_string(jstr(def, "id") ? jstr(def, "id") : ""));
         struct json_object *al = json_object_object_get(gn, "aliases");
         json_object_object_add(n, "Aliases", al ? json_object_get(al) : json_object_new_array());
@@ -552,7 +705,7 @@ static struct json_object *settings_of(struct json_object *result, struct json_o
 }
 
 /* netavark's options for the networks in nets (names → our per-network options). */
-static int build_given(struct store *st, const char *id, struct json_object *opts, struct json_object *nets,
+static int build_given(struct store *st, const char *runroot, const char *id, struct json_object *opts, struct json_object *nets,
                        bool with_ports, int first_if, struct json_object **out, husk_err **err)
 {
     _cleanup_json_ struct json_object *g = json_object_new_object();
@@ -567,9 +720,12 @@ static int build_given(struct store *st, const char *id, struct json_object *opt
         _cleanup_free_ char *ip = NULL;
         if (net_get(st, name, &def, err) < 0)
             return -1;
-        json_object_object_add(gi, name, def);
+        _cleanup_free_ char *nv = nv_name(runroot, name, def);
+        json_object_object_add(gi, nv, def);
         if (net_lease(st, name, def, id, jstr(n, "ip"), &ip, err) < 0)
             return -1;
+        /* the name in the definition too: newer netavarks name the chain after it */
+        json_object_object_add(def, "name", json_object_new_string(nv));
         struct json_object *o = json_object_new_object(), *ips = json_object_new_array();
         _cleanup_free_ char *ifname = xasprintf("eth%d", k++);
         json_object_object_add(o, "interface_name", json_object_new_string(ifname));
@@ -577,7 +733,7 @@ static int build_given(struct store *st, const char *id, struct json_object *opt
         json_object_object_add(o, "static_ips", ips);
         struct json_object *al = json_object_object_get(n, "aliases");
         json_object_object_add(o, "aliases", al ? json_object_get(al) : json_object_new_array());
-        json_object_object_add(gn, name, o);
+        json_object_object_add(gn, nv, o);
     }
     struct json_object *pm = json_object_new_array(), *ports = json_object_object_get(opts, "ports");
     for (size_t i = 0; with_ports && ports && i < json_object_array_length(ports); i++) {
@@ -624,7 +780,7 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
     _cleanup_free_ char *nsdir = xasprintf("%s/ns", NET_RUN_DIR), *spath = opts_path(st, id, "network.json");
     _cleanup_free_ char *userdata = NULL, *mark = opts_path(st, id, "netavark.started");
-    if (build_given(st, id, opts, json_object_object_get(opts, "networks"), true, 0, &given, err) < 0 ||
+    if (build_given(st, runroot, id, opts, json_object_object_get(opts, "networks"), true, 0, &given, err) < 0 ||
         write_json(gpath, given, err) < 0) {
         struct json_object *nets = json_object_object_get(opts, "networks");
         json_object_object_foreach(nets, name, n) {
@@ -644,7 +800,7 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
         goto fail;
     }
     close(mfd);
-    if (run_netavark(runroot, "setup", ns, gpath, &result, err) < 0)
+    if (run_netavark_split(runroot, "setup", ns, gpath, &result, err) < 0)
         goto fail;
     husk_kill_point("network-start.after-setup");
     settings = settings_of(result, given, ns);
@@ -694,14 +850,15 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
         unlink(spath);
         return netns_remove(ns, err);
     }
-    if (access(mark, F_OK) == 0 && netns_mounted(ns) && run_netavark(runroot, "teardown", ns, gpath, NULL, err) < 0)
+    if (access(mark, F_OK) == 0 && netns_mounted(ns) && run_netavark_split(runroot, "teardown", ns, gpath, NULL, err) < 0)
         return husk_err_prefix(err, "container %.12s", id);
     unlink(mark);
+    legacy_config_remove(runroot);
     if (netns_remove(ns, err) < 0)
         return -1;
-    struct json_object *nets = json_object_object_get(given, "networks");
-    json_object_object_foreach(nets, name, n) {
-        (void)n;
+    struct json_object *info = json_object_object_get(given, "network_info");
+    json_object_object_foreach(info, nvname, def) {
+        _cleanup_free_ char *name = user_name(nvname, def, NULL);
         net_release(st, name, id);
     }
     unlink(spath);
@@ -763,7 +920,7 @@ int net_ctr_connect(struct store *st, const char *runroot, const char *id, const
     json_object_object_add(n, "aliases", aliases);
     _cleanup_free_ char *opath = opts_path(st, id, "netopts.json"), *gpath = opts_path(st, id, "netavark.json");
     _cleanup_free_ char *cpath = opts_path(st, id, "netavark-one.json"), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *ns = netns_path(id);
+    _cleanup_free_ char *ns = netns_path(id), *nv = NULL;
     if (read_json(gpath, &given) < 0 || !netns_mounted(ns)) {
         /* not running: it joins at its next start */
         json_object_object_add(nets, net, n);
@@ -772,18 +929,23 @@ int net_ctr_connect(struct store *st, const char *runroot, const char *id, const
     sub = json_object_new_object();
     json_object_object_add(sub, net, n);
     int k = json_object_object_length(json_object_object_get(given, "networks"));
-    if (build_given(st, id, opts, sub, false, k, &one, err) < 0)
+    if (build_given(st, runroot, id, opts, sub, false, k, &one, err) < 0)
         goto fail_lease;
     /* the full record first: a crash after the setup leaves it to a teardown */
-    json_object_object_add(json_object_object_get(given, "networks"), net,
-                           json_object_get(json_object_object_get(json_object_object_get(one, "networks"), net)));
-    json_object_object_add(json_object_object_get(given, "network_info"), net,
-                           json_object_get(json_object_object_get(json_object_object_get(one, "network_info"), net)));
+    json_object_object_foreach(json_object_object_get(one, "network_info"), k1, v1) {
+        (void)v1;
+        if (!nv)
+            nv = xstrdup(k1);
+    }
+    json_object_object_add(json_object_object_get(given, "networks"), nv,
+                           json_object_get(json_object_object_get(json_object_object_get(one, "networks"), nv)));
+    json_object_object_add(json_object_object_get(given, "network_info"), nv,
+                           json_object_get(json_object_object_get(json_object_object_get(one, "network_info"), nv)));
     if (write_json(cpath, one, err) < 0 || write_json(gpath, given, err) < 0)
         goto fail_lease;
     if (run_netavark(runroot, "setup", ns, cpath, &result, err) < 0) {
-        json_object_object_del(json_object_object_get(given, "networks"), net);
-        json_object_object_del(json_object_object_get(given, "network_info"), net);
+        json_object_object_del(json_object_object_get(given, "networks"), nv);
+        json_object_object_del(json_object_object_get(given, "network_info"), nv);
         husk_err *e = NULL;
         if (write_json(gpath, given, &e) < 0)
             husk_err_free(&e);
@@ -818,16 +980,17 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
         return husk_fail(err, 0, "container %.12s is not on network \"%s\"", id, net);
     _cleanup_free_ char *opath = opts_path(st, id, "netopts.json"), *gpath = opts_path(st, id, "netavark.json");
     _cleanup_free_ char *cpath = opts_path(st, id, "netavark-one.json"), *spath = opts_path(st, id, "network.json");
-    _cleanup_free_ char *ns = netns_path(id);
-    if (read_json(gpath, &given) == 0 && netns_mounted(ns)) {
+    _cleanup_free_ char *ns = netns_path(id), *nv = NULL;
+    /* the name it was given to netavark as (a record of an older husk: the name) */
+    if (read_json(gpath, &given) == 0 && netns_mounted(ns) && (nv = nv_key_of(given, net))) {
         struct json_object *gn = json_object_object_get(given, "networks");
         struct json_object *gi = json_object_object_get(given, "network_info");
         one = json_object_new_object();
         json_object_object_add(one, "container_id", json_object_new_string(id));
         json_object_object_add(one, "container_name", json_object_new_string(jstr(opts, "name")));
         struct json_object *on = json_object_new_object(), *oi = json_object_new_object();
-        json_object_object_add(on, net, json_object_get(json_object_object_get(gn, net)));
-        json_object_object_add(oi, net, json_object_get(json_object_object_get(gi, net)));
+        json_object_object_add(on, nv, json_object_get(json_object_object_get(gn, nv)));
+        json_object_object_add(oi, nv, json_object_get(json_object_object_get(gi, nv)));
         json_object_object_add(one, "networks", on);
         json_object_object_add(one, "network_info", oi);
         struct json_object *pm = json_object_object_get(given, "port_mappings");
@@ -839,8 +1002,8 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
         unlink(cpath);
         if (r < 0)
             return -1;
-        json_object_object_del(gn, net);
-        json_object_object_del(gi, net);
+        json_object_object_del(gn, nv);
+        json_object_object_del(gi, nv);
         if (write_json(gpath, given, err) < 0)
             return -1;
         net_release(st, net, id);

@@ -21,9 +21,20 @@
  *                                    container, from netavark's answer
  *   /run/husk/net/ns/<id>            the container's network namespace (a bind mount
  *                                    of an nsfs file, as `ip netns add` makes one)
- *   RUNROOT/networks/                netavark's --config for networks with names
- *                                    (aardvark-dns's files); /run/husk/net/config for
- *                                    the others (netavark writes nothing there)
+ *   /run/husk/net/config/            netavark's --config, host-wide as podman's
+ *                                    /run/containers/networks: aardvark-dns's files
+ *                                    (aardvark-dns/<name as given>, its pid file), so one
+ *                                    aardvark-dns serves the networks with names of
+ *                                    every store. Nothing in the runtime's root (RUNROOT),
+ *                                    where `husk list` would take it for a container; an
+ *                                    older husk's RUNROOT/networks serves its containers'
+ *                                    records until they are gone, then goes.
+ *
+ * netavark is given a network by its name and the first 12 digits of its id
+ * ("web-3f2a9c0d1e4b"): it names the network's firewall chain and aardvark-dns's
+ * file after that name, host-wide, and a network's name is only its store's. The
+ * default network is given as "husk": one network on the whole host. inspect shows
+ * the names as the user gave them.
  *
  * The default network "husk" (docker's default bridge; `--network bridge`) is the
  * host's, the same from every store and in none (net_default.c): bridge husk0, a
