@@ -38,6 +38,12 @@
 # removes the cgroups of the containers either store still knows (husk's and podman's
 # ids, under /sys/fs/cgroup/*/), the libpod_parent cgroups podman made, and the temp dir.
 #
+# podman's network state (rootful) lies in fixed host-wide places: its IPAM database
+# (ipam.db) and aardvark-dns's files in /run/containers/networks, its containers'
+# network namespaces in /run/netns. The inner part mounts a tmpfs over both, in its
+# own mount namespace: what podman writes there goes with the namespace. (The outer
+# part makes a missing mountpoint and removes it again.)
+#
 # The networks leave nothing either: netavark removes a bridge with its last container
 # (husk0 and podman0, unless something else of the host's uses them) and its rules;
 # the outer part then checks the firewall (iptables-save) against the one before and
@@ -96,6 +102,9 @@ if [ "${BENCH_INNER:-}" = 1 ]; then
     trap inner_cleanup EXIT
     trap 'exit 130' INT TERM HUP
     mount -t tmpfs -o mode=1777,size=64m,nosuid,nodev bench-shm /dev/shm
+    for d in /run/containers/networks /run/netns; do
+        mount -t tmpfs -o mode=0755,size=16m,nosuid,nodev,noexec bench-run "$d"
+    done
     hk image import "$WORK/bb.tar" bb >/dev/null
     pm import -q "$WORK/bb.tar" localhost/bb >/dev/null
 
@@ -210,6 +219,12 @@ cleanup() {
     done
     umount_under "$WORK"
     net_cleanup || rc=1
+    # the mountpoints the bench made for podman's state (run_dirs), innermost first
+    if [ -f "$WORK/run-made" ]; then
+        tac "$WORK/run-made" | while read -r d; do
+            rmdir "$d" 2>/dev/null || echo "engine bench: could not remove $d" >&2
+        done
+    fi
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "engine bench: kept $WORK" >&2
     else
@@ -284,6 +299,13 @@ volume_path = "$WORK/pm/r/volumes"
 network_backend = "netavark"
 network_config_dir = "$WORK/pm/netconf"
 EOF
+
+# the mountpoints of podman's private state (the inner part's tmpfs), made if missing
+for d in /run/containers /run/containers/networks /run/netns; do
+    if [ ! -d "$d" ]; then
+        mkdir -m 0755 "$d" && echo "$d" >>"$WORK/run-made"
+    fi
+done
 
 echo "engine bench: husk $("$HUSK" --version | head -1 | awk '{print $3}'), $(podman --version), $(runc --version | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 BENCH_INNER=1 unshare -m bash -c '
