@@ -571,7 +571,9 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
  * networks, one of which an older husk's containers use still): a call per
  * directory, its networks alone, the answers merged. A teardown drops what it
  * undid from the record at input, so a retry after a failure of the second does
- * not undo the first again (netavark would fail on the name entry gone). */
+ * not undo the first again (netavark would fail on the name entry gone); the
+ * caller releases the addresses of the whole record it read before (after a crash
+ * in between, those of the first are taken back once the container is gone). */
 static int run_netavark_split(const char *runroot, const char *cmd, const char *netns, const char *input,
                               struct json_object **out, husk_err **err)
 {
