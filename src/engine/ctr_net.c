@@ -388,25 +388,9 @@ int net_ctr_prepare(struct store *st, const char *runroot, const char *id, const
 
 /* ---------------------------------------------------------------- netavark */
 
-static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
-                        struct json_object **out, husk_err **err)
+int netavark_exec(const char *cfg, const char *cmd, const char *netns, const char *input, struct json_object **out,
+                  husk_err **err)
 {
-    _cleanup_json_ struct json_object *given = NULL;
-    int *locks = NULL;
-    if (read_json(input, &given) < 0)
-        return husk_fail(err, 0, "%s: not JSON", input);
-    /* netavark's --config holds aardvark-dns's files, per runtime root (names are
-     * a store's); a call with no network with names (the default network) uses
-     * nothing there, and leaves nothing in the runtime's root */
-    bool named = false;
-    struct json_object *info = json_object_object_get(given, "network_info");
-    if (!json_object_is_type(info, json_type_object))
-        return husk_fail(err, 0, "%s: no network_info", input);
-    json_object_object_foreach(info, nname, ndef) {
-        (void)nname;
-        named |= json_object_get_boolean(json_object_object_get(ndef, "dns_enabled"));
-    }
-    _cleanup_free_ char *cfg = named ? xasprintf("%s/networks", runroot) : xasprintf("%s/config", NET_RUN_DIR);
     if (mkdir_p(cfg, 0700, err) < 0)
         return -1;
     _cleanup_close_ int in = open(input, O_RDONLY | O_CLOEXEC);
@@ -415,19 +399,15 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     _cleanup_close_ int o = memfd_create("netavark-out", MFD_CLOEXEC), e = memfd_create("netavark-err", MFD_CLOEXEC);
     if (o < 0 || e < 0)
         return husk_fail(err, errno, "memfd_create");
-    if (net_lock_bridges(info, &locks, err) < 0)
-        return -1;
     pid_t pid = fork();
-    if (pid < 0) {
-        net_unlock_bridges(locks);
+    if (pid < 0)
         return husk_fail(err, errno, "fork");
-    }
     if (pid == 0) {
         dup2(in, 0);
         dup2(o, 1);
         dup2(e, 2);
         /* aardvark-dns, which netavark starts, lives on: it must hold none of our
-         * fds (a container's lock, a caller's pipe) */
+         * fds (a container's lock, a caller's pipe, a bridge's lock) */
         syscall(SYS_close_range, 3, ~0U, 0);
         execl(NETAVARK, "netavark", "--config", cfg, "--rootless", "false", "--aardvark-binary", AARDVARK, cmd,
               netns, (char *)NULL);
@@ -436,11 +416,8 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            net_unlock_bridges(locks);
+        if (errno != EINTR)
             return husk_fail(err, errno, "waitpid");
-        }
-    net_unlock_bridges(locks);
     char buf[4096];
     ssize_t n;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -469,6 +446,47 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
             return husk_fail(err, 0, "netavark %s: its answer is not JSON", cmd);
     }
     return 0;
+}
+
+/* netavark CMD under the locks of the networks' bridges. mark (setup, or NULL): a
+ * file made right before netavark runs, so that a teardown knows it may have. */
+static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
+                        const char *mark, struct json_object **out, husk_err **err)
+{
+    _cleanup_json_ struct json_object *given = NULL;
+    int *locks = NULL;
+    if (read_json(input, &given) < 0)
+        return husk_fail(err, 0, "%s: not JSON", input);
+    /* netavark's --config holds aardvark-dns's files, per runtime root (names are
+     * a store's); a call with no network with names (the default network) uses
+     * nothing there, and leaves nothing in the runtime's root */
+    bool named = false;
+    struct json_object *info = json_object_object_get(given, "network_info");
+    if (!json_object_is_type(info, json_type_object))
+        return husk_fail(err, 0, "%s: no network_info", input);
+    json_object_object_foreach(info, nname, ndef) {
+        (void)nname;
+        named |= json_object_get_boolean(json_object_object_get(ndef, "dns_enabled"));
+    }
+    _cleanup_free_ char *cfg = named ? xasprintf("%s/networks", runroot) : xasprintf("%s/config", NET_RUN_DIR);
+    struct json_object *dflt = json_object_object_get(info, NET_DEFAULT_NAME);
+    bool setup = strcmp(cmd, "setup") == 0;
+    if (net_lock_bridges(info, &locks, err) < 0)
+        return -1;
+    /* the default bridge as it is must be the one engine.json asks for (its subnet
+     * changed: taken down first, unless containers are on it) */
+    int r = setup && dflt ? net_default_before_setup(dflt, err) : 0;
+    if (r == 0 && mark) {
+        int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        r = mfd < 0 ? husk_fail(err, errno, "%s", mark) : close(mfd);
+    }
+    if (r == 0)
+        r = netavark_exec(cfg, cmd, netns, input, out, err);
+    /* and it stays up after its last container, as docker's docker0 */
+    if (r == 0 && setup && dflt)
+        net_default_keep();
+    net_unlock_bridges(locks);
+    return r;
 }
 
 /* docker's NetworkSettings from netavark's answer. */
@@ -637,14 +655,8 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     if (mkdir_p(nsdir, 0700, err) < 0 || netns_create(ns, err) < 0)
         goto fail;
     husk_kill_point("network-start.before-setup");
-    /* from here a teardown must run netavark's: before, there is nothing of it */
-    int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (mfd < 0) {
-        husk_fail(err, errno, "%s", mark);
-        goto fail;
-    }
-    close(mfd);
-    if (run_netavark(runroot, "setup", ns, gpath, &result, err) < 0)
+    /* from the mark on a teardown must run netavark's: before, there is nothing of it */
+    if (run_netavark(runroot, "setup", ns, gpath, mark, &result, err) < 0)
         goto fail;
     husk_kill_point("network-start.after-setup");
     settings = settings_of(result, given, ns);
@@ -694,7 +706,7 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
         unlink(spath);
         return netns_remove(ns, err);
     }
-    if (access(mark, F_OK) == 0 && netns_mounted(ns) && run_netavark(runroot, "teardown", ns, gpath, NULL, err) < 0)
+    if (access(mark, F_OK) == 0 && netns_mounted(ns) && run_netavark(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0)
         return husk_err_prefix(err, "container %.12s", id);
     unlink(mark);
     if (netns_remove(ns, err) < 0)
@@ -781,7 +793,7 @@ int net_ctr_connect(struct store *st, const char *runroot, const char *id, const
                            json_object_get(json_object_object_get(json_object_object_get(one, "network_info"), net)));
     if (write_json(cpath, one, err) < 0 || write_json(gpath, given, err) < 0)
         goto fail_lease;
-    if (run_netavark(runroot, "setup", ns, cpath, &result, err) < 0) {
+    if (run_netavark(runroot, "setup", ns, cpath, NULL, &result, err) < 0) {
         json_object_object_del(json_object_object_get(given, "networks"), net);
         json_object_object_del(json_object_object_get(given, "network_info"), net);
         husk_err *e = NULL;
@@ -835,7 +847,7 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
             json_object_object_add(one, "port_mappings", json_object_get(pm));
         if (write_json(cpath, one, err) < 0)
             return -1;
-        int r = run_netavark(runroot, "teardown", ns, cpath, NULL, err);
+        int r = run_netavark(runroot, "teardown", ns, cpath, NULL, NULL, err);
         unlink(cpath);
         if (r < 0)
             return -1;

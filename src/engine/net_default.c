@@ -112,6 +112,12 @@ int net_engine_cfg_read(struct net_engine_cfg *c, husk_err **err)
 
 /* ---------------------------------------------------------------- the definition */
 
+struct json_object *net_default_def_for(const char *subnet, const char *gateway)
+{
+    /* no names between containers: docker's default bridge has none either */
+    return net_def_json(NET_DEFAULT_NAME, DEFAULT_ID, NET_DEFAULT_BRIDGE, subnet, gateway, false, false, NULL);
+}
+
 int net_default_def(struct json_object **out, husk_err **err)
 {
     struct net_engine_cfg c;
@@ -121,11 +127,8 @@ int net_default_def(struct json_object **out, husk_err **err)
     int prefix;
     net_parse_cidr(c.subnet, &net, &prefix);
     _cleanup_free_ char *gw = net_ip_str(net + 1);
-    /* no names between containers: docker's default bridge has none either */
-    struct json_object *d = net_def_json(NET_DEFAULT_NAME, DEFAULT_ID, NET_DEFAULT_BRIDGE, c.subnet, gw, false,
-                                         false, NULL);
+    *out = net_default_def_for(c.subnet, gw);
     net_engine_cfg_free(&c);
-    *out = d;
     return 0;
 }
 
