@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -144,17 +145,31 @@ static int forget_killed_takedown(husk_err **err)
     return 0;
 }
 
+/* Is the keeper a port of the bridge? */
+static bool keeper_attached(void)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlink("/sys/class/net/" KEEP_PORT "/master", target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    const char *base = strrchr(target, '/');
+    return strcmp(base ? base + 1 : target, NET_DEFAULT_BRIDGE) == 0;
+}
+
 void net_default_keep(void)
 {
-    if (!link_exists(NET_DEFAULT_BRIDGE) || link_exists(KEEP_PORT))
+    if (!link_exists(NET_DEFAULT_BRIDGE) || keeper_attached())
         return;
     /* a veth pair, not a dummy: veth is there wherever netavark works (it makes
      * containers' links of it); "dummy" is a module a kernel may lack. Both ends
-     * stay down: nothing is sent on them, the bridge has no carrier of its own. */
+     * stay down: nothing is sent on them, the bridge has no carrier of its own.
+     * One left from a bridge someone removed by hand is attached again. */
     static const char *const add[] = { "ip", "link", "add", KEEP_PORT, "master", NET_DEFAULT_BRIDGE,
                                        "type", "veth", "peer", "name", KEEP_PEER, NULL };
+    static const char *const attach[] = { "ip", "link", "set", KEEP_PORT, "master", NET_DEFAULT_BRIDGE, NULL };
     husk_err *e = NULL;
-    if (run_ip(add, &e) < 0) {
+    if (run_ip(link_exists(KEEP_PORT) ? attach : add, &e) < 0) {
         /* not fatal: the bridge then goes with its last container, as netavark does */
         fprintf(stderr, "husk: warning: the default network's bridge will not stay up: %s\n", e->msg);
         husk_err_free(&e);
