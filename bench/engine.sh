@@ -7,7 +7,11 @@
 #   netrun  `husk container run --rm bb true` on husk's default network (bridge husk0,
 #           netavark) against `podman run --rm localhost/bb true` on podman's (bridge
 #           podman0, 10.88.0.0/16, netavark too, its config in the temp dir): one hyperfine
-#           invocation, both side by side. Target: husk <= 0.5x podman.
+#           invocation, both side by side. Target: husk <= 0.5x podman. husk0 stays up
+#           between husk's runs (docker0's way: its firewall rules are not made and
+#           removed with each container), podman0 goes with each podman container.
+#   netcold netrun with husk0 taken down (`husk network rm husk`, hyperfine --prepare,
+#           not timed) before each husk run: what the first container pays. No target.
 #   many    20 containers `run -d --name mN --network none bb sleep 1000`, then `rm -f` of
 #           each, 4 at a time (xargs -P4), the two steps as one command
 #           ($WORK/many.sh ENGINE): one hyperfine invocation, husk and podman side by side.
@@ -44,8 +48,9 @@
 # own mount namespace: what podman writes there goes with the namespace. (The outer
 # part makes a missing mountpoint and removes it again.)
 #
-# The networks leave nothing either: netavark removes a bridge with its last container
-# (husk0 and podman0, unless something else of the host's uses them) and its rules;
+# The networks leave nothing either: netavark removes podman0 with its last container
+# and its rules, and the bench takes husk0 (which outlives its containers, as docker0
+# does) down with `husk network rm husk`, unless either was up before;
 # the outer part then checks the firewall (iptables-save) against the one before and
 # removes netavark's base chains when the bench made them and no network is left, and
 # any lease or namespace file of the bench's store.
@@ -146,6 +151,10 @@ EOF
     echo "== netrun: on the default network, $RUNS runs each" >&2
     hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/netrun.json" \
         -n husk "$husk_netrun" -n podman "$pm_netrun" >&2
+    echo "== netcold: netrun with husk0 taken down before each husk run, $RUNS runs each" >&2
+    hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic --export-json "$WORK/netcold.json" \
+        --prepare "$HUSK --root $WORK/rt --storage-root $WORK/st network rm husk" --prepare true \
+        -n husk "$husk_netrun" -n podman "$pm_netrun" >&2
     echo "== many: $NCTR containers run -d then rm -f, $PAR at a time; $MANY_RUNS runs each" >&2
     hyperfine -N --warmup 1 --runs "$MANY_RUNS" --style basic --export-json "$WORK/many.json" \
         -n husk "bash $WORK/many.sh husk" -n podman "bash $WORK/many.sh podman" >&2
@@ -243,6 +252,11 @@ net_cleanup() {
         rm -f "$f"
         ok=1
     done
+    # husk's default bridge stays up after its last container (docker0's way):
+    # taken down if the bench brought it up
+    if [ -e /sys/class/net/husk0 ] && ! grep -qx husk0 "$WORK/links-before" 2>/dev/null; then
+        hk network rm husk >/dev/null || { echo "engine bench: network rm husk failed" >&2; ok=1; }
+    fi
     # the bridges the bench made: netavark removes one with its last container
     for l in husk0 podman0; do
         if [ -e "/sys/class/net/$l" ] && ! grep -qx "$l" "$WORK/links-before" 2>/dev/null &&
@@ -331,7 +345,7 @@ echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cpus, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-7s %11s %16s %9s %9s\n' scen engine "median ms" "mean±sd ms" "cpu ms" husk/podman
 declare -A med mean sd cpu
-for s in run netrun many; do
+for s in run netrun netcold many; do
     for e in husk podman; do
         read -r "med[$s-$e]" "mean[$s-$e]" "sd[$s-$e]" "cpu[$s-$e]" < <(hstat "$WORK/$s.json" "$e")
     done
@@ -342,7 +356,9 @@ for s in run netrun many; do
     done
 done
 echo "(run: container run --rm --network none IMAGE true, $RUNS runs each; netrun: the same on"
-echo " each engine's default network (a bridge, netavark); many: $NCTR x run -d"
+echo " each engine's default network (a bridge, netavark; husk0 stays up between runs, as docker0,"
+echo " podman0 comes and goes with each container); netcold: netrun with husk0 taken down (not"
+echo " timed) before each husk run, the cost of a first container; many: $NCTR x run -d"
 echo " sleep 1000 then rm -f, $PAR at a time, $MANY_RUNS runs each; cpu: user+sys of the measured"
 echo " process and its waited-for children, per run; podman with runc)"
 echo "idle monitor of a detached container (VmRSS KiB, Pss KiB), $RSS_CTRS each:"

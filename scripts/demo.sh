@@ -46,10 +46,18 @@ remove_containers() {
     done
 }
 
+# the default network's bridge husk0 stays up after its last container (as docker0);
+# the demo takes it down again if it was not up before
+BRIDGE_BEFORE=0
+[ -e /sys/class/net/husk0 ] && BRIDGE_BEFORE=1
+
 cleanup() {
     rc=$?
     trap - EXIT INT TERM
     remove_containers
+    if [ "$BRIDGE_BEFORE" = 0 ] && [ -d "$STORE" ]; then
+        h network rm husk >/dev/null 2>&1 || echo "demo: network rm husk failed" >&2
+    fi
     rm -rf --one-file-system "$WORK"
     exit "$rc"
 }

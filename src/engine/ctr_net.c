@@ -491,17 +491,9 @@ static void legacy_config_remove(const char *runroot)
     rmdir(dir);
 }
 
-static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
-                        struct json_object **out, husk_err **err)
+int netavark_exec(const char *cfg, const char *cmd, const char *netns, const char *input, struct json_object **out,
+                  husk_err **err)
 {
-    _cleanup_json_ struct json_object *given = NULL;
-    int *locks = NULL;
-    if (read_json(input, &given) < 0)
-        return husk_fail(err, 0, "%s: not JSON", input);
-    struct json_object *info = json_object_object_get(given, "network_info");
-    if (!json_object_is_type(info, json_type_object))
-        return husk_fail(err, 0, "%s: no network_info", input);
-    _cleanup_free_ char *cfg = nv_config_dir(runroot, info);
     if (mkdir_p(cfg, 0700, err) < 0)
         return -1;
     _cleanup_close_ int in = open(input, O_RDONLY | O_CLOEXEC);
@@ -510,19 +502,15 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     _cleanup_close_ int o = memfd_create("netavark-out", MFD_CLOEXEC), e = memfd_create("netavark-err", MFD_CLOEXEC);
     if (o < 0 || e < 0)
         return husk_fail(err, errno, "memfd_create");
-    if (net_lock_bridges(info, &locks, err) < 0)
-        return -1;
     pid_t pid = fork();
-    if (pid < 0) {
-        net_unlock_bridges(locks);
+    if (pid < 0)
         return husk_fail(err, errno, "fork");
-    }
     if (pid == 0) {
         dup2(in, 0);
         dup2(o, 1);
         dup2(e, 2);
         /* aardvark-dns, which netavark starts, lives on: it must hold none of our
-         * fds (a container's lock, a caller's pipe) */
+         * fds (a container's lock, a caller's pipe, a bridge's lock) */
         syscall(SYS_close_range, 3, ~0U, 0);
         execl(NETAVARK, "netavark", "--config", cfg, "--rootless", "false", "--aardvark-binary", AARDVARK, cmd,
               netns, (char *)NULL);
@@ -531,11 +519,8 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            net_unlock_bridges(locks);
+        if (errno != EINTR)
             return husk_fail(err, errno, "waitpid");
-        }
-    net_unlock_bridges(locks);
     char buf[4096];
     ssize_t n;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -566,6 +551,39 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
     return 0;
 }
 
+/* netavark CMD under the locks of the networks' bridges. mark (setup, or NULL): a
+ * file made right before netavark runs, so that a teardown knows it may have. */
+static int run_netavark(const char *runroot, const char *cmd, const char *netns, const char *input,
+                        const char *mark, struct json_object **out, husk_err **err)
+{
+    _cleanup_json_ struct json_object *given = NULL;
+    int *locks = NULL;
+    if (read_json(input, &given) < 0)
+        return husk_fail(err, 0, "%s: not JSON", input);
+    struct json_object *info = json_object_object_get(given, "network_info");
+    if (!json_object_is_type(info, json_type_object))
+        return husk_fail(err, 0, "%s: no network_info", input);
+    _cleanup_free_ char *cfg = nv_config_dir(runroot, info);
+    struct json_object *dflt = json_object_object_get(info, NET_DEFAULT_NAME);
+    bool setup = strcmp(cmd, "setup") == 0;
+    if (net_lock_bridges(info, &locks, err) < 0)
+        return -1;
+    /* the default bridge as it is must be the one engine.json asks for (its subnet
+     * changed: taken down first, unless containers are on it) */
+    int r = setup && dflt ? net_default_before_setup(dflt, err) : 0;
+    if (r == 0 && mark) {
+        int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        r = mfd < 0 ? husk_fail(err, errno, "%s", mark) : close(mfd);
+    }
+    if (r == 0)
+        r = netavark_exec(cfg, cmd, netns, input, out, err);
+    /* and it stays up after its last container, as docker's docker0 */
+    if (r == 0 && setup && dflt)
+        net_default_keep();
+    net_unlock_bridges(locks);
+    return r;
+}
+
 /* run_netavark for a record whose networks need two --config directories (a
  * container of an older husk connected to a network since, or one started on two
  * networks, one of which an older husk's containers use still): a call per
@@ -575,7 +593,7 @@ static int run_netavark(const char *runroot, const char *cmd, const char *netns,
  * caller releases the addresses of the whole record it read before (after a crash
  * in between, those of the first are taken back once the container is gone). */
 static int run_netavark_split(const char *runroot, const char *cmd, const char *netns, const char *input,
-                              struct json_object **out, husk_err **err)
+                              const char *mark, struct json_object **out, husk_err **err)
 {
     _cleanup_json_ struct json_object *given = NULL;
     if (read_json(input, &given) < 0)
@@ -585,7 +603,7 @@ static int run_netavark_split(const char *runroot, const char *cmd, const char *
     json_object_object_foreach(info, k0, d0)
         legacy += nv_legacy(k0, d0);
     if (legacy == 0 || legacy == n)
-        return run_netavark(runroot, cmd, netns, input, out, err);
+        return run_netavark(runroot, cmd, netns, input, mark, out, err);
     _cleanup_free_ char *part = xasprintf("%s.part", input);
     _cleanup_json_ struct json_object *all = out ? json_object_new_object() : NULL;
     for (int pass = 1; pass >= 0; pass--) {
@@ -598,7 +616,8 @@ static int run_netavark_split(const char *runroot, const char *cmd, const char *
                 json_object_object_del(oi, k);
                 json_object_object_del(on, k);
             }
-        int r = write_json(part, one, err) < 0 ? -1 : run_netavark(runroot, cmd, netns, part, out ? &res : NULL, err);
+        int r = write_json(part, one, err) < 0 ? -1
+                                                : run_netavark(runroot, cmd, netns, part, mark, out ? &res : NULL, err);
         unlink(part);
         if (r < 0)
             return -1;
@@ -795,14 +814,8 @@ int net_ctr_setup(struct store *st, const char *runroot, const char *id, husk_er
     if (mkdir_p(nsdir, 0700, err) < 0 || netns_create(ns, err) < 0)
         goto fail;
     husk_kill_point("network-start.before-setup");
-    /* from here a teardown must run netavark's: before, there is nothing of it */
-    int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (mfd < 0) {
-        husk_fail(err, errno, "%s", mark);
-        goto fail;
-    }
-    close(mfd);
-    if (run_netavark_split(runroot, "setup", ns, gpath, &result, err) < 0)
+    /* from the mark on a teardown must run netavark's: before, there is nothing of it */
+    if (run_netavark_split(runroot, "setup", ns, gpath, mark, &result, err) < 0)
         goto fail;
     husk_kill_point("network-start.after-setup");
     settings = settings_of(result, given, ns);
@@ -852,7 +865,8 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
         unlink(spath);
         return netns_remove(ns, err);
     }
-    if (access(mark, F_OK) == 0 && netns_mounted(ns) && run_netavark_split(runroot, "teardown", ns, gpath, NULL, err) < 0)
+    if (access(mark, F_OK) == 0 && netns_mounted(ns) &&
+        run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0)
         return husk_err_prefix(err, "container %.12s", id);
     unlink(mark);
     legacy_config_remove(runroot);
@@ -945,7 +959,7 @@ int net_ctr_connect(struct store *st, const char *runroot, const char *id, const
                            json_object_get(json_object_object_get(json_object_object_get(one, "network_info"), nv)));
     if (write_json(cpath, one, err) < 0 || write_json(gpath, given, err) < 0)
         goto fail_lease;
-    if (run_netavark(runroot, "setup", ns, cpath, &result, err) < 0) {
+    if (run_netavark(runroot, "setup", ns, cpath, NULL, &result, err) < 0) {
         json_object_object_del(json_object_object_get(given, "networks"), nv);
         json_object_object_del(json_object_object_get(given, "network_info"), nv);
         husk_err *e = NULL;
@@ -1000,7 +1014,7 @@ int net_ctr_disconnect(struct store *st, const char *runroot, const char *id, co
             json_object_object_add(one, "port_mappings", json_object_get(pm));
         if (write_json(cpath, one, err) < 0)
             return -1;
-        int r = run_netavark(runroot, "teardown", ns, cpath, NULL, err);
+        int r = run_netavark(runroot, "teardown", ns, cpath, NULL, NULL, err);
         unlink(cpath);
         if (r < 0)
             return -1;

@@ -5,8 +5,10 @@
  * The default network "husk" is docker's default bridge: a container without
  * --network is on it. Its bridge and firewall rules are the host's, not a store's,
  * so it is the same network from every store (--storage-root): the fixed name, the
- * fixed bridge husk0, a fixed id (netavark names its firewall chains after the id,
- * so every store's containers share them), and the subnet of /etc/husk/engine.json.
+ * fixed bridge husk0, a fixed id, netavark given its own name (netavark names a
+ * network's firewall chains after the name it gets, so every store's containers
+ * share them; a user network gets NAME-<id prefix>, ctr_net.c), and the subnet of
+ * /etc/husk/engine.json. Its bridge outlives its last container (net_bridge_keep.c).
  * It is never written to a store; its addresses are leased host-wide, under
  * /run/husk/net/husk0/, each lease naming its store and container. */
 #include <arpa/inet.h>
@@ -112,6 +114,12 @@ int net_engine_cfg_read(struct net_engine_cfg *c, husk_err **err)
 
 /* ---------------------------------------------------------------- the definition */
 
+struct json_object *net_default_def_for(const char *subnet, const char *gateway)
+{
+    /* no names between containers: docker's default bridge has none either */
+    return net_def_json(NET_DEFAULT_NAME, DEFAULT_ID, NET_DEFAULT_BRIDGE, subnet, gateway, false, false, NULL);
+}
+
 int net_default_def(struct json_object **out, husk_err **err)
 {
     struct net_engine_cfg c;
@@ -121,11 +129,8 @@ int net_default_def(struct json_object **out, husk_err **err)
     int prefix;
     net_parse_cidr(c.subnet, &net, &prefix);
     _cleanup_free_ char *gw = net_ip_str(net + 1);
-    /* no names between containers: docker's default bridge has none either */
-    struct json_object *d = net_def_json(NET_DEFAULT_NAME, DEFAULT_ID, NET_DEFAULT_BRIDGE, c.subnet, gw, false,
-                                         false, NULL);
+    *out = net_default_def_for(c.subnet, gw);
     net_engine_cfg_free(&c);
-    *out = d;
     return 0;
 }
 

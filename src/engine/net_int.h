@@ -45,6 +45,8 @@ int net_engine_cfg_read(struct net_engine_cfg *c, husk_err **err);
 void net_engine_cfg_free(struct net_engine_cfg *c);
 /* The default network's definition (new), the same from every store. */
 int net_default_def(struct json_object **out, husk_err **err);
+/* The default network's definition (new) for that subnet and gateway. */
+struct json_object *net_default_def_for(const char *subnet, const char *gateway);
 /* Does an address of a host interface lie in net/prefix (or the subnet of one in it)? */
 bool net_host_addr_in(uint32_t net, int prefix);
 /* Lock the bridges of netavark's network_info (fds: -1-terminated) around its calls. */
@@ -64,6 +66,23 @@ int net_lease(struct store *st, const char *name, struct json_object *def, const
               char **ip_out, husk_err **err);
 /* Every address of the network id holds. */
 void net_release(struct store *st, const char *name, const char *id);
+
+/* ---- net_bridge_keep.c: the default bridge stays up after its last container ---- */
+
+/* Before netavark sets a container up on the default network (bridge lock held):
+ * a bridge of another subnet than def's (engine.json changed) is taken down, or
+ * refused while containers are on it. */
+int net_default_before_setup(struct json_object *def, husk_err **err);
+/* After it did: the bridge gets its keeper port, if it has none (lock held). */
+void net_default_keep(void);
+/* `network rm husk`: the bridge and the network's firewall rules go, unless a
+ * container is on it (takes the bridge's lock). */
+int net_default_down(husk_err **err);
+
+/* netavark CMD NETNS with --config cfg, input (a file) on its stdin; *out (if not
+ * NULL) its answer. No lock taken. */
+int netavark_exec(const char *cfg, const char *cmd, const char *netns, const char *input, struct json_object **out,
+                  husk_err **err);
 
 /* The nameserver lines of resolv.conf at path, loopback ones left out (new). */
 char *net_resolv_nameservers(const char *path);

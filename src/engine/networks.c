@@ -323,8 +323,10 @@ int net_users(struct store *st, const char *name, char ***ids_out, husk_err **er
 
 int net_remove(struct store *st, const char *name, husk_err **err)
 {
+    /* the default network is never removed; its bridge and rules, the host's, go
+     * (they come back with its next container) */
     if (strcmp(name, NET_DEFAULT_NAME) == 0)
-        return husk_fail(err, 0, "network \"%s\" is the default network: it cannot be removed", name);
+        return net_default_down(err);
     _cleanup_close_ int lock = -1;
     if (networks_lock(st, &lock, err) < 0)
         return -1;

@@ -39,7 +39,11 @@
  * The default network "husk" (docker's default bridge; `--network bridge`) is the
  * host's, the same from every store and in none (net_default.c): bridge husk0, a
  * fixed id, the subnet "default-network-subnet" of /etc/husk/engine.json
- * ($HUSK_ENGINE_CONFIG), else 10.89.0.0/24. A container without --network is on it. */
+ * ($HUSK_ENGINE_CONFIG), else 10.89.0.0/24. A container without --network is on it.
+ * Its bridge and firewall rules stay up after its last container, as docker0's do
+ * (net_bridge_keep.c: a keeper port husk0-keep, one end of a veth pair whose other
+ * end, husk0-keep-p, stays down), until `husk network rm husk` or a change of its
+ * subnet takes them down (a takedown's namespace: /run/husk/net/husk0.down). */
 #ifndef HUSK_ENGINE_NETWORKS_H
 #define HUSK_ENGINE_NETWORKS_H
 
@@ -69,7 +73,8 @@ int net_get(struct store *st, const char *name, struct json_object **out, husk_e
 int net_list(struct store *st, char ***names_out, husk_err **err);
 /* The containers (ids) that use the network. */
 int net_users(struct store *st, const char *name, char ***ids_out, husk_err **err);
-/* Remove a network nobody uses. */
+/* Remove a network nobody uses (the default one: take its bridge down, see
+ * net_bridge_keep.c). */
 int net_remove(struct store *st, const char *name, husk_err **err);
 
 /* ---- a container's networking (ctr_life.c) ---- */

@@ -66,6 +66,8 @@ static const struct kill_point {
     { "pull.before-register", "pull", "every blob and layer in the store, no image record" },
     { "network-start.before-setup", "container", "the network namespace made, netavark not run" },
     { "network-start.after-setup", "container", "netavark set the network up, no settings, no monitor" },
+    { "bridge-down.after-setup", "network",
+      "taking husk0 down: its keeper gone, a namespace of its own set up on it, not torn down" },
 };
 
 void husk_kill_points_maybe_list(void)

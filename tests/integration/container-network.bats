@@ -19,6 +19,9 @@ setup() {
     container_setup
     [ -x "$NETAVARK" ] && [ -x /usr/lib/podman/aardvark-dns ] || skip "netavark and aardvark-dns not installed"
     command -v iptables-save >/dev/null || skip "no iptables-save"
+    # the default network's bridge stays up after its last container (docker0's
+    # way): each test starts without it, as far as no container is on it
+    hc network rm husk >/dev/null 2>&1 || true
     HOST_LINKS_BEFORE=$(host_links)
     HOST_RULES_BEFORE=$(host_rules)
     HOST_NETNS_BEFORE=$(host_netns)
@@ -58,8 +61,12 @@ store_leases() {
     grep -rlxF -- "$STORE" /run/husk/net/husk0 2>/dev/null || true
 }
 
-# nothing of any network of the test left on the host
+# nothing of any network of the test left on the host, once the default network's
+# bridge (up since the test's first container on it) is taken down: which it is
+# only with no container's veth on it
 assert_host_clean() {
+    run hc network rm husk
+    assert_success
     assert_equal "$(host_links)" "$HOST_LINKS_BEFORE"
     assert_equal "$(host_rules)" "$HOST_RULES_BEFORE"
     assert_equal "$(host_netns)" "$HOST_NETNS_BEFORE"
@@ -114,10 +121,13 @@ tcp_get() {
     assert_contains "unused"
     run hc network ls -q
     assert_equal "$output" "husk"
-    # the default network: neither made nor removed by a user
+    # the default network: not made by a user; rm takes only its bridge down (none
+    # is up here), the network stays
     run hc network rm husk
-    assert_status 125
-    assert_contains "default network"
+    assert_success
+    assert_equal "$output" "husk"
+    run hc network ls -q
+    assert_equal "$output" "husk"
     run hc network create --subnet 10.213.43.0/24 husk
     assert_status 125
     assert_contains "reserved"
@@ -306,8 +316,6 @@ tcp_get() {
 
 @test "without --network a container is on the default network: husk0, an address, engine.json's dns or the host's without loopback ones" {
     require_husk
-    local bridge_before=0
-    [ -e /sys/class/net/husk0 ] && bridge_before=1
     hc container run -d --name d1 busybox:t sleep 100 >/dev/null
     run hc container exec d1 sh -c 'ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf'
     assert_success
@@ -344,15 +352,14 @@ tcp_get() {
     run hc container run --rm --network none busybox:t sh -c 'ls /sys/class/net; grep -c nameserver /etc/resolv.conf'
     assert_equal "$output" $'lo\n0'
     hc container rm -f d1 d2 >/dev/null
-    # its last container gone, netavark removes the bridge (unless others use it)
-    [ "$bridge_before" = 1 ] || [ ! -e /sys/class/net/husk0 ] || fail "husk0 left after its last container"
+    # its last container gone, the bridge stays up, as docker0 does (net_bridge_keep.c)
+    [ -e /sys/class/net/husk0 ] || fail "husk0 removed with its last container"
     assert_host_clean
 }
 
 @test "the default network is the host's: two stores at once share husk0 with their own addresses; a lease of a gone store is taken back" {
     require_husk
-    local bridge_before=0 s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
-    [ -e /sys/class/net/husk0 ] && bridge_before=1
+    local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
     hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
     hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
     # three at once from two stores (one at the same time as the other store's two)
@@ -391,25 +398,95 @@ tcp_get() {
     assert_success
     assert_contains "inet 10.89.0."
     hc2 container rm -f b c >/dev/null
-    [ "$bridge_before" = 1 ] || [ ! -e /sys/class/net/husk0 ] || fail "husk0 left after its last container"
+    [ -e /sys/class/net/husk0 ] || fail "husk0 removed with its last container"
     [ -z "$(grep -rlxF -- "$s2" /run/husk/net/husk0 2>/dev/null)" ] || fail "store2's leases left"
     assert_host_clean
 }
 
-@test "the default network's subnet is engine.json's default-network-subnet" {
+@test "the default network's subnet is engine.json's default-network-subnet; a change takes the bridge down first, refused while a container is on it" {
     require_husk
-    # one subnet per bridge: not while another's containers use husk0
-    [ ! -e /sys/class/net/husk0 ] || skip "husk0 is in use (by another store's containers)"
-    printf '{"default-network-subnet": "10.213.50.0/24", "dns": ["127.0.0.1"]}\n' >"$HUSK_ENGINE_CONFIG"
-    run hc container run --rm busybox:t ip -o -4 addr show eth0
+    # one subnet per bridge: not while another store's containers use husk0
+    [ -z "$(ls /sys/class/net/husk0/brif 2>/dev/null | grep -v '^husk0-keep$')" ] || skip "husk0 is in use (by another store's containers)"
+    printf '{"default-network-subnet": "10.213.50.0/24", "dns": ["127.0.0.1"]}\n' >"$TEST_DIR/engine-50.json"
+    # the bridge up on the tests' (10.89.0.0/24) with a container on it: a change is refused
+    hc container run -d --name on89 busybox:t sleep 100 >/dev/null
+    local ns_before leases_before
+    ns_before=$(ls /run/husk/net/ns)
+    leases_before=$(store_leases)
+    HUSK_ENGINE_CONFIG=$TEST_DIR/engine-50.json run hc container run --rm --name r50 busybox:t true
+    assert_status 125
+    assert_contains "default-network-subnet is 10.213.50.0/24"
+    assert_contains "husk0 (10.89.0.1/24) still has containers"
+    # and loses nothing: no container, lease or namespace of the refused one
+    run hc container ls -a --format '{{.Names}}'
+    assert_equal "$output" "on89"
+    assert_equal "$(store_leases)" "$leases_before"
+    assert_equal "$(ls /run/husk/net/ns)" "$ns_before"
+    run hc container exec on89 ping -c1 -W3 10.89.0.1
+    assert_success
+    hc container rm -f on89 >/dev/null
+    # nothing on it (but its keeper): the bridge of the old subnet goes, with its rules
+    HUSK_ENGINE_CONFIG=$TEST_DIR/engine-50.json run hc container run --rm busybox:t ip -o -4 addr show eth0
     assert_success
     assert_contains "inet 10.213.50."
-    run hc network ls
+    assert_equal "$(ip -o -4 addr show husk0 | awk '{ print $4 }')" "10.213.50.1/24"
+    ! iptables-save | grep -q '10\.89\.0\.0/24' || fail "rules of the old subnet left: $(iptables-save | grep '10\.89\.0\.0/24')"
+    iptables-save | grep -q -- '-s 10.213.50.0/24' || fail "no rules of the new subnet"
+    HUSK_ENGINE_CONFIG=$TEST_DIR/engine-50.json run hc network ls
     assert_contains "10.213.50.0/24"
-    printf '{"default-network-subnet": "10.213.50.7/24"}\n' >"$HUSK_ENGINE_CONFIG"
-    run hc container run --rm busybox:t true
+    printf '{"default-network-subnet": "10.213.50.7/24"}\n' >"$TEST_DIR/engine-bad.json"
+    HUSK_ENGINE_CONFIG=$TEST_DIR/engine-bad.json run hc container run --rm busybox:t true
     assert_status 125
     assert_contains "default-network-subnet"
+    # back to the tests' subnet: taken down and up again
+    run hc container run --rm busybox:t ip -o -4 addr show eth0
+    assert_success
+    assert_contains "inet 10.89.0."
+    assert_host_clean
+}
+
+@test "the default network's bridge outlives its last container (docker0's way); network rm husk takes it and its rules down, refused while a container is on it" {
+    require_husk
+    [ ! -e /sys/class/net/husk0 ] || skip "husk0 is in use (by another store's containers)"
+    hc container run --rm busybox:t true
+    # the bridge, its keeper port, the network's rules: up with no container
+    [ -e /sys/class/net/husk0 ] || fail "husk0 removed with its last container"
+    assert_equal "$(ls /sys/class/net/husk0/brif)" "husk0-keep"
+    assert_equal "$(cat /sys/class/net/husk0-keep-p/operstate)" "down"
+    iptables-save | grep -q -- '-s 10.89.0.0/24' || fail "the network's NAT rule is gone"
+    iptables-save | grep -q -- '-o husk0 -j DROP' || fail "the network's isolation rule is gone"
+    local rules_idle
+    rules_idle=$(host_rules)
+    # a container with a published port: its own rules come and go with it
+    hc container run -d --name p1 -p 127.0.0.1::80 busybox:t sleep 100 >/dev/null
+    [ "$(host_rules)" != "$rules_idle" ] || fail "no rule of p1's port"
+    run hc network rm husk
+    assert_status 125
+    assert_contains "network \"husk\" is in use by container $(cid p1 | cut -c1-12) of the store $STORE"
+    [ -e /sys/class/net/husk0 ] || fail "husk0 removed while p1 is on it"
+    run hc container exec p1 ping -c1 -W3 10.89.0.1
+    assert_success
+    hc container rm -f p1 >/dev/null
+    # (but the network's port-forward chain, empty: netavark removes it with the network)
+    assert_equal "$(host_rules | grep -v '^:NETAVARK-DN-F829821133139 ')" "$rules_idle"
+    # taken down: the bridge, its keeper, every rule of the network (its
+    # port-forward chain too); killed halfway first, then again
+    run env HUSK_TEST_KILL_AT=bridge-down.after-setup "$HUSK_BIN" --root "$ROOT" --storage-root "$STORE" network rm husk
+    if HUSK_TEST_KILL_AT=list "$HUSK_BIN" --version 2>/dev/null | grep -q '^bridge-down.after-setup'; then
+        assert_status 137
+        [ -e /run/husk/net/husk0.down ] || fail "the killed takedown left no namespace"
+        run hc network rm husk
+    fi
+    assert_success
+    assert_equal "$output" "husk"
+    [ ! -e /run/husk/net/husk0.down ] || fail "the takedown's namespace is left"
+    [ ! -e /sys/class/net/husk0-keep ] || fail "the keeper is left"
+    ! iptables-save | grep -q 'NETAVARK-DN-F829821133139' || fail "the network's port-forward chain is left"
+    # the next container brings it all back
+    run hc container run --rm busybox:t ip -o -4 addr show eth0
+    assert_success
+    assert_contains "inet 10.89.0."
+    [ -e /sys/class/net/husk0-keep ] || fail "no keeper after the next container"
     assert_host_clean
 }
 

@@ -1,5 +1,7 @@
-/* rm.c — `husk network rm NAME…` (refused while a container uses it) and `husk
- * network prune` (every network no container uses, but the default one). */
+/* rm.c — `husk network rm NAME…` (refused while a container uses it; the default
+ * network "husk" stays, but its bridge husk0 and firewall rules, up since its first
+ * container, are taken down) and `husk network prune` (every network no container
+ * uses, but the default one). */
 #include <stdio.h>
 #include <string.h>
 
