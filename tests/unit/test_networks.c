@@ -104,9 +104,8 @@ static void test_create(void **state)
     assert_int_equal(net_remove(&st, "n2", &err), 0);
     assert_int_equal(net_remove(&st, "n2", &err), -1);
     husk_err_free(&err);
-    assert_int_equal(net_remove(&st, "husk", &err), -1);
-    assert_non_null(strstr(err->msg, "default network"));
-    husk_err_free(&err);
+    /* not net_remove(&st, "husk"): it takes the host's husk0 down now (when no
+     * container is on it, net_bridge_keep.c), which container-network.bats tests */
 }
 
 static char *claim_of(const char *bridge)
