@@ -712,6 +712,16 @@ nat_chain() {
     hc2 network rm two >/dev/null
     [ ! -e "/run/husk/net/claims/bridge-$br1" ] && [ ! -e "/run/husk/net/claims/bridge-$br2" ] ||
         fail "claims left: $(ls /run/husk/net/claims)"
+    # the two starts at once started one aardvark-dns, which exits with the last
+    # name (unless another's containers have names now)
+    local i
+    if [ -z "$(ls /run/husk/net/config/aardvark-dns 2>/dev/null | grep -v '^aardvark.pid$')" ]; then
+        for i in $(seq 1 50); do
+            pgrep -f -- "aardvark-dns --config /run/husk/net/config/aardvark-dns" >/dev/null || break
+            sleep 0.1
+        done
+        ! pgrep -f -- "aardvark-dns --config /run/husk/net/config/aardvark-dns" >/dev/null || fail "aardvark-dns left running"
+    fi
     assert_host_clean
 }
 
