@@ -743,6 +743,10 @@ static int build_given(struct store *st, const char *runroot, const char *id, st
             return -1;
         _cleanup_free_ char *nv = nv_name(runroot, name, def);
         json_object_object_add(gi, nv, def);
+        /* its bridge and subnet host-wide, before netavark makes or joins the bridge
+         * (claims go at a reboot; another store's network may hold them by now) */
+        if (net_claim(st, name, def, err) < 0)
+            return -1;
         if (net_lease(st, name, def, id, jstr(n, "ip"), &ip, err) < 0)
             return -1;
         /* the name in the definition too: newer netavarks name the chain after it */

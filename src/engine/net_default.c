@@ -185,13 +185,21 @@ int net_lock_bridges(struct json_object *network_info, int **fds_out, husk_err *
      * make it twice, or one remove it (its last container gone) while the other
      * attaches to it. Taken in name order, so two callers never wait on each other. */
     size_t n = 0;
-    const char **names = xcalloc((size_t)json_object_object_length(network_info) + 1, sizeof *names);
+    bool dns = false;
+    const char **names = xcalloc((size_t)json_object_object_length(network_info) + 2, sizeof *names);
     json_object_object_foreach(network_info, k, def) {
         (void)k;
         struct json_object *v;
         if (json_object_object_get_ex(def, "network_interface", &v) && strchr(json_object_get_string(v), '/') == NULL)
             names[n++] = json_object_get_string(v);
+        if (json_object_object_get_ex(def, "dns_enabled", &v) && json_object_get_boolean(v))
+            dns = true;
     }
+    /* and aardvark-dns, one for the host: two netavarks on two networks with names
+     * at once each found none running and started one, the second left behind for
+     * good (its pid file names the first) */
+    if (dns)
+        names[n++] = "aardvark-dns";
     qsort(names, n, sizeof *names, (int (*)(const void *, const void *))strcmp_p);
     int *fds = xcalloc(n + 1, sizeof *fds);
     fds[n] = -1;

@@ -67,6 +67,39 @@ int net_lease(struct store *st, const char *name, struct json_object *def, const
 /* Every address of the network id holds. */
 void net_release(struct store *st, const char *name, const char *id);
 
+/* ---- net_claims.c: a user network's bridge and subnet, claimed host-wide ---- */
+
+/* where the claims are (NET_RUN_DIR/claims; a unit test's own) */
+extern const char *net_claims_dir;
+/* a valid claim of another network: its store (real path), name, bridge and subnet
+ * (prefix -1: unknown); a list ends with store NULL */
+struct net_claim {
+    char *store, *name, *bridge;
+    uint32_t net;
+    int prefix;
+};
+void net_claims_free(struct net_claim *v);
+static inline void net_claims_freep(struct net_claim **v)
+{
+    net_claims_free(*v);
+}
+/* The claims' host-wide lock (taken after a store's networks lock, if both). */
+int net_claims_lock(int *fd, husk_err **err);
+/* Every valid claim but the network name's of store (real path); stale ones go.
+ * Called locked. */
+int net_claims_read(const char *store, const char *name, struct net_claim **out, husk_err **err);
+/* The claim in v with that bridge (NULL: any) or a subnet overlapping net/prefix
+ * (prefix < 0: none), or NULL. */
+const struct net_claim *net_claims_clash(const struct net_claim *v, const char *bridge, uint32_t net, int prefix);
+/* Claim bridge for the network (locked, no valid claim of another there). */
+int net_claim_write(const char *store, const char *name, const char *bridge, const char *subnet, husk_err **err);
+/* The network's claim of bridge goes (not another's). Called locked. */
+void net_claim_drop(const char *store, const char *name, const char *bridge);
+/* Before netavark sets a container up on the network: claim its bridge, refused
+ * while another store's network validly holds the bridge or an overlapping subnet
+ * (the default network: nothing). */
+int net_claim(struct store *st, const char *name, struct json_object *def, husk_err **err);
+
 /* ---- net_bridge_keep.c: the default bridge stays up after its last container ---- */
 
 /* Before netavark sets a container up on the default network (bridge lock held):

@@ -140,8 +140,10 @@ int strcmp_p(const char **a, const char **b)
     return strcmp(*a, *b);
 }
 
-/* Subnets and bridge names of the other networks must not clash. Called locked. */
-static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_out, husk_err **err)
+/* Subnets and bridge names of the other networks must not clash: this store's, and
+ * the valid claims of other stores' (net_claims.c). Called locked. */
+static int check_free(struct store *st, const struct net_claim *claims, uint32_t net, int prefix, char **ifname_out,
+                      husk_err **err)
 {
     _cleanup_strv_ char **names = NULL;
     if (net_list(st, &names, err) < 0)
@@ -170,6 +172,18 @@ static int check_free(struct store *st, uint32_t net, int prefix, char **ifname_
             sscanf(json_object_get_string(v), "husk%u", &k) == 1 && k < 256)
             used[k] = 1;
         json_object_put(d);
+    }
+    const struct net_claim *c = net_claims_clash(claims, NULL, net, prefix);
+    if (c && c->prefix >= 0) {
+        _cleanup_free_ char *s = net_ip_str(c->net);
+        return husk_fail(err, 0, "subnet overlaps network \"%s\"'s of the store %s (%s/%d)", c->name, c->store, s,
+                         c->prefix);
+    }
+    for (size_t i = 0; claims && claims[i].store; i++) {
+        unsigned k;
+        char tail;
+        if (sscanf(claims[i].bridge, "husk%u%c", &k, &tail) == 1 && k < 256)
+            used[k] = 1;
     }
     if (ifname_out) {
         for (unsigned k = 0; k < 256; k++) {
@@ -238,6 +252,17 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
     _cleanup_free_ char *path = net_def_path(st, name), *ifname = NULL, *subnet = NULL, *gw_s = NULL;
     if (access(path, F_OK) == 0)
         return husk_fail(err, 0, "network \"%s\" exists already", name);
+    /* the bridges and subnets other stores' networks hold, host-wide: kept locked
+     * until this one's claim is written */
+    _cleanup_free_ char *store = realpath(st->root, NULL);
+    if (!store)
+        return husk_fail(err, errno, "storage root %s", st->root);
+    _cleanup_close_ int clock = -1;
+    if (net_claims_lock(&clock, err) < 0)
+        return -1;
+    _cleanup_(net_claims_freep) struct net_claim *claims = NULL;
+    if (net_claims_read(store, name, &claims, err) < 0)
+        return -1;
     uint32_t net = 0, gw = 0;
     int prefix = 24;
     if (o->subnet) {
@@ -245,7 +270,7 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
             return husk_fail(err, 0, "--subnet \"%s\": not an IPv4 CIDR with a prefix from /8 to /30", o->subnet);
         if (net & ~net_mask(prefix))
             return husk_fail(err, 0, "--subnet \"%s\": host bits are set", o->subnet);
-        if (check_free(st, net, prefix, &ifname, err) < 0)
+        if (check_free(st, claims, net, prefix, &ifname, err) < 0)
             return husk_err_prefix(err, "--subnet %s", o->subnet);
     } else {
         /* the first free 10.89.N.0/24: no other network's, nor one an interface of
@@ -254,14 +279,14 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
         for (n = 1; n < 256; n++) {
             husk_err *e = NULL;
             uint32_t cand = 0x0a590000u | ((uint32_t)n << 8);
-            if (check_free(st, cand, 24, NULL, &e) == 0 && !net_host_addr_in(cand, 24))
+            if (check_free(st, claims, cand, 24, NULL, &e) == 0 && !net_host_addr_in(cand, 24))
                 break;
             husk_err_free(&e);
         }
         if (n == 256)
             return husk_fail(err, 0, "no free subnet in 10.89.0.0/16: give --subnet");
         net = 0x0a590000u | ((uint32_t)n << 8);
-        if (check_free(st, net, 24, &ifname, err) < 0)
+        if (check_free(st, claims, net, 24, &ifname, err) < 0)
             return -1;
     }
     uint32_t bcast = net | ~net_mask(prefix);
@@ -279,6 +304,11 @@ int net_create(struct store *st, const char *name, const struct net_create_opts 
     struct json_object *d = net_def_json(name, id, ifname, subnet, gw_s, o->internal, true, o->labels);
     const char *text = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PRETTY);
     if (write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644, err) < 0) {
+        json_object_put(d);
+        return -1;
+    }
+    if (net_claim_write(store, name, ifname, subnet, err) < 0) {
+        unlink(path);
         json_object_put(d);
         return -1;
     }
@@ -357,8 +387,20 @@ int net_remove(struct store *st, const char *name, husk_err **err)
         closedir(d);
         rmdir(leases);
     }
+    /* its bridge is free again for any store's network */
+    _cleanup_json_ struct json_object *def = NULL;
+    _cleanup_free_ char *store = realpath(st->root, NULL);
+    _cleanup_close_ int clock = -1;
+    husk_err *e = NULL;
+    if (read_def(st, name, &def, &e) < 0)
+        husk_err_free(&e);
+    if (net_claims_lock(&clock, err) < 0)
+        return -1;
     if (unlink(path) < 0)
         return husk_fail(err, errno, "remove %s", path);
+    struct json_object *br;
+    if (def && store && json_object_object_get_ex(def, "network_interface", &br))
+        net_claim_drop(store, name, json_object_get_string(br));
     return 0;
 }
 

@@ -12,6 +12,12 @@
  *                                    container is gone from its store is taken back)
  *   /run/husk/net/husk0/<ip>         the same for the default network, host-wide
  *   /run/husk/net/<bridge>.lock      held around netavark's calls on that bridge
+ *   /run/husk/net/aardvark-dns.lock  and this one when a network has names (one
+ *                                    aardvark-dns for the host, not two at once)
+ *   /run/husk/net/claims/bridge-<bridge>  a user network's bridge (and subnet),
+ *                                    claimed host-wide: "STORE\nNAME\nSUBNET"; other
+ *                                    stores' networks skip it at create, a start on
+ *                                    it of another's is refused (net_claims.c)
  *   ROOT/containers/<id>/netopts.json    what the container asked for at create
  *                                    (networks, aliases, --ip, ports)
  *   ROOT/containers/<id>/netavark.json   the options netavark was given at start

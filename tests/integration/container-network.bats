@@ -61,6 +61,13 @@ store_leases() {
     grep -rlxF -- "$STORE" /run/husk/net/husk0 2>/dev/null || true
 }
 
+# the host-wide bridge claims (/run/husk/net/claims) that name a store of this test
+store_claims() {
+    local t
+    t=$(realpath "$TEST_DIR")
+    grep -l "^$t/" /run/husk/net/claims/bridge-* 2>/dev/null || true
+}
+
 # nothing of any network of the test left on the host, once the default network's
 # bridge (up since the test's first container on it) is taken down: which it is
 # only with no container's veth on it
@@ -73,6 +80,7 @@ assert_host_clean() {
     [ -z "$(find "$STORE/networks/leases" -type f ! -name .lock 2>/dev/null)" ] ||
         fail "leases left: $(find "$STORE/networks/leases" -type f ! -name .lock)"
     [ -z "$(store_leases)" ] || fail "default network leases left: $(store_leases)"
+    [ -z "$(store_claims)" ] || fail "bridge claims left: $(store_claims)"
     # the runtime's root holds no engine files (`husk list` would show them)
     [ -z "$(ls "$ROOT")" ] || fail "left in --root: $(ls "$ROOT")"
 }
@@ -661,5 +669,114 @@ nat_chain() {
         ! pgrep -f -- "aardvark-dns --config /run/husk/net/config/aardvark-dns" >/dev/null || fail "aardvark-dns left running"
     fi
     hc network rm nl >/dev/null
+    assert_host_clean
+}
+
+# ---------------------------------------------------------------- bridges claimed host-wide
+
+@test "two stores' networks made while no bridge is up: own bridges and subnets (claimed host-wide), one subnet per bridge" {
+    require_husk
+    local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
+    hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
+    hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
+    # neither store's bridge is up when the other's network is made
+    hc network create one >/dev/null
+    hc2 network create two >/dev/null
+    local br1 br2 sub1 sub2
+    br1=$(hc network inspect one | jq -r '.[0].network_interface')
+    br2=$(hc2 network inspect two | jq -r '.[0].network_interface')
+    sub1=$(hc network inspect one | jq -r '.[0].subnets[0].subnet')
+    sub2=$(hc2 network inspect two | jq -r '.[0].subnets[0].subnet')
+    [ "$br1" != "$br2" ] || fail "both networks on bridge $br1"
+    [ "$sub1" != "$sub2" ] || fail "both networks on subnet $sub1"
+    # the claims name each network's store and name
+    assert_equal "$(sed -n 1,2p "/run/husk/net/claims/bridge-$br1")" "$(realpath "$STORE")"$'\n'one
+    assert_equal "$(sed -n 1,2p "/run/husk/net/claims/bridge-$br2")" "$(realpath "$s2")"$'\n'two
+    # containers on both at once: each on its own bridge, with one subnet
+    hc container run -d --name c1 --network one busybox:t sleep 100 >/dev/null &
+    hc2 container run -d --name c2 --network two busybox:t sleep 100 >/dev/null &
+    wait
+    run ip -o -4 addr show dev "$br1"
+    assert_equal "${#lines[@]}" 1
+    assert_contains "${sub1%.0/24}.1/24"
+    run ip -o -4 addr show dev "$br2"
+    assert_equal "${#lines[@]}" 1
+    assert_contains "${sub2%.0/24}.1/24"
+    run hc container exec c1 ping -c1 -W3 "${sub1%.0/24}.1"
+    assert_success
+    run hc2 container exec c2 ping -c1 -W3 "${sub2%.0/24}.1"
+    assert_success
+    hc container rm -f c1 >/dev/null
+    hc2 container rm -f c2 >/dev/null
+    hc network rm one >/dev/null
+    hc2 network rm two >/dev/null
+    [ ! -e "/run/husk/net/claims/bridge-$br1" ] && [ ! -e "/run/husk/net/claims/bridge-$br2" ] ||
+        fail "claims left: $(ls /run/husk/net/claims)"
+    # the two starts at once started one aardvark-dns, which exits with the last
+    # name (unless another's containers have names now)
+    local i
+    if [ -z "$(ls /run/husk/net/config/aardvark-dns 2>/dev/null | grep -v '^aardvark.pid$')" ]; then
+        for i in $(seq 1 50); do
+            pgrep -f -- "aardvark-dns --config /run/husk/net/config/aardvark-dns" >/dev/null || break
+            sleep 0.1
+        done
+        ! pgrep -f -- "aardvark-dns --config /run/husk/net/config/aardvark-dns" >/dev/null || fail "aardvark-dns left running"
+    fi
+    assert_host_clean
+}
+
+@test "a bridge claim of a deleted store is stale: its bridge and subnet are taken over" {
+    require_husk
+    local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
+    hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
+    hc2 network create --subnet 10.213.64.0/24 gone >/dev/null
+    local br
+    br=$(hc2 network inspect gone | jq -r '.[0].network_interface')
+    [ -e "/run/husk/net/claims/bridge-$br" ] || fail "no claim of $br"
+    # the whole store deleted, its network never removed
+    rm -rf "$s2" "$r2"
+    run hc network create --subnet 10.213.64.0/24 taker
+    assert_success
+    assert_equal "$(hc network inspect taker | jq -r '.[0].network_interface')" "$br"
+    assert_equal "$(sed -n 1,2p "/run/husk/net/claims/bridge-$br")" "$(realpath "$STORE")"$'\n'taker
+    run hc container run --rm --network taker busybox:t ping -c1 -W3 10.213.64.1
+    assert_success
+    hc network rm taker >/dev/null
+    [ ! -e "/run/husk/net/claims/bridge-$br" ] || fail "claim left: $(cat "/run/husk/net/claims/bridge-$br")"
+    assert_host_clean
+}
+
+@test "a start on a bridge another store's network holds is refused with one line; after a reboot's loss of claims the first start claims again" {
+    require_husk
+    local s2=$TEST_DIR/store2 r2=$TEST_DIR/root2
+    hc2() { "$HUSK_BIN" --root "$r2" --storage-root "$s2" "$@"; }
+    hc2 image import "$TEST_DIR/bb.tar" busybox:t >/dev/null
+    hc network create --subnet 10.213.65.0/24 a >/dev/null
+    hc2 network create --subnet 10.213.66.0/24 b >/dev/null
+    local br
+    br=$(hc network inspect a | jq -r '.[0].network_interface')
+    # /run is a tmpfs: after a reboot no claim is left, the definitions are
+    rm -f /run/husk/net/claims/bridge-*"$br"
+    hc container run -d --name ca --network a busybox:t sleep 100 >/dev/null
+    assert_equal "$(sed -n 1,2p "/run/husk/net/claims/bridge-$br")" "$(realpath "$STORE")"$'\n'a
+    # store2's network edited onto a's bridge: its start is refused, nothing made
+    jq --arg b "$br" '.network_interface = $b' "$s2/networks/b.json" >"$TEST_DIR/b.json"
+    cp "$TEST_DIR/b.json" "$s2/networks/b.json"
+    local links_before
+    links_before=$(host_links)
+    run hc2 container run -d --name cb --network b busybox:t sleep 100
+    assert_status 125
+    assert_equal "${#lines[@]}" 1
+    assert_contains "network \"b\": bridge $br is network \"a\"'s of the store $(realpath "$STORE")"
+    assert_equal "$(host_links)" "$links_before"
+    run ip -o -4 addr show dev "$br"
+    assert_equal "${#lines[@]}" 1
+    assert_contains "10.213.65.1/24"
+    [ -z "$(find "$s2/networks/leases" -type f ! -name .lock 2>/dev/null)" ] || fail "store2's lease left"
+    assert_equal "$(sed -n 1,2p "/run/husk/net/claims/bridge-$br")" "$(realpath "$STORE")"$'\n'a
+    hc2 container rm -f cb >/dev/null 2>&1 || true
+    hc container rm -f ca >/dev/null
+    hc network rm a >/dev/null
+    hc2 network rm b >/dev/null
     assert_host_clean
 }
