@@ -843,6 +843,34 @@ fail: {
 }
 }
 
+/* netavark cannot finish a teardown that it (or a crash, or someone by hand) left
+ * half done: with the veth or aardvark-dns's entry gone already it fails at that
+ * step every time, and the container could never be removed. So the record's setup
+ * is made again, whole, in a new namespace (the record names the same addresses,
+ * ports and names), and torn down from there: what the first teardown left goes
+ * with it. The old namespace goes first, and a veth still in it with it. */
+static int redo_teardown(const char *runroot, const char *ns, const char *gpath, husk_err **err)
+{
+    husk_err *e = NULL;
+    int r = netns_remove(ns, &e) < 0 || netns_create(ns, &e) < 0 ? -1 : 0;
+    if (r == 0)
+        r = run_netavark_split(runroot, "setup", ns, gpath, NULL, NULL, &e);
+    if (r == 0)
+        r = run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, &e);
+    if (r < 0) {
+        /* the first failure says what went wrong; the redo's adds why it did not help */
+        if (err && *err) {
+            char *m = xasprintf("%s (set up again to be undone: %s)", (*err)->msg, e->msg);
+            free((*err)->msg);
+            (*err)->msg = m;
+        }
+        husk_err_free(&e);
+        return -1;
+    }
+    husk_err_free(err);
+    return 0;
+}
+
 int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk_err **err)
 {
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
@@ -866,7 +894,8 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
         return netns_remove(ns, err);
     }
     if (access(mark, F_OK) == 0 && netns_mounted(ns) &&
-        run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0)
+        run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0 &&
+        redo_teardown(runroot, ns, gpath, err) < 0)
         return husk_err_prefix(err, "container %.12s", id);
     unlink(mark);
     legacy_config_remove(runroot);
