@@ -307,7 +307,7 @@ tcp_get() {
     # netavark's teardown fails at the veth every time; husk sets it up again to undo it
     run hc container rm -f v1
     assert_success
-    # v2, on the same network, is untouched: it still resolves and reaches its gateway
+    # v2, on the same network, is untouched: it still reaches its gateway
     run hc container exec v2 ping -c1 -W3 10.213.57.1
     assert_success
     hc container rm -f v2 >/dev/null
