@@ -99,9 +99,7 @@ static void test_create(void **state)
     assert_int_equal(net_remove(&st, "n2", &err), 0);
     assert_int_equal(net_remove(&st, "n2", &err), -1);
     husk_err_free(&err);
-    assert_int_equal(net_remove(&st, "husk", &err), -1);
-    assert_non_null(strstr(err->msg, "default network"));
-    husk_err_free(&err);
+    /* net_remove of "husk" takes the host's bridge husk0 down: container-network.bats */
 }
 
 static void test_leases(void **state)
