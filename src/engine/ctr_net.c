@@ -871,6 +871,37 @@ static int redo_teardown(const char *runroot, const char *ns, const char *gpath,
     return 0;
 }
 
+/* netavark removes a network's port-forward chain (NETAVARK-DN-…, made by the first
+ * container that published a port) only in the teardown of the network's last
+ * container, and only if that one is given port mappings: a last container that
+ * publishes nothing gets an empty list, or the chain would be left on the host.
+ * "Last": no other port on its bridge (a race with a container joining at the same
+ * time costs a few iptables runs of nothing, nothing more). */
+static void port_list_for_last(const char *gpath, struct json_object *given)
+{
+    if (json_object_object_get_ex(given, "port_mappings", NULL))
+        return;
+    bool last = false;
+    json_object_object_foreach(json_object_object_get(given, "network_info"), k, def) {
+        (void)k;
+        const char *br = jstr(def, "network_interface");
+        _cleanup_free_ char *dir = br && !strchr(br, '/') ? xasprintf("/sys/class/net/%s/brif", br) : NULL;
+        DIR *d = dir ? opendir(dir) : NULL;
+        size_t ports = 0;
+        for (struct dirent *de; d && (de = readdir(d));)
+            ports += de->d_name[0] != '.';
+        if (d)
+            closedir(d);
+        last |= d && ports <= 1;
+    }
+    husk_err *e = NULL;
+    if (!last)
+        return;
+    json_object_object_add(given, "port_mappings", json_object_new_array());
+    if (write_json(gpath, given, &e) < 0)
+        husk_err_free(&e);
+}
+
 int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk_err **err)
 {
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
@@ -893,6 +924,8 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
         unlink(spath);
         return netns_remove(ns, err);
     }
+    if (access(mark, F_OK) == 0 && netns_mounted(ns))
+        port_list_for_last(gpath, given);
     if (access(mark, F_OK) == 0 && netns_mounted(ns) &&
         run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0 &&
         redo_teardown(runroot, ns, gpath, err) < 0)

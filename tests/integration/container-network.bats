@@ -292,6 +292,18 @@ tcp_get() {
     assert_host_clean
 }
 
+@test "a network's port-forward chain goes with its last container, also when that one publishes no port" {
+    require_husk
+    hc network create --subnet 10.213.58.0/24 nq >/dev/null
+    hc container run -d --name q1 --network nq -p 127.0.0.1::80 busybox:t sleep 100 >/dev/null
+    hc container run -d --name q2 --network nq busybox:t sleep 100 >/dev/null
+    iptables-save -t nat | grep -q '^:NETAVARK-DN-' || fail "no port-forward chain while q1 publishes"
+    hc container rm -f q1 >/dev/null
+    hc container rm -f q2 >/dev/null
+    hc network rm nq >/dev/null
+    assert_host_clean
+}
+
 @test "a teardown netavark cannot finish (the container's veth gone by hand): rm -f still removes everything" {
     require_husk
     hc network create --subnet 10.213.57.0/24 nr >/dev/null
