@@ -847,6 +847,65 @@ fail: {
 }
 }
 
+/* netavark cannot finish a teardown that it (or a crash, or someone by hand) left
+ * half done: with the veth or aardvark-dns's entry gone already it fails at that
+ * step every time, and the container could never be removed. So the record's setup
+ * is made again, whole, in a new namespace (the record names the same addresses,
+ * ports and names), and torn down from there: what the first teardown left goes
+ * with it. The old namespace goes first, and a veth still in it with it. */
+static int redo_teardown(const char *runroot, const char *ns, const char *gpath, husk_err **err)
+{
+    husk_err *e = NULL;
+    int r = netns_remove(ns, &e) < 0 || netns_create(ns, &e) < 0 ? -1 : 0;
+    if (r == 0)
+        r = run_netavark_split(runroot, "setup", ns, gpath, NULL, NULL, &e);
+    if (r == 0)
+        r = run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, &e);
+    if (r < 0) {
+        /* the first failure says what went wrong; the redo's adds why it did not help */
+        if (err && *err) {
+            char *m = xasprintf("%s (set up again to be undone: %s)", (*err)->msg, e->msg);
+            free((*err)->msg);
+            (*err)->msg = m;
+        }
+        husk_err_free(&e);
+        return -1;
+    }
+    husk_err_free(err);
+    return 0;
+}
+
+/* netavark removes a network's port-forward chain (NETAVARK-DN-…, made by the first
+ * container that published a port) only in the teardown of the network's last
+ * container, and only if that one is given port mappings: a last container that
+ * publishes nothing gets an empty list, or the chain would be left on the host.
+ * "Last": no other port on its bridge (a race with a container joining at the same
+ * time costs a few iptables runs of nothing, nothing more). */
+static void port_list_for_last(const char *gpath, struct json_object *given)
+{
+    if (json_object_object_get_ex(given, "port_mappings", NULL))
+        return;
+    bool last = false;
+    json_object_object_foreach(json_object_object_get(given, "network_info"), k, def) {
+        (void)k;
+        const char *br = jstr(def, "network_interface");
+        _cleanup_free_ char *dir = br && !strchr(br, '/') ? xasprintf("/sys/class/net/%s/brif", br) : NULL;
+        DIR *d = dir ? opendir(dir) : NULL;
+        size_t ports = 0;
+        for (struct dirent *de; d && (de = readdir(d));)
+            ports += de->d_name[0] != '.';
+        if (d)
+            closedir(d);
+        last |= d && ports <= 1;
+    }
+    husk_err *e = NULL;
+    if (!last)
+        return;
+    json_object_object_add(given, "port_mappings", json_object_new_array());
+    if (write_json(gpath, given, &e) < 0)
+        husk_err_free(&e);
+}
+
 int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk_err **err)
 {
     _cleanup_free_ char *gpath = opts_path(st, id, "netavark.json"), *ns = netns_path(id);
@@ -869,8 +928,11 @@ int net_ctr_teardown(struct store *st, const char *runroot, const char *id, husk
         unlink(spath);
         return netns_remove(ns, err);
     }
+    if (access(mark, F_OK) == 0 && netns_mounted(ns))
+        port_list_for_last(gpath, given);
     if (access(mark, F_OK) == 0 && netns_mounted(ns) &&
-        run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0)
+        run_netavark_split(runroot, "teardown", ns, gpath, NULL, NULL, err) < 0 &&
+        redo_teardown(runroot, ns, gpath, err) < 0)
         return husk_err_prefix(err, "container %.12s", id);
     unlink(mark);
     legacy_config_remove(runroot);

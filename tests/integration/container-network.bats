@@ -300,6 +300,41 @@ tcp_get() {
     assert_host_clean
 }
 
+@test "a network's port-forward chain goes with its last container, also when that one publishes no port" {
+    require_husk
+    hc network create --subnet 10.213.58.0/24 nq >/dev/null
+    hc container run -d --name q1 --network nq -p 127.0.0.1::80 busybox:t sleep 100 >/dev/null
+    hc container run -d --name q2 --network nq busybox:t sleep 100 >/dev/null
+    iptables-save -t nat | grep -q '^:NETAVARK-DN-' || fail "no port-forward chain while q1 publishes"
+    hc container rm -f q1 >/dev/null
+    hc container rm -f q2 >/dev/null
+    hc network rm nq >/dev/null
+    assert_host_clean
+}
+
+@test "a teardown netavark cannot finish (the container's veth gone by hand): rm -f still removes everything" {
+    require_husk
+    hc network create --subnet 10.213.57.0/24 nr >/dev/null
+    hc container run -d --name v1 --network nr -p 127.0.0.1::80 busybox:t sleep 100 >/dev/null
+    hc container run -d --name v2 --network nr busybox:t sleep 100 >/dev/null
+    local br veth
+    br=$(hc network inspect nr | jq -r '.[0].network_interface')
+    # v1's end on the host: the bridge's port whose peer is v1's eth0
+    veth=$(ip -o link show master "$br" | awk -F': ' -v i="$(hc container exec v1 cat /sys/class/net/eth0/iflink)" \
+        '$1 == i { sub(/@.*/, "", $2); print $2 }')
+    [ -n "$veth" ] || fail "no veth of v1 on $br"
+    ip link del "$veth"
+    # netavark's teardown fails at the veth every time; husk sets it up again to undo it
+    run hc container rm -f v1
+    assert_success
+    # v2, on the same network, is untouched: it still reaches its gateway
+    run hc container exec v2 ping -c1 -W3 10.213.57.1
+    assert_success
+    hc container rm -f v2 >/dev/null
+    hc network rm nr >/dev/null
+    assert_host_clean
+}
+
 @test "run killed at each network step: rm -f leaves no veth, rule, netns or lease" {
     require_husk
     local points p n=0 id
