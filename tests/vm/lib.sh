@@ -26,6 +26,30 @@ cfg() {
 }
 set_cmd() { cfg '.process.args = $ARGS.positional' --args -- "$@"; }
 
+# descendants PID: every process below PID, children before their parents' siblings.
+descendants() {
+    for s in /proc/[0-9]*/stat; do
+        read -r pid _ _ ppid _ <"$s" 2>/dev/null || continue
+        [ "$ppid" = "$1" ] && echo "$pid" && descendants "$pid"
+    done
+}
+# hung PID: what a test that ran out of time was doing (so a hang seen only on another
+# machine can be told apart afterwards), then the end of it and of everything it started
+# (husk checkpoint or criu left running would hold the container's lock).
+hung() {
+    echo "timed out after ${TEST_TIMEOUT:-90} s; processes (pid, wchan, command) and kernel stacks:"
+    for p in $(descendants "$1"); do
+        echo "  $p $(cat /proc/$p/wchan 2>/dev/null) $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)"
+        sed 's/^/      /' /proc/$p/stack 2>/dev/null | head -n 12
+    done
+    for f in $(find /tmp/img-$ID -name 'dump.log' -o -name 'restore.log' 2>/dev/null); do
+        echo "  last lines of $f:"
+        tail -n 15 "$f" | sed 's/^/      /'
+    done
+    pids="$1 $(descendants "$1")"
+    kill -9 $pids 2>/dev/null
+}
+
 t() {
     N=$((N + 1))
     ID=vmt$N
@@ -34,13 +58,14 @@ t() {
     # Each test gets TEST_TIMEOUT seconds (default 90): a hang fails that test, not the run.
     (new_bundle "$BUNDLE" && "$2") >/tmp/test.out 2>&1 </dev/null &
     tpid=$!
-    (sleep "${TEST_TIMEOUT:-90}" && kill -9 $tpid && echo "timed out" >>/tmp/test.out) 2>/dev/null &
+    (sleep "${TEST_TIMEOUT:-90}" && hung $tpid >>/tmp/test.out 2>&1) &
     wpid=$!
     wait $tpid
     rc=$?
     kill $wpid 2>/dev/null
     out=$(cat /tmp/test.out)
-    husk delete --force "$ID" >/dev/null 2>&1
+    # Bounded too: a delete that hangs would end the whole run without a word.
+    timeout 60 "$HUSK" --root /run/husk-test delete --force "$ID" >/dev/null 2>&1
     if [ $rc -eq 0 ] && [ -d "$CG_ROOT/husk/$ID" ]; then
         out="$out
 #   cgroup $CG_ROOT/husk/$ID left behind"
