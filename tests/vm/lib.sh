@@ -6,7 +6,8 @@ PASSED=0
 FAILED=0
 N=0
 die() { echo "$*"; return 1; }
-husk() { "$HUSK" --root /run/husk-test "$@"; }
+HUSK_ROOT=/run/husk-test
+husk() { "$HUSK" --root "$HUSK_ROOT" "$@"; }
 
 # new_bundle DIR: a busybox bundle running `sleep 100`, config edited with jq.
 new_bundle() {
@@ -26,7 +27,7 @@ cfg() {
 }
 set_cmd() { cfg '.process.args = $ARGS.positional' --args -- "$@"; }
 
-# descendants PID: every process below PID, children before their parents' siblings.
+# descendants PID: every process below PID.
 descendants() {
     for s in /proc/[0-9]*/stat; do
         read -r pid _ _ ppid _ <"$s" 2>/dev/null || continue
@@ -38,7 +39,8 @@ descendants() {
 # (husk checkpoint or criu left running would hold the container's lock).
 hung() {
     echo "timed out after ${TEST_TIMEOUT:-90} s; processes (pid, wchan, command) and kernel stacks:"
-    for p in $(descendants "$1"); do
+    pids=$(descendants "$1")
+    for p in $pids; do
         echo "  $p $(cat /proc/$p/wchan 2>/dev/null) $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)"
         sed 's/^/      /' /proc/$p/stack 2>/dev/null | head -n 12
     done
@@ -46,8 +48,7 @@ hung() {
         echo "  last lines of $f:"
         tail -n 15 "$f" | sed 's/^/      /'
     done
-    pids="$1 $(descendants "$1")"
-    kill -9 $pids 2>/dev/null
+    kill -9 "$1" $pids 2>/dev/null
 }
 
 t() {
@@ -65,7 +66,7 @@ t() {
     kill $wpid 2>/dev/null
     out=$(cat /tmp/test.out)
     # Bounded too: a delete that hangs would end the whole run without a word.
-    timeout 60 "$HUSK" --root /run/husk-test delete --force "$ID" >/dev/null 2>&1
+    timeout 60 "$HUSK" --root "$HUSK_ROOT" delete --force "$ID" >/dev/null 2>&1
     if [ $rc -eq 0 ] && [ -d "$CG_ROOT/husk/$ID" ]; then
         out="$out
 #   cgroup $CG_ROOT/husk/$ID left behind"

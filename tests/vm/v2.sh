@@ -107,7 +107,7 @@ t_unified_bad() {
     out=$(cat /tmp/create.out)
     echo "$out" | grep -q nosuch.file || die "error does not name the key: $out" || return 1
     [ ! -d "$CG/$ID" ] || die "cgroup left after the failed create" || return 1
-    [ ! -e /run/husk-test/$ID ] || die "state left after the failed create"
+    [ ! -e $HUSK_ROOT/$ID ] || die "state left after the failed create"
 }
 t_freeze() {
     pid=$(create_ok) || return 1
@@ -126,7 +126,7 @@ t_frozen_before_create() {
     echo 1 >$CG_ROOT/husk-frz/cgroup.freeze
     cfg '.linux.cgroupsPath = "/husk-frz/ctr"'
     set_cmd echo RAN
-    out=$(timeout -s KILL 20 "$HUSK" --root /run/husk-test run --bundle "$BUNDLE" "$ID" </dev/null 2>&1)
+    out=$(timeout -s KILL 20 "$HUSK" --root "$HUSK_ROOT" run --bundle "$BUNDLE" "$ID" </dev/null 2>&1)
     rc=$?
     echo 0 >$CG_ROOT/husk-frz/cgroup.freeze
     rmdir $CG_ROOT/husk-frz/ctr 2>/dev/null
@@ -134,7 +134,7 @@ t_frozen_before_create() {
     [ $rc -ne 137 ] || die "run hung in the frozen cgroup" || return 1
     [ $rc -ne 0 ] || die "run succeeded in a frozen cgroup: $out" || return 1
     echo "$out" | grep -q "frozen" || die "error does not say frozen: $out" || return 1
-    [ ! -e /run/husk-test/$ID ] || die "state left after the refused create"
+    [ ! -e $HUSK_ROOT/$ID ] || die "state left after the refused create"
 }
 t_delete_frozen() {
     # Frozen behind husk's back (cgroup.freeze written directly): delete --force
@@ -142,7 +142,7 @@ t_delete_frozen() {
     pid=$(create_ok) || return 1
     husk start "$ID" || return 1
     echo 1 >"$CG/$ID/cgroup.freeze"
-    timeout -s KILL 20 "$HUSK" --root /run/husk-test delete --force "$ID" || die "delete --force failed or hung" || return 1
+    timeout -s KILL 20 "$HUSK" --root "$HUSK_ROOT" delete --force "$ID" || die "delete --force failed or hung" || return 1
     [ ! -d "$CG/$ID" ] || die "cgroup left after delete"
 }
 t_devices_listed() {
